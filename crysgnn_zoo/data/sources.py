@@ -1,0 +1,434 @@
+"""Structure sources: where crystals come from, as lazy streams of raw entries.
+
+A :class:`Source` yields :class:`RawEntry` objects (id, structure payload,
+targets) without parsing them, so parsing and graph building can run in
+worker processes. :func:`open_source` turns one user-facing spec into a source:
+
+- a dataset name (``"mp_37k"``) found under the datasets folder (environment
+  variable ``CRYSGNN_ZOO_DATASETS``, else ``../shared/datasets``) or among the
+  samples embedded in the package (``"mp_37k_sample"``);
+- a single CIF/POSCAR file;
+- a folder with ``id_prop.csv`` (the CGCNN/ALIGNN format);
+- a CSV (plain or ``.csv.gz``) with an id column and a CIF column;
+- a JSON list of JARVIS-DFT records (``jid``, ``atoms``, properties) or of
+  MEGNet-style MP records (``material_id``, ``structure`` as CIF, properties);
+- ``"jarvis:dft_3d"`` (downloaded with jarvis-tools) and ``"mp:2018.6.1"``
+  (MP 2018.6.1 via jarvis-tools' ``megnet`` set), both network paths.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError, StructureError
+from crysgnn_zoo.data.structures import as_float
+
+log = logging.getLogger(__name__)
+csv.field_size_limit(1 << 30)
+
+DATASETS_ENV = "CRYSGNN_ZOO_DATASETS"
+_EMBEDDED_DIR = Path(__file__).resolve().parent / "embedded"
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One unparsed crystal: ``fmt`` is ``cif``, ``poscar``, ``jarvis`` or ``file``."""
+
+    id: str
+    fmt: str
+    payload: Any
+    targets: dict[str, float]
+    where: str
+
+
+@dataclass
+class Source:
+    """A named, fingerprinted stream of raw entries.
+
+    Attributes:
+        name: short name used in caches and reports (``mp_37k``).
+        kind: ``dataset``, ``file``, ``folder``, ``csv``, ``jarvis``, ``mp``.
+        files: files whose size and mtime make up the fingerprint.
+        targets: target column -> unit (``"eV/atom"``; ``""`` if unknown).
+        card: the ``dataset.json`` card, for named datasets.
+    """
+
+    name: str
+    kind: str
+    files: list[Path]
+    targets: dict[str, str]
+    _reader: Callable[[], Iterator[RawEntry]]
+    card: dict | None = None
+    meta: dict = field(default_factory=dict)
+
+    def entries(self) -> Iterator[RawEntry]:
+        return self._reader()
+
+    def fingerprint(self) -> str:
+        """Changes when any file behind the source changes (path, size, mtime)."""
+        h = hashlib.sha256(f"{self.kind}:{self.name}".encode())
+        for path in sorted(self.files):
+            st = path.stat()
+            h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+        return h.hexdigest()[:16]
+
+    def unit(self, target: str) -> str:
+        return self.targets.get(target, "")
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+def dataset_roots() -> list[Path]:
+    """Folders searched for named datasets, in order."""
+    roots = []
+    env = os.environ.get(DATASETS_ENV)
+    if env:
+        roots.append(Path(env))
+    roots.append(Path.cwd().parent / "shared" / "datasets")
+    roots.append(Path(__file__).resolve().parents[2].parent / "shared" / "datasets")
+    roots.append(_EMBEDDED_DIR)
+    seen, unique = set(), []
+    for root in roots:
+        key = str(root.resolve()) if root.exists() else str(root)
+        if key not in seen:
+            seen.add(key)
+            unique.append(root)
+    return unique
+
+
+def list_datasets() -> dict[str, Path]:
+    """Every dataset with a ``dataset.json`` card: name -> folder (first root wins)."""
+    found: dict[str, Path] = {}
+    for root in dataset_roots():
+        if not root.is_dir():
+            continue
+        for card in sorted(root.glob("*/dataset.json")):
+            found.setdefault(card.parent.name, card.parent)
+    return found
+
+
+def dataset_source(name: str) -> Source:
+    """A dataset from its ``dataset.json`` card, by folder name."""
+    available = list_datasets()
+    if name not in available:
+        import difflib
+
+        near = difflib.get_close_matches(name, list(available), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        roots = ", ".join(str(r) for r in dataset_roots())
+        raise SourceNotFoundError(
+            name,
+            f"no dataset of that name{hint}; available: {', '.join(sorted(available)) or 'none'}"
+            f" (searched {roots}; set {DATASETS_ENV} to add a folder)",
+        )
+    return dataset_folder_source(available[name])
+
+
+def dataset_folder_source(folder: str | Path) -> Source:
+    """A dataset folder holding a ``dataset.json`` card."""
+    folder = Path(folder)
+    name = folder.name
+    card = json.loads((folder / "dataset.json").read_text())
+    targets = {k: v.get("unit", "") for k, v in card.get("targets", {}).items()}
+    fmt = card.get("format")
+    files = [folder / f for f in card.get("files", [])]
+    for path in files:
+        if not path.exists():
+            raise SourceNotFoundError(str(path), f"listed in {folder / 'dataset.json'} but missing")
+    if fmt == "csv-cif":
+        id_col = card.get("id_column", "material_id")
+        cif_col = card.get("structure_column", "cif")
+
+        def read() -> Iterator[RawEntry]:
+            for path in files:
+                yield from _csv_cif_rows(path, id_col, cif_col, list(targets))
+
+    elif fmt == "poscar-folder":
+        index = folder / card.get("files", ["id_prop.csv"])[0]
+
+        def read() -> Iterator[RawEntry]:
+            yield from _id_prop_rows(index, list(targets))
+
+    else:
+        raise SourceNotFoundError(str(folder / "dataset.json"), f"unsupported format {fmt!r}")
+    return Source(name, "dataset", files, targets, read, card=card)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", newline="")
+    return open(path, newline="")
+
+
+def _csv_cif_rows(
+    path: Path, id_col: str, cif_col: str, target_cols: list[str]
+) -> Iterator[RawEntry]:
+    with _open_text(path) as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing = [c for c in [id_col, cif_col, *target_cols] if c not in header]
+        if missing:
+            raise MissingColumnError(
+                str(path), f"missing column(s) {missing}; the file has {header}"
+            )
+        for row_no, row in enumerate(reader, start=2):
+            ident = row[id_col]
+            where = f"{path.name} row {row_no} (id {ident})"
+            targets = {}
+            for col in target_cols:
+                try:
+                    targets[col] = as_float(row[col])
+                except ValueError:
+                    targets[col] = math.nan
+            yield RawEntry(ident, "cif", row[cif_col], targets, where)
+
+
+def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEntry]:
+    """CGCNN/ALIGNN ``id_prop.csv``: ``file_or_id, target[, target...]`` without header."""
+    folder = index.parent
+    with open(index, newline="") as fh:
+        for row_no, row in enumerate(csv.reader(fh), start=1):
+            if not row or not row[0].strip():
+                continue
+            name = row[0].strip()
+            path = folder / name
+            if not path.exists():
+                for ext in (".cif", ".vasp", ".poscar"):
+                    if (folder / f"{name}{ext}").exists():
+                        path = folder / f"{name}{ext}"
+                        break
+            values = row[1:]
+            names = target_names or (
+                ["target"] if len(values) == 1 else [f"target_{i}" for i in range(len(values))]
+            )
+            targets = {}
+            for col, raw in zip(names, values):
+                try:
+                    targets[col] = as_float(raw)
+                except ValueError:
+                    targets[col] = math.nan
+            ident = Path(name).stem if path.suffix in (".cif", ".vasp", ".poscar") else name
+            yield RawEntry(ident, "file", str(path), targets, f"{index.name} row {row_no} ({name})")
+
+
+def _id_prop_targets(index: Path) -> dict[str, str]:
+    with open(index, newline="") as fh:
+        for row in csv.reader(fh):
+            if row:
+                n = len(row) - 1
+                names = ["target"] if n == 1 else [f"target_{i}" for i in range(n)]
+                return {k: "" for k in names}
+    return {}
+
+
+def folder_source(folder: str | Path) -> Source:
+    """A folder of CIF/POSCAR files with an ``id_prop.csv`` index."""
+    folder = Path(folder)
+    index = folder / "id_prop.csv"
+    if not index.exists():
+        raise SourceNotFoundError(str(folder), "no id_prop.csv in this folder (CGCNN/ALIGNN format)")
+    targets = _id_prop_targets(index)
+    return Source(folder.name, "folder", [index], targets, lambda: _id_prop_rows(index, None))
+
+
+def csv_source(path: str | Path, id_column: str = "material_id", cif_column: str = "cif") -> Source:
+    """A CSV (or .csv.gz) with an id column, a CIF column and numeric target columns."""
+    path = Path(path)
+    with _open_text(path) as fh:
+        header = next(csv.reader(fh), [])
+    for col in (id_column, cif_column):
+        if col not in header:
+            raise MissingColumnError(str(path), f"missing column {col!r}; the file has {header}")
+    targets = {c: "" for c in header if c not in (id_column, cif_column) and c}
+    return Source(
+        path.name.split(".")[0],
+        "csv",
+        [path],
+        targets,
+        lambda: _csv_cif_rows(path, id_column, cif_column, []),
+        meta={"target_columns": list(targets)},
+    )
+
+
+def file_source(path: str | Path) -> Source:
+    """A single CIF or POSCAR file (no targets)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFoundError(str(path), "no such file")
+
+    def read() -> Iterator[RawEntry]:
+        yield RawEntry(path.stem, "file", str(path), {}, str(path))
+
+    return Source(path.stem, "file", [path], {}, read)
+
+
+# ----------------------------------------------------------------------------- JSON records
+
+
+def _json_records(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    if path.suffix == ".zip":
+        import zipfile
+
+        with zipfile.ZipFile(path) as zf:
+            member = next(n for n in zf.namelist() if n.endswith(".json"))
+            return json.loads(zf.read(member))
+    with opener(path, "rt") as fh:
+        data = json.load(fh)
+    if isinstance(data, dict):  # MEGNet's json is a list; tolerate {"data": [...]}
+        data = data.get("data", list(data.values()))
+    return data
+
+
+def _numeric_fields(record: dict, skip: set[str]) -> dict[str, float]:
+    out = {}
+    for key, value in record.items():
+        if key in skip:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = float(value)
+        elif isinstance(value, str) and value.strip().lower() in ("na", "nan", ""):
+            out[key] = math.nan
+    return out
+
+
+def jarvis_records_source(records: list[dict], name: str, files: list[Path]) -> Source:
+    """JARVIS-DFT style records: ``jid``, ``atoms`` (``Atoms.to_dict()``), properties."""
+    targets: dict[str, str] = {}
+    for rec in records[:200]:
+        targets.update({k: "" for k in _numeric_fields(rec, {"jid", "atoms"})})
+
+    def read() -> Iterator[RawEntry]:
+        for i, rec in enumerate(records):
+            ident = str(rec.get("jid", rec.get("id", i)))
+            where = f"{name} record {i} (jid {ident})"
+            if "atoms" not in rec:
+                yield RawEntry(ident, "jarvis", None, {}, where)
+                continue
+            vals = _numeric_fields(rec, {"jid", "atoms"})
+            yield RawEntry(ident, "jarvis", rec["atoms"], vals, where)
+
+    return Source(name, "jarvis", files, targets, read)
+
+
+def mp_records_source(records: list[dict], name: str, files: list[Path]) -> Source:
+    """MEGNet-format MP records: ``material_id``, ``structure`` (CIF text), properties."""
+    targets: dict[str, str] = {}
+    for rec in records[:200]:
+        targets.update({k: "" for k in _numeric_fields(rec, {"material_id", "structure"})})
+    for known, unit in (("formation_energy_per_atom", "eV/atom"), ("band_gap", "eV")):
+        if known in targets:
+            targets[known] = unit
+
+    def read() -> Iterator[RawEntry]:
+        for i, rec in enumerate(records):
+            ident = str(rec.get("material_id", i))
+            where = f"{name} record {i} ({ident})"
+            vals = _numeric_fields(rec, {"material_id", "structure"})
+            yield RawEntry(ident, "cif", rec.get("structure", ""), vals, where)
+
+    return Source(name, "mp", files, targets, read)
+
+
+def json_source(path: str | Path) -> Source:
+    """A local JSON (or .json.gz/.zip) of JARVIS-DFT or MEGNet-style MP records."""
+    path = Path(path)
+    records = _json_records(path)
+    if not records:
+        raise StructureError(str(path), "the JSON holds no records")
+    first = records[0]
+    name = path.name.split(".")[0]
+    if "atoms" in first:
+        return jarvis_records_source(records, name, [path])
+    if "structure" in first:
+        return mp_records_source(records, name, [path])
+    raise StructureError(
+        str(path), f"unrecognised record format (keys {sorted(first)[:8]}); "
+        "expected JARVIS ('jid', 'atoms') or MEGNet MP ('material_id', 'structure')"
+    )
+
+
+def jarvis_source(dataset: str = "dft_3d", path: str | Path | None = None) -> Source:
+    """JARVIS-DFT through jarvis-tools (downloads from figshare into its cache),
+    or a local JSON of the same records when ``path`` is given."""
+    if path is not None:
+        src = json_source(path)
+        src.name = dataset if src.name in ("", None) else src.name
+        return src
+    from jarvis.db.figshare import data as jarvis_data
+
+    try:
+        records = jarvis_data(dataset)
+    except Exception as exc:  # noqa: BLE001 - network errors come in many types
+        raise SourceNotFoundError(
+            f"jarvis:{dataset}",
+            f"jarvis-tools could not fetch it ({type(exc).__name__}: {exc}); "
+            "pass a local copy of the dft_3d JSON instead",
+        ) from None
+    return jarvis_records_source(records, dataset, [])
+
+
+def mp_source(path: str | Path | None = None) -> Source:
+    """Materials Project 2018.6.1 (69,239 crystals, as used by MEGNet/ALIGNN/CrysGNN).
+
+    With ``path``: a local MEGNet-format JSON (``material_id``, ``structure``
+    CIF, ``formation_energy_per_atom``, ``band_gap``) or a URL to one.
+    Without: jarvis-tools' ``megnet`` set (the same snapshot) is downloaded.
+    """
+    if path is not None and str(path).startswith(("http://", "https://")):
+        from crysgnn_zoo.download import download
+
+        path = download(str(path))
+    if path is not None:
+        return json_source(path)
+    from jarvis.db.figshare import data as jarvis_data
+
+    try:
+        records = jarvis_data("megnet")
+    except Exception as exc:  # noqa: BLE001
+        raise SourceNotFoundError(
+            "mp:2018.6.1",
+            f"jarvis-tools could not fetch the 'megnet' set ({type(exc).__name__}: {exc}); "
+            "pass a local MP 2018.6.1 JSON instead",
+        ) from None
+    src = jarvis_records_source(records, "mp_2018_6_1", [])
+    return src
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def open_source(spec: str | Path) -> Source:
+    """One user-facing spec -> a :class:`Source` (see the module docstring)."""
+    text = str(spec)
+    if text.startswith("jarvis:"):
+        return jarvis_source(text.split(":", 1)[1] or "dft_3d")
+    if text.startswith("mp:"):
+        return mp_source()
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if (path / "dataset.json").exists():
+            return dataset_folder_source(path)
+        return folder_source(path)
+    if path.is_file():
+        lowered = path.name.lower()
+        if lowered.endswith((".csv", ".csv.gz")):
+            return csv_source(path)
+        if lowered.endswith((".json", ".json.gz", ".json.zip", ".zip")):
+            return json_source(path)
+        return file_source(path)
+    if os.sep in text or text.endswith((".cif", ".csv", ".json", ".vasp")):
+        raise SourceNotFoundError(text, "no such file or folder")
+    return dataset_source(text)

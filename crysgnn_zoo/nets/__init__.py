@@ -1,0 +1,5 @@
+"""Architectures. Importing this package registers every built-in model."""
+from crysgnn_zoo.nets.base import AtomEncoderModel
+from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
+
+__all__ = ["AtomEncoderModel", "CGCNN", "CGCNNConfig"]

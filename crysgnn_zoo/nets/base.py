@@ -1,0 +1,35 @@
+"""The contract every architecture follows.
+
+``embed(g) -> (n_atoms, embedding_dim)`` per-atom embeddings (what distillation
+pulls toward the teacher's), and ``forward(g) -> (n_graphs, n_targets)``
+predictions in normalised target units. Graphs come from
+:func:`crysgnn_zoo.graphs.collate`; ``needs_vectors`` asks it for bond vectors.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class AtomEncoderModel(nn.Module):
+    """Base class: subclasses implement ``embed`` and ``readout``."""
+
+    needs_vectors: bool = False
+    embedding_dim: int
+
+    def embed(self, g) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def readout(self, g, atom_embeddings: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def forward(self, g) -> torch.Tensor:
+        return self.readout(g, self.embed(g))
+
+    def forward_with_embeddings(self, g) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(predictions, atom_embeddings)`` in one pass (used by distillation)."""
+        h = self.embed(g)
+        return self.readout(g, h), h
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -1,0 +1,90 @@
+"""Model registry: name -> builder, with config dataclasses and helpful errors.
+
+    @register_model("cgcnn", config=CGCNNConfig)
+    def cgcnn(config: CGCNNConfig) -> CGCNN: ...
+
+``get_model("cgcnn", n_conv=4)`` builds it with overrides; an unknown name or
+override fails with the valid choices (and a near match).
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from crysgnn_zoo.config import JsonConfig
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    builder: Callable[[Any], Any]
+    config_cls: type[JsonConfig]
+    summary: str
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, config: type[JsonConfig], summary: str = "") -> Callable:
+    """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``."""
+
+    def wrap(fn: Callable) -> Callable:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
+        _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0])
+        return fn
+
+    return wrap
+
+
+def _ensure_loaded() -> None:
+    import crysgnn_zoo.nets  # noqa: F401 - registers the built-in models
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a shell-style ``pattern``, sorted."""
+    _ensure_loaded()
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+
+
+def model_entry(name: str) -> ModelEntry:
+    _ensure_loaded()
+    if name not in _REGISTRY:
+        near = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise KeyError(f"unknown model {name!r}{hint}; available: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def model_config(name: str, **overrides: Any) -> JsonConfig:
+    """The default config of model ``name`` with ``overrides`` applied."""
+    entry = model_entry(name)
+    return entry.config_cls().replace(**overrides)  # type: ignore[attr-defined]
+
+
+def build_model(name: str, config: JsonConfig | dict | None = None, **overrides: Any):
+    """Build ``name`` from a config (object or dict) plus overrides."""
+    entry = model_entry(name)
+    if config is None:
+        cfg = entry.config_cls()
+    elif isinstance(config, dict):
+        cfg = entry.config_cls.from_dict(config)
+    else:
+        cfg = config
+    if overrides:
+        cfg = cfg.replace(**overrides)  # type: ignore[attr-defined]
+    model = entry.builder(cfg)
+    model.registry_name = name
+    return model
+
+
+def get_model(name: str, **overrides: Any):
+    """A freshly initialised model ``name``; keyword overrides change its config.
+
+    Raises:
+        KeyError: unknown name (the message lists the registered ones).
+        ValueError: unknown override (the message lists the valid fields).
+    """
+    return build_model(name, None, **overrides)
