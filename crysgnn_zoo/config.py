@@ -76,3 +76,49 @@ class GraphConfig(JsonConfig):
             raise ValueError(f"isolated must be 'nearest' or 'error', got {self.isolated!r}")
         if self.max_isolated_radius < self.cutoff:
             raise ValueError("max_isolated_radius must be >= cutoff")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(JsonConfig):
+    """Optimisation settings for supervised training.
+
+    Attributes:
+        epochs: maximum number of epochs.
+        batch_size: crystals per mini-batch.
+        lr: peak learning rate.
+        weight_decay: L2 penalty (AdamW-style when ``optimizer="adamw"``).
+        optimizer: ``adam``, ``adamw`` or ``sgd`` (momentum 0.9).
+        scheduler: ``cosine`` (per epoch, to 0 at ``epochs``), ``onecycle``
+            (per batch, as in ALIGNN) or ``none``.
+        loss: ``mse`` (CGCNN), ``l1`` or ``huber`` on normalised targets.
+        patience: stop after this many epochs without a better validation
+            MAE (``None``: never stop early).
+        seed: seeds batch order (and the model's initialisation in
+            :func:`crysgnn_zoo.train.run.train_model`).
+        grad_clip: clip the gradient norm to this value (``None``: no clipping).
+        normalize: standardise targets with the training mean and std.
+    """
+
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    scheduler: Literal["cosine", "onecycle", "none"] = "cosine"
+    loss: Literal["mse", "l1", "huber"] = "mse"
+    patience: int | None = 30
+    seed: int = 0
+    grad_clip: float | None = None
+    normalize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
+            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+        checks = {
+            "optimizer": ("adam", "adamw", "sgd"),
+            "scheduler": ("cosine", "onecycle", "none"),
+            "loss": ("mse", "l1", "huber"),
+        }
+        for name, allowed in checks.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")

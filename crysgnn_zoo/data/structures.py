@@ -67,7 +67,7 @@ def _from_ase_text(text: str, fmt: str, where: str):
     except KeyError as exc:  # ASE raises KeyError('Xx') for an unknown symbol
         raise UnknownElementError(where, f"unknown element {exc.args[0]!r}") from None
     except StopIteration:
-        raise StructureError(where, f"empty cell: no atom sites in the {fmt.upper()}") from None
+        raise StructureError(where, f"malformed {fmt.upper()}: no complete structure block") from None
     except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
         detail = f": {exc}" if str(exc) else f" ({type(exc).__name__})"
         raise StructureError(where, f"malformed {fmt.upper()}{detail}") from None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURIZER_VERSION = "cgcnn-onehot-v1"
+FEATURIZER_VERSION = "onehot-longform-v1"
 from crysgnn_zoo.data.elements import MAX_Z  # noqa: E402
 
 _PERIOD_ENDS = (2, 10, 18, 36, 54, 86, 118)
@@ -56,6 +56,23 @@ def group_and_block(z: int) -> tuple[int, str]:
         return 3, "f"
     group = pos - 14
     return (group, "d") if group <= 12 else (group, "p")
+
+
+def long_form_column(z: int) -> int:
+    """Column (1..32) in the long-form periodic table: s (1-2), f (3-16), d (17-26), p (27-32).
+
+    Together with the period it identifies every element, so lanthanoids and
+    actinoids get distinct encodings.
+    """
+    group, block = group_and_block(z)
+    if z == 2:
+        return 32
+    if block == "s":
+        return group
+    if block == "f":
+        period = period_of(z)
+        return 2 + (z - _PERIOD_ENDS[period - 2] - 2)
+    return group + 14  # d: 3..12 -> 17..26, p: 13..18 -> 27..32
 
 
 def valence_electrons(z: int) -> int:
@@ -134,9 +151,10 @@ class AtomFeaturizer:
     """Maps atomic numbers to fixed one-hot feature vectors.
 
     ``table`` has shape ``(MAX_Z + 1, dim)``; row 0 is unused (all zeros).
-    ``dim`` is 18 (group) + 7 (period) + 4 (block) + 12 (valence electrons)
-    + 5 x 10 (electronegativity, covalent radius, first ionisation energy,
-    electron affinity, log molar volume) = 91.
+    ``dim`` is 32 (long-form table column, i.e. group with the f-block spelled
+    out) + 7 (period) + 4 (block) + 12 (valence electrons) + 5 x 10
+    (electronegativity, covalent radius, first ionisation energy, electron
+    affinity, log molar volume) = 105.
     """
 
     version = FEATURIZER_VERSION
@@ -161,9 +179,9 @@ class AtomFeaturizer:
             ranges[spec.name] = (min(finite), max(finite) + 1e-9)
         rows = [np.zeros(0, dtype=np.float32)]
         for z in range(1, MAX_Z + 1):
-            group, block = group_and_block(z)
+            _, block = group_and_block(z)
             parts = [
-                _categorical(group - 1, 18),
+                _categorical(long_form_column(z) - 1, 32),
                 _categorical(period_of(z) - 1, 7),
                 _categorical("spdf".index(block), 4),
                 _categorical(valence_electrons(z) - 1, 12),

@@ -1,0 +1,33 @@
+"""crysgnn-zoo: a DGL model zoo for crystal property prediction (CrysGNN distillation).
+
+Public API::
+
+    import crysgnn_zoo as cz
+    cz.list_models()                      # ['cgcnn', ...]
+    model = cz.get_model("cgcnn")         # paper defaults; keyword overrides
+    cz.train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn")
+"""
+__version__ = "0.1.0"
+
+from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.data.sources import list_datasets, open_source
+from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.registry import get_model, list_models, register_model
+from crysgnn_zoo.train.checkpoint import load_checkpoint
+from crysgnn_zoo.train.run import train_model
+from crysgnn_zoo.train.trainer import Trainer
+
+__all__ = [
+    "GraphConfig",
+    "TrainConfig",
+    "Trainer",
+    "__version__",
+    "build_store",
+    "get_model",
+    "list_datasets",
+    "list_models",
+    "load_checkpoint",
+    "open_source",
+    "register_model",
+    "train_model",
+]

@@ -1,0 +1,30 @@
+"""Target standardisation fitted on the training split."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """``(y - mean) / std`` and back; identity when ``mean=0, std=1``."""
+
+    mean: float = 0.0
+    std: float = 1.0
+
+    @classmethod
+    def fit(cls, y: np.ndarray) -> "Normalizer":
+        y = np.asarray(y, dtype=np.float64)
+        std = float(y.std())
+        return cls(float(y.mean()), std if std > 1e-12 else 1.0)
+
+    def norm(self, y: torch.Tensor) -> torch.Tensor:
+        return (y - self.mean) / self.std
+
+    def denorm(self, y):
+        return y * self.std + self.mean
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,173 @@
+"""One supervised run end to end: source -> graphs -> split -> train -> test -> checkpoint.
+
+The CLI's ``train``, the README's demo and the benchmarks all call
+:func:`train_model`, so they share one code path.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.data.errors import SkipReport, Skipped
+from crysgnn_zoo.data.sources import Source, open_source
+from crysgnn_zoo.data.splits import Split, random_split, subsample
+from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.registry import build_model
+from crysgnn_zoo.train.checkpoint import save_checkpoint
+from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
+from crysgnn_zoo.train.trainer import Trainer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a run measured; every figure names its data, split and budget."""
+
+    dataset: str
+    target: str
+    unit: str
+    model: str
+    split_seed: int
+    split_hash: str
+    split_sizes: tuple[int, int, int]
+    test: dict[str, float]
+    mean_predictor_mae: float
+    epochs_run: int
+    best_epoch: int
+    seconds_per_epoch: float
+    train_seconds: float
+    graph_seconds: float
+    graphs_from_cache: bool
+    n_skipped: int
+    checkpoint: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def summary(self) -> str:
+        u = f" {self.unit}" if self.unit else ""
+        return (
+            f"{self.model} on {self.dataset}/{self.target}, split seed {self.split_seed} "
+            f"(hash {self.split_hash}, {'/'.join(map(str, self.split_sizes))}): "
+            f"test MAE {self.test['mae']:.4f}{u} (mean predictor {self.mean_predictor_mae:.4f}{u}), "
+            f"RMSE {self.test['rmse']:.4f}, R2 {self.test['r2']:.3f}; "
+            f"{self.epochs_run} epochs (best {self.best_epoch}), "
+            f"{self.seconds_per_epoch:.1f} s/epoch, {self.train_seconds:.0f} s training"
+        )
+
+
+def select_target(store: GraphStore, target: str, source_name: str) -> tuple[GraphStore, SkipReport]:
+    """Keep crystals whose ``target`` is a finite number; report the others."""
+    values = store.target(target)
+    ok = np.isfinite(values)
+    report = SkipReport([
+        Skipped(f"{source_name} id {i}", f"target {target!r} is missing or NaN", "target")
+        for i in store.ids[~ok]
+    ])
+    return (store if ok.all() else store.subset(np.nonzero(ok)[0])), report
+
+
+def train_model(
+    data: str | Path | Source,
+    target: str,
+    model: str = "cgcnn",
+    *,
+    model_overrides: dict | None = None,
+    graph_config: GraphConfig | None = None,
+    train_config: TrainConfig | None = None,
+    max_samples: int | None = None,
+    split_sizes: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    split_seed: int = 0,
+    out_dir: str | Path | None = None,
+    device: str = "cpu",
+    workers: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Train ``model`` on ``target`` of ``data`` and test it.
+
+    Args:
+        data: dataset name, path or :class:`Source` (see :func:`open_source`).
+        target: target column (``formation_energy_per_atom``).
+        model: registry name.
+        max_samples: draw this many crystals first (seeded by ``split_seed``).
+        split_sizes: fractions or counts for train/val/test.
+        out_dir: run folder: split.json, trainer state, checkpoint/, result.json.
+        resume: continue an interrupted run in ``out_dir``.
+    """
+    graph_config = graph_config or GraphConfig()
+    train_config = train_config or TrainConfig()
+    source = data if isinstance(data, Source) else open_source(data)
+    if target not in source.targets:
+        raise KeyError(
+            f"{source.name} has no target {target!r}; available: {sorted(source.targets)}"
+        )
+    built = build_store(source, graph_config, workers=workers, progress=progress)
+    store, target_skips = select_target(built.store, target, source.name)
+    store = store.subset(subsample(len(store), max_samples, split_seed))
+    out = Path(out_dir) if out_dir else None
+    if out and resume and (out / "split.json").exists():
+        split = Split.load(out / "split.json", store.ids)
+    else:
+        split = random_split(store.ids, split_sizes, split_seed)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        split.save(out / "split.json")
+    y = store.target(target)
+
+    torch.manual_seed(train_config.seed)
+    net = build_model(model, None, **(model_overrides or {}))
+    vec = getattr(net, "needs_vectors", False)
+    bs = train_config.batch_size
+    train_loader = GraphLoader(store, split.train, y, bs, shuffle=True, seed=train_config.seed, with_vectors=vec)
+    val_loader = GraphLoader(store, split.val, y, 256, with_vectors=vec)
+    test_loader = GraphLoader(store, split.test, y, 256, with_vectors=vec)
+
+    trainer = Trainer(net, train_config, out_dir=out, device=device, progress=progress)
+    t0 = time.perf_counter()
+    history = trainer.fit(train_loader, val_loader, resume=resume)
+    train_seconds = time.perf_counter() - t0
+    test_metrics = trainer.evaluate(test_loader)
+
+    result = RunResult(
+        dataset=source.name,
+        target=target,
+        unit=source.unit(target),
+        model=model,
+        split_seed=split_seed,
+        split_hash=split.hash,
+        split_sizes=split.sizes,
+        test=test_metrics,
+        mean_predictor_mae=mean_predictor_mae(y[split.train], y[split.test]),
+        epochs_run=len(history.epochs),
+        best_epoch=history.best_epoch,
+        seconds_per_epoch=history.seconds_per_epoch,
+        train_seconds=train_seconds,
+        graph_seconds=built.seconds,
+        graphs_from_cache=built.from_cache,
+        n_skipped=len(built.skipped) + len(target_skips),
+        extra={"train_config": train_config.to_dict(), "graph_config": graph_config.to_dict(),
+               "max_samples": max_samples, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
+    )
+    if out:
+        card = {"result": result.to_dict(), "history": history.to_dict()}
+        result.checkpoint = str(save_checkpoint(
+            out / "checkpoint", net, graph_config=graph_config, target=target,
+            unit=source.unit(target), normalizer=trainer.normalizer, card=card,
+        ))
+        (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
+        skipped = SkipReport(built.skipped.items + target_skips.items)
+        if len(skipped):
+            skipped.to_csv(out / "skipped.csv")
+    return result

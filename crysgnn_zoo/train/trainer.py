@@ -1,0 +1,236 @@
+"""Supervised training loop: fit, evaluate, predict, checkpoint and resume.
+
+The loss is pluggable: ``loss_fn(model, g, y_norm) -> (loss, predictions)``.
+The default is the task loss named in :class:`TrainConfig`; distillation
+supplies one that adds an embedding term.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.metrics import regression_metrics
+from crysgnn_zoo.train.normalizer import Normalizer
+
+log = logging.getLogger(__name__)
+
+LossFn = Callable[[torch.nn.Module, object, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+_TASK_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.smooth_l1_loss}
+
+
+def task_loss(kind: str) -> LossFn:
+    """The plain supervised loss on normalised targets."""
+    crit = _TASK_LOSSES[kind]
+
+    def loss_fn(model, g, y):
+        pred = model(g)
+        return crit(pred, y), pred
+
+    return loss_fn
+
+
+@dataclass
+class History:
+    """Per-epoch records: ``train_loss``, ``val_mae`` (target units), ``seconds``, ``lr``."""
+
+    epochs: list[dict] = field(default_factory=list)
+    best_epoch: int = -1
+    best_val_mae: float = math.inf
+    stopped_early: bool = False
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        secs = [e["seconds"] for e in self.epochs]
+        return float(np.mean(secs)) if secs else float("nan")
+
+    def to_dict(self) -> dict:
+        return {
+            "epochs": self.epochs,
+            "best_epoch": self.best_epoch,
+            "best_val_mae": self.best_val_mae,
+            "stopped_early": self.stopped_early,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "History":
+        return cls(**data)
+
+
+class Trainer:
+    """Trains ``model`` on normalised targets with early stopping on validation MAE.
+
+    Args:
+        model: any :class:`~crysgnn_zoo.nets.base.AtomEncoderModel`.
+        config: optimisation settings.
+        out_dir: where ``last.pt`` (full state, for resume) and ``best.pt``
+            (best weights) go; ``None`` keeps everything in memory.
+        device: torch device string (``"cpu"``, ``"cuda"``).
+        loss_fn: overrides the task loss (see module docstring).
+        progress: show tqdm bars.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        config: TrainConfig | None = None,
+        out_dir: str | Path | None = None,
+        device: str = "cpu",
+        loss_fn: LossFn | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.config = config or TrainConfig()
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.loss_fn = loss_fn or task_loss(self.config.loss)
+        self.progress = progress
+        self.normalizer = Normalizer()
+        self.history = History()
+        self._best_state: dict | None = None
+
+    # ----------------------------------------------------------------- setup
+    def _optimizer(self) -> torch.optim.Optimizer:
+        c = self.config
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
+        cls = torch.optim.AdamW if c.optimizer == "adamw" else torch.optim.Adam
+        return cls(params, lr=c.lr, weight_decay=c.weight_decay)
+
+    def _scheduler(self, opt, steps_per_epoch: int):
+        c = self.config
+        if c.scheduler == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=c.epochs)
+        if c.scheduler == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=c.lr, epochs=c.epochs, steps_per_epoch=max(steps_per_epoch, 1)
+            )
+        return None
+
+    def _to(self, g, y):
+        if self.device.type != "cpu":
+            g = g.to(self.device)
+        return g, (None if y is None else y.to(self.device))
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, train: GraphLoader, val: GraphLoader, resume: bool = False) -> History:
+        """Train until ``epochs`` or early stopping; the best weights are loaded at the end.
+
+        With ``resume=True`` and a ``last.pt`` in ``out_dir``, training
+        continues from the epoch after the saved one with the same optimiser,
+        scheduler, normaliser and history.
+        """
+        c = self.config
+        opt = self._optimizer()
+        sched = self._scheduler(opt, len(train))
+        start_epoch, bad_epochs = 0, 0
+        if self.config.normalize:
+            self.normalizer = Normalizer.fit(train.targets[train.index])
+        state_path = self.out_dir / "last.pt" if self.out_dir else None
+        if resume and state_path is not None and state_path.exists():
+            state = torch.load(state_path, map_location=self.device, weights_only=True)
+            self.model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            if sched is not None and state.get("scheduler"):
+                sched.load_state_dict(state["scheduler"])
+            self.normalizer = Normalizer(**state["normalizer"])
+            self.history = History.from_dict(state["history"])
+            self._best_state = state.get("best_model")
+            start_epoch, bad_epochs = state["epoch"] + 1, state["bad_epochs"]
+            log.info("resumed from %s at epoch %d", state_path, start_epoch)
+        if self.out_dir:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+
+        bar = tqdm(range(start_epoch, c.epochs), desc="epochs", disable=not self.progress,
+                   initial=start_epoch, total=c.epochs)
+        for epoch in bar:
+            if self.history.stopped_early:
+                break
+            t0 = time.perf_counter()
+            train.set_epoch(epoch)
+            train_loss = self._train_epoch(train, opt, sched if c.scheduler == "onecycle" else None)
+            if sched is not None and c.scheduler != "onecycle":
+                sched.step()
+            val_mae = self.evaluate(val)["mae"]
+            seconds = time.perf_counter() - t0
+            record = {"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
+                      "seconds": seconds, "lr": opt.param_groups[0]["lr"]}
+            self.history.epochs.append(record)
+            if val_mae < self.history.best_val_mae:
+                self.history.best_val_mae, self.history.best_epoch = val_mae, epoch
+                self._best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                bad_epochs = 0
+            else:
+                bad_epochs += 1
+            if c.patience is not None and bad_epochs >= c.patience:
+                self.history.stopped_early = True
+            bar.set_postfix(loss=f"{train_loss:.4f}", val_mae=f"{val_mae:.4f}")
+            if state_path is not None:
+                self._save_state(state_path, epoch, opt, sched, bad_epochs)
+        if self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
+        if self.out_dir:
+            (self.out_dir / "history.json").write_text(json.dumps(self.history.to_dict(), indent=1))
+        return self.history
+
+    def _train_epoch(self, loader: GraphLoader, opt, batch_sched) -> float:
+        self.model.train()
+        total, count = 0.0, 0
+        for g, y, _ in tqdm(loader, desc="batches", leave=False, disable=not self.progress):
+            g, y = self._to(g, y)
+            loss, _ = self.loss_fn(self.model, g, self.normalizer.norm(y))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            opt.step()
+            if batch_sched is not None:
+                batch_sched.step()
+            total += float(loss.detach()) * len(y)
+            count += len(y)
+        return total / max(count, 1)
+
+    def _save_state(self, path: Path, epoch: int, opt, sched, bad_epochs: int) -> None:
+        state = {
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else None,
+            "normalizer": self.normalizer.to_dict(),
+            "history": self.history.to_dict(),
+            "best_model": self._best_state,
+            "bad_epochs": bad_epochs,
+            "train_config": self.config.to_dict(),
+        }
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(path)
+
+    # ----------------------------------------------------------------- inference
+    @torch.no_grad()
+    def predict(self, loader: GraphLoader) -> np.ndarray:
+        """Predictions in target units, in the loader's order: ``(n, n_targets)``."""
+        self.model.eval()
+        out = []
+        for g, _, _ in loader:
+            g, _ = self._to(g, None)
+            out.append(self.normalizer.denorm(self.model(g)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 1))
+
+    def evaluate(self, loader: GraphLoader) -> dict[str, float]:
+        """MAE, RMSE, R^2 (target units) on ``loader``'s crystals."""
+        pred = self.predict(loader)[:, 0]
+        return regression_metrics(loader.targets[loader.index], pred)

@@ -1,0 +1,51 @@
+"""The command line, called in-process."""
+from __future__ import annotations
+
+import csv
+import json
+
+from crysgnn_zoo.cli import main
+
+
+def test_train_then_predict(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--epochs", "2",
+               "--max-samples", "120", "--split", "80,20,20", "--set", "n_conv=1", "--set", "atom_dim=16",
+               "--out", str(out), "--no-progress", "--workers", "1"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "test MAE" in printed and "mean predictor" in printed and "eV" in printed
+    result = json.loads((out / "result.json").read_text())
+    assert result["split_sizes"] == [80, 20, 20] and result["epochs_run"] == 2
+    assert json.loads((out / "split.json").read_text())["hash"] == result["split_hash"]
+
+    cif_dir = tmp_path / "cifs"
+    cif_dir.mkdir()
+    from crysgnn_zoo.data.sources import dataset_source
+
+    entries = [e for _, e in zip(range(3), dataset_source("mp_37k_sample").entries())]
+    for e in entries:
+        (cif_dir / f"{e.id}.cif").write_text(e.payload)
+    (cif_dir / "id_prop.csv").write_text("".join(f"{e.id},0\n" for e in entries))
+    rc = main(["predict", "--checkpoint", str(out / "checkpoint"), "--data", str(cif_dir),
+               "--out", str(tmp_path / "p.csv"), "--no-progress"])
+    assert rc == 0
+    rows = list(csv.reader(open(tmp_path / "p.csv")))
+    assert rows[0] == ["id", "band_gap (eV)"] and [r[0] for r in rows[1:]] == [e.id for e in entries]
+
+
+def test_unknown_dataset_is_a_clean_error(capsys):
+    rc = main(["train", "--dataset", "no_such_set", "--target", "y", "--no-progress"])
+    assert rc == 2
+    assert "no dataset of that name" in capsys.readouterr().err
+
+
+def test_unknown_target_is_a_clean_error(capsys):
+    rc = main(["train", "--dataset", "mp_37k_sample", "--target", "bandgap", "--no-progress"])
+    assert rc == 2
+    assert "available: ['band_gap'" in capsys.readouterr().err
+
+
+def test_models_and_datasets_list(capsys):
+    assert main(["models"]) == 0 and "cgcnn" in capsys.readouterr().out
+    assert main(["datasets"]) == 0 and "mp_37k_sample" in capsys.readouterr().out

@@ -1,0 +1,94 @@
+"""Training on real crystals: learning, checkpoint round-trip, resume."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.data.splits import random_split
+from crysgnn_zoo.registry import get_model
+from crysgnn_zoo.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.trainer import Trainer
+
+TARGET = "formation_energy_per_atom"
+
+
+@pytest.fixture(scope="module")
+def small(sample_store):
+    """400 embedded crystals, split 300/50/50 with seed 0."""
+    store = sample_store.subset(np.arange(400))
+    split = random_split(store.ids, (300, 50, 50), seed=0)
+    return store, split, store.target(TARGET)
+
+
+def _loaders(small, seed=0):
+    store, split, y = small
+    return (GraphLoader(store, split.train, y, 32, shuffle=True, seed=seed),
+            GraphLoader(store, split.val, y, 64),
+            GraphLoader(store, split.test, y, 64))
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return get_model("cgcnn", atom_dim=32, n_conv=2, hidden_dim=32)
+
+
+def test_training_lowers_validation_error(small):
+    train, val, _ = _loaders(small)
+    trainer = Trainer(_model(), TrainConfig(epochs=6, lr=5e-3, patience=None), progress=False)
+    trainer.normalizer = trainer.normalizer.fit(small[2][small[1].train])
+    before = trainer.evaluate(val)["mae"]
+    history = trainer.fit(train, val)
+    assert history.best_val_mae < 0.6 * before
+    assert history.epochs[-1]["train_loss"] < history.epochs[0]["train_loss"]
+
+
+def test_checkpoint_roundtrip_gives_identical_predictions(small, tmp_path):
+    train, val, test = _loaders(small)
+    trainer = Trainer(_model(), TrainConfig(epochs=2, lr=5e-3), progress=False)
+    trainer.fit(train, val)
+    save_checkpoint(tmp_path / "ckpt", trainer.model, graph_config=GraphConfig(), target=TARGET,
+                    unit="eV/atom", normalizer=trainer.normalizer)
+    predictor = load_checkpoint(tmp_path / "ckpt")
+    store, split, _ = small
+    expected = trainer.predict(test)[:, 0]
+    got = predictor.predict(store.subset(split.test))
+    assert np.array_equal(expected, got)
+    assert predictor.unit == "eV/atom" and predictor.target == TARGET
+
+
+class _CrashAt(GraphLoader):
+    """A training loader that dies when epoch ``crash_epoch`` starts (a killed job)."""
+
+    crash_epoch = 2
+
+    def set_epoch(self, epoch: int) -> None:
+        if epoch == self.crash_epoch:
+            raise KeyboardInterrupt("simulated crash")
+        super().set_epoch(epoch)
+
+
+def test_resume_continues_where_it_stopped(small, tmp_path):
+    cfg = TrainConfig(epochs=4, lr=5e-3, patience=None)
+    straight = Trainer(_model(), cfg, out_dir=tmp_path / "a", progress=False)
+    straight.fit(*_loaders(small)[:2])
+
+    train, val, _ = _loaders(small)
+    crashing = _CrashAt(train.store, train.index, train.targets, 32, shuffle=True, seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(_model(), cfg, out_dir=tmp_path / "b", progress=False).fit(crashing, val)
+    assert torch.load(tmp_path / "b" / "last.pt", weights_only=True)["epoch"] == 1
+
+    resumed = Trainer(_model(seed=99), cfg, out_dir=tmp_path / "b", progress=False)
+    history = resumed.fit(*_loaders(small)[:2], resume=True)
+    assert [e["epoch"] for e in history.epochs] == [0, 1, 2, 3]
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert history.best_val_mae == straight.history.best_val_mae
+
+
+def test_loading_a_non_checkpoint_fails_clearly(tmp_path):
+    with pytest.raises(CheckpointError, match="not a crysgnn-zoo checkpoint"):
+        load_checkpoint(tmp_path)
