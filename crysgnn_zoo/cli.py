@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.config import GraphConfig, PretrainConfig, TrainConfig
 
 
 def _split_sizes(text: str) -> tuple[float, float, float]:
@@ -121,6 +121,72 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("--shard takes i/n, e.g. 0/4") from None
+    return i, n
+
+
+def _cmd_curate(args: argparse.Namespace) -> int:
+    from crysgnn_zoo.data.sources import list_datasets, _EMBEDDED_DIR
+    from crysgnn_zoo.pretrain.curate import CurateConfig, curate, finalize
+
+    if args.finalize_only:
+        manifest = finalize(args.out)
+        print(json.dumps({k: manifest[k] for k in ("entries", "valid", "skipped", "duplicates", "kept")}))
+        return 0
+    sources = list(args.sources or [])
+    if args.all_datasets:
+        sources += [name for name, folder in sorted(list_datasets().items())
+                    if _EMBEDDED_DIR not in folder.resolve().parents]
+    if not sources:
+        raise SystemExit("curate: give --sources ... and/or --all-datasets")
+    result = curate(
+        sources, args.out, GraphConfig(cutoff=args.cutoff, max_neighbors=args.max_neighbors),
+        CurateConfig(block_size=args.block_size, volume_tolerance=args.volume_tolerance),
+        shard=args.shard, workers=args.workers or 1, progress=not args.no_progress,
+        finalize_when_done=not args.no_finalize,
+    )
+    print(f"shard {args.shard[0]}/{args.shard[1]}: {result.blocks_done} of its blocks done "
+          f"({result.blocks_total} blocks in all), {result.processed} entries processed in {result.seconds:.0f} s")
+    if result.manifest:
+        m = result.manifest
+        print(f"finalized: {m['entries']} entries, {m['skipped']} skipped, {m['duplicates']} duplicates, "
+              f"{m['kept']} kept -> {Path(args.out) / 'manifest.json'}")
+    return 0
+
+
+def _cmd_pretrain(args: argparse.Namespace) -> int:
+    from crysgnn_zoo.nets.crysgnn import CrysGNNConfig
+    from crysgnn_zoo.pretrain.curate import load_curated
+    from crysgnn_zoo.pretrain.trainer import pretrain
+
+    store = load_curated(args.curated)
+    manifest = json.loads((Path(args.curated) / "manifest.json").read_text())
+    config = PretrainConfig(
+        feature_weight=args.feature_weight, connectivity_weight=args.connectivity_weight,
+        spacegroup_weight=args.spacegroup_weight, contrastive_weight=args.contrastive_weight,
+        contrast_on=args.contrast_on, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        seed=args.seed,
+    )
+    card = {"name": args.name, "curated": str(args.curated),
+            "data_sources": manifest["sources"], "data_counts": {k: manifest[k] for k in ("entries", "skipped", "duplicates", "kept")},
+            "command": "crysgnn-zoo " + " ".join(sys.argv[1:])}
+    result = pretrain(
+        store, args.out, config, CrysGNNConfig(**_overrides(args.set)),
+        GraphConfig.from_dict(manifest["graph_config"]), device=args.device,
+        progress=not args.no_progress, resume=args.resume, max_steps=args.max_steps,
+        save_replicas=args.save_replicas, card=card,
+    )
+    if result.checkpoint:
+        last = result.epochs[-1] if result.epochs else {}
+        print(f"{result.steps} steps on {result.world_size} process(es), {result.graphs_per_second:.1f} graphs/s; "
+              f"last train loss {last.get('train', {}).get('total', float('nan')):.4f}; teacher: {result.checkpoint}")
+    return 0
+
+
 def _cmd_datasets(args: argparse.Namespace) -> int:
     from crysgnn_zoo.data.sources import dataset_source, list_datasets
 
@@ -179,6 +245,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_predict)
+    p = sub.add_parser("curate", help="build a de-duplicated, sharded pre-training set")
+    p.add_argument("--sources", nargs="*", help="dataset names, files or folders (labels are ignored)")
+    p.add_argument("--all-datasets", action="store_true", help="every dataset in the datasets folder")
+    p.add_argument("--out", required=True, help="curation folder")
+    p.add_argument("--shard", type=_shard, default=(0, 1), help="i/n: this job builds blocks i, i+n, ...")
+    p.add_argument("--workers", type=int, help="processes (default 1)")
+    p.add_argument("--block-size", type=int, default=2048)
+    p.add_argument("--volume-tolerance", type=float, default=0.02)
+    p.add_argument("--cutoff", type=float, default=GraphConfig().cutoff)
+    p.add_argument("--max-neighbors", type=int, default=GraphConfig().max_neighbors)
+    p.add_argument("--no-finalize", action="store_true", help="only build blocks (other shards still running)")
+    p.add_argument("--finalize-only", action="store_true", help="de-duplicate and write the manifest")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_curate)
+    p = sub.add_parser("pretrain", help="pre-train the CrysGNN teacher (torchrun for several processes)")
+    d = PretrainConfig()
+    p.add_argument("--curated", required=True, help="a finalized curation folder")
+    p.add_argument("--out", required=True)
+    p.add_argument("--name", default="crysgnn", help="name written into the teacher's card")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="per process")
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--feature-weight", type=float, default=d.feature_weight)
+    p.add_argument("--connectivity-weight", type=float, default=d.connectivity_weight)
+    p.add_argument("--spacegroup-weight", type=float, default=d.spacegroup_weight)
+    p.add_argument("--contrastive-weight", type=float, default=d.contrastive_weight)
+    p.add_argument("--contrast-on", default=d.contrast_on, choices=["spacegroup", "crystal_system"])
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="CrysGNN config override")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--save-replicas", action="store_true", help="every process writes its final weights")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_pretrain)
     p = sub.add_parser("datasets", help="list the datasets found")
     p.set_defaults(func=_cmd_datasets)
     p = sub.add_parser("models", help="list the registered models")

@@ -122,3 +122,39 @@ class TrainConfig(JsonConfig):
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainConfig(JsonConfig):
+    """Objective weights and optimisation of pre-training.
+
+    Attributes:
+        feature_weight, connectivity_weight, spacegroup_weight, contrastive_weight:
+            loss weights (0 switches one off).
+        contrast_on: which structure label defines contrastive positives.
+        temperature: softmax temperature of the contrastive loss.
+        negatives_per_edge: sampled non-edges per true edge.
+        epochs, batch_size, lr, weight_decay, seed: optimisation (Adam, cosine schedule).
+        max_grad_norm: gradient clipping.
+    """
+
+    feature_weight: float = 1.0
+    connectivity_weight: float = 1.0
+    spacegroup_weight: float = 1.0
+    contrastive_weight: float = 1.0
+    contrast_on: Literal["spacegroup", "crystal_system"] = "spacegroup"
+    temperature: float = 0.1
+    negatives_per_edge: int = 1
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    max_grad_norm: float = 5.0
+
+    def __post_init__(self) -> None:
+        weights = [self.feature_weight, self.connectivity_weight, self.spacegroup_weight, self.contrastive_weight]
+        if min(weights) < 0 or sum(weights) == 0:
+            raise ValueError("objective weights must be >= 0 and not all 0")
+        if self.contrast_on not in ("spacegroup", "crystal_system"):
+            raise ValueError("contrast_on must be 'spacegroup' or 'crystal_system'")

@@ -16,6 +16,10 @@ class DownloadError(RuntimeError):
     """A download failed or its SHA-256 did not match."""
 
 
+class ChecksumMismatchError(DownloadError):
+    """The downloaded bytes do not have the expected SHA-256 (they were discarded)."""
+
+
 def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -62,7 +66,7 @@ def download(
         if sha256 is not None:
             got = sha256_of(tmp_name)
             if got != sha256:
-                raise DownloadError(
+                raise ChecksumMismatchError(
                     f"{url}: SHA-256 mismatch (expected {sha256}, got {got}); the file was discarded"
                 )
         os.replace(tmp_name, dest)

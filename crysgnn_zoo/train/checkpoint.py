@@ -34,12 +34,13 @@ def save_checkpoint(
     model: torch.nn.Module,
     *,
     graph_config: GraphConfig,
-    target: str,
+    target: str | None,
     unit: str = "",
     normalizer: Normalizer | None = None,
     card: dict | None = None,
 ) -> Path:
-    """Write ``model`` and what it needs into the folder ``path``."""
+    """Write ``model`` and what it needs into the folder ``path``
+    (``target=None`` for an encoder without a trained property head)."""
     from crysgnn_zoo import __version__
 
     path = Path(path)
@@ -68,7 +69,7 @@ class Predictor:
     model: torch.nn.Module
     graph_config: GraphConfig
     normalizer: Normalizer
-    target: str
+    target: str | None
     unit: str
     card: dict
 

@@ -1,0 +1,168 @@
+"""Graph-building throughput against ASE's ``neighbor_list`` at the same cutoff.
+
+    python -m benchmarks.graph_speed [--cutoff 8] [--mp-sample 2000] [--limit N]
+
+Sets: ``carbon_24`` (all of it) and a seeded 2,000-crystal sample of
+``mp_37k``. Structures are parsed first (not timed); then, on one core, each
+method finds the periodic neighbours of every structure:
+
+- ``ase``: ``ase.neighborlist.neighbor_list("ijdS", atoms, cutoff)``;
+- ``ours (all)``: :func:`crysgnn_zoo.graphs.find_neighbors` with no cap
+  (the same output as ASE: every pair within the cutoff);
+- ``ours (k=12)``: the graph the models use (12 nearest within the cutoff);
+- ``pymatgen``: ``Structure.get_neighbor_list`` (compiled), when installed.
+
+It checks that ``ours (all)`` and ASE return identical (centre, neighbour,
+image) sets on every structure, and writes ``benchmarks/results/graph_speed/``
+(``results.json``, ``results.md``, ``throughput.png``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from crysgnn_zoo.data.sources import open_source  # noqa: E402
+from crysgnn_zoo.data.splits import subsample  # noqa: E402
+from crysgnn_zoo.data.structures import parse_structure  # noqa: E402
+from crysgnn_zoo.graphs.neighbors import find_neighbors, wrap_fractional  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "graph_speed"
+
+
+def _load(name: str, n: int | None, seed: int):
+    entries = list(open_source(name).entries())
+    keep = subsample(len(entries), n, seed)
+    return [parse_structure(entries[i].fmt, entries[i].payload, entries[i].where) for i in keep]
+
+
+def _ase_atoms(atoms):
+    from ase import Atoms
+
+    a = Atoms(numbers=atoms.atomic_numbers, cell=atoms.lattice_mat, pbc=True)
+    a.set_scaled_positions(wrap_fractional(np.asarray(atoms.frac_coords)))
+    return a
+
+
+def _time(fn, items) -> tuple[float, list]:
+    out = []
+    t0 = time.perf_counter()
+    for item in items:
+        out.append(fn(item))
+    return time.perf_counter() - t0, out
+
+
+def bench_set(name: str, structures, cutoff: float) -> dict:
+    from ase.neighborlist import neighbor_list
+
+    ase_structs = [_ase_atoms(a) for a in structures]
+    inputs = [(a.cell.array, a.get_scaled_positions()) for a in ase_structs]
+    rows = {}
+    t, ase_out = _time(lambda a: neighbor_list("ijS", a, cutoff), ase_structs)
+    rows["ase"] = t
+    t, ours_all = _time(lambda x: find_neighbors(x[0], x[1], cutoff, None), inputs)
+    rows["ours (all)"] = t
+    t, _ = _time(lambda x: find_neighbors(x[0], x[1], cutoff, 12), inputs)
+    rows["ours (k=12)"] = t
+    try:
+        from pymatgen.core import Lattice, Structure
+
+        pmg = [Structure(Lattice(a.cell.array), a.get_chemical_symbols(), a.get_scaled_positions())
+               for a in ase_structs]
+        t, _ = _time(lambda s: s.get_neighbor_list(cutoff), pmg)
+        rows["pymatgen"] = t
+    except ImportError:
+        pass
+    identical = 0
+    for (i, j, S), nl in zip(ase_out, ours_all):
+        inside = nl.distance <= cutoff
+        a = set(zip(i.tolist(), j.tolist(), map(tuple, S.tolist())))
+        b = set(zip(nl.dst[inside].tolist(), nl.src[inside].tolist(), map(tuple, nl.image[inside].tolist())))
+        identical += a == b
+    n = len(structures)
+    return {
+        "set": name,
+        "structures": n,
+        "mean_atoms": float(np.mean([a.num_atoms for a in structures])),
+        "cutoff": cutoff,
+        "seconds": rows,
+        "per_s": {k: n / v for k, v in rows.items()},
+        "ratio_vs_ase": {k: rows["ase"] / v for k, v in rows.items()},
+        "identical_to_ase": identical,
+    }
+
+
+def _markdown(results: list[dict]) -> str:
+    lines = ["| set | structures | mean atoms | method | structures/s | x ASE |", "|---|---|---|---|---|---|"]
+    for r in results:
+        for method, rate in r["per_s"].items():
+            lines.append(f"| {r['set']} | {r['structures']} | {r['mean_atoms']:.1f} | {method} | "
+                         f"{rate:,.0f} | {r['ratio_vs_ase'][method]:.1f} |")
+    lines.append("")
+    for r in results:
+        lines.append(f"- {r['set']}: our full neighbour sets identical to ASE's on "
+                     f"{r['identical_to_ase']}/{r['structures']} structures (cutoff {r['cutoff']} Angstrom)")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(results[0]["per_s"])
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    width = 0.8 / len(methods)
+    for k, m in enumerate(methods):
+        ax.bar(np.arange(len(results)) + k * width, [r["per_s"].get(m, 0) for r in results], width, label=m)
+    ax.set_xticks(np.arange(len(results)) + width * (len(methods) - 1) / 2)
+    ax.set_xticklabels([f"{r['set']} ({r['structures']})" for r in results])
+    ax.set_yscale("log")
+    ax.set_ylabel("structures / s (one core)")
+    ax.set_title(f"Periodic neighbour search, cutoff {results[0]['cutoff']} Angstrom")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cutoff", type=float, default=8.0)
+    ap.add_argument("--mp-sample", type=int, default=2000)
+    ap.add_argument("--limit", type=int, help="use only this many structures per set (quick check)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=str(RESULTS))
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    sets = [("carbon_24", args.limit), ("mp_37k", min(args.mp_sample, args.limit or args.mp_sample))]
+    results = []
+    for name, n in sets:
+        structures = _load(name, n, args.seed)
+        results.append(bench_set(name if n is None else f"{name}", structures, args.cutoff))
+        r = results[-1]
+        print(f"{name}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in r["per_s"].items())
+              + f"; ours(k=12)/ASE = {r['ratio_vs_ase']['ours (k=12)']:.1f}x; identical sets "
+              f"{r['identical_to_ase']}/{r['structures']}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or ''}".strip(),
+            "python": platform.python_version()}
+    (out / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    (out / "results.md").write_text(_markdown(results))
+    _plot(results, out / "throughput.png")
+    print(_markdown(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()

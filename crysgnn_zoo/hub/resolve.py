@@ -1,0 +1,161 @@
+"""Find, verify and load released weights.
+
+``resolve_weights(name)`` looks, in order, at:
+
+1. an explicit folder path (a checkpoint folder with ``config.json``);
+2. the installed weights distribution ``crysgnn_zoo_weights`` (``pip install ./models``);
+3. the user cache: ``$CRYSGNN_ZOO_CACHE/weights/<name>`` or
+   ``~/.cache/crysgnn_zoo/weights/<name>``;
+4. a download of the release archive (``<base>/<name>.tar.gz``, base from
+   ``$CRYSGNN_ZOO_WEIGHTS_URL`` or the release table), with a progress bar,
+   verified by SHA-256 before it is unpacked into the cache.
+
+Every folder found is checked: the SHA-256 of ``weights.pt`` must match the
+release table (for named releases) and the folder's own card.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download, sha256_of
+from crysgnn_zoo.paths import CACHE_ENV, cache_dir
+
+WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """No copy of the weights could be found or fetched; the message says how to get one."""
+
+
+class WeightsVerificationError(ValueError):
+    """A weights file does not match its recorded SHA-256 (corrupted or mismatched)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """A published weight set: archive URL and hashes."""
+
+    name: str
+    url: str | None
+    archive_sha256: str | None
+    weights_sha256: str
+
+
+RELEASES: dict[str, Release] = {}
+
+
+def register_release(release: Release) -> None:
+    RELEASES[release.name] = release
+
+
+def _load_release_table() -> None:
+    table = Path(__file__).with_name("releases.json")
+    if table.exists():
+        for row in json.loads(table.read_text()):
+            register_release(Release(**row))
+
+
+_load_release_table()
+
+
+def verify_folder(folder: Path, expected_sha256: str | None = None) -> Path:
+    """Check ``folder/weights.pt`` against ``expected_sha256`` and the folder's card."""
+    weights = folder / "weights.pt"
+    if not (folder / "config.json").exists() or not weights.exists():
+        raise WeightsVerificationError(f"{folder}: incomplete checkpoint (needs config.json and weights.pt)")
+    got = sha256_of(weights)
+    card_path = folder / "card.json"
+    card_sha = json.loads(card_path.read_text()).get("sha256") if card_path.exists() else None
+    for label, want in (("release table", expected_sha256), ("card.json", card_sha)):
+        if want and got != want:
+            raise WeightsVerificationError(
+                f"{weights}: SHA-256 {got[:16]}... does not match the {label} ({want[:16]}...); "
+                "the file is corrupted or belongs to another release: delete the folder and fetch it again"
+            )
+    return folder
+
+
+def _from_package(name: str) -> Path | None:
+    try:
+        import crysgnn_zoo_weights
+    except ImportError:
+        return None
+    return crysgnn_zoo_weights.path_of(name)
+
+
+def _download_release(name: str, release: Release | None, dest: Path) -> Path:
+    base = os.environ.get(WEIGHTS_URL_ENV)
+    url = f"{base.rstrip('/')}/{name}.tar.gz" if base else (release.url if release else None)
+    if url is None:
+        raise DownloadError(f"no download URL is known for {name!r}")
+    archive_sha = release.archive_sha256 if release else None
+    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        archive = download(url, Path(tmp) / f"{name}.tar.gz", sha256=archive_sha)
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        unpacked = Path(tmp) / name
+        if not (unpacked / "config.json").exists():
+            raise WeightsVerificationError(f"{url}: the archive has no {name}/config.json")
+        verify_folder(unpacked, release.weights_sha256 if release else None)
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.move(str(unpacked), dest)
+    return dest
+
+
+def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> Path:
+    """Folder of a verified weight set (see the module docstring for the search order).
+
+    Raises:
+        WeightsNotFoundError: nowhere to be found and the download failed.
+        WeightsVerificationError: a copy was found but its hash is wrong.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return verify_folder(path)
+    name = str(name_or_path)
+    release = RELEASES.get(name)
+    expected = release.weights_sha256 if release else None
+    found = _from_package(name)
+    if found is not None:
+        return verify_folder(found, expected)
+    cached = cache_dir("weights") / name
+    if (cached / "config.json").exists():
+        return verify_folder(cached, expected)
+    reason = "downloads disabled"
+    if download_missing:
+        try:
+            return _download_release(name, release, cached)
+        except ChecksumMismatchError as exc:
+            raise WeightsVerificationError(str(exc)) from None
+        except DownloadError as exc:
+            reason = str(exc)
+    known = ", ".join(sorted(RELEASES)) or "none"
+    raise WeightsNotFoundError(
+        f"weights {name!r} not found (known releases: {known}). Install the weights package "
+        f"(`pip install crysgnn-zoo-weights`, or `pip install ./models` from a crysgnn-zoo checkout), "
+        f"or put the checkpoint folder at {cached} (set {CACHE_ENV} to move the cache), "
+        f"or set {WEIGHTS_URL_ENV} to a mirror. Download: {reason}"
+    )
+
+
+def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
+    """The pre-trained CrysGNN encoder, frozen and in eval mode.
+
+    ``embed(g) -> (n_atoms, 64)`` gives the atom embeddings students are distilled toward.
+    """
+    from crysgnn_zoo.train.checkpoint import load_checkpoint
+
+    predictor = load_checkpoint(resolve_weights(name), device=device)
+    model = predictor.model.to(device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    model.graph_config = predictor.graph_config
+    model.card = predictor.card
+    return model

@@ -1,0 +1,1 @@
+"""CrysGNN pre-training: curation of untagged crystals and self-supervised objectives."""

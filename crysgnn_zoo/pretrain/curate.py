@@ -1,0 +1,312 @@
+"""Curate an untagged pre-training set: ingest, validate, fingerprint, de-duplicate, shard.
+
+Two phases, so a cluster job array can do the expensive part:
+
+1. ``curate(specs, out, shard=(i, n))``: the entries of all sources, in order,
+   are cut into blocks of ``block_size``; job ``i`` of ``n`` parses, validates,
+   fingerprints (reduced formula, spglib space group via jarvis-tools, volume
+   per atom) and graphs blocks ``i, i + n, i + 2n, ...`` with a process pool,
+   writing each block as it finishes (``block-00007.npz`` + ``.json``). Memory
+   is bounded by one block; a re-run skips finished blocks (resume).
+2. ``finalize(out)``: once every block exists, de-duplicates across all of them
+   (same reduced formula, same space group, volume per atom within
+   ``volume_tolerance``; the first occurrence wins, in source order), and
+   writes ``manifest.json`` (counts, element histogram, size distribution,
+   per-source tallies, skip reasons) and ``keep.npz``.
+
+:func:`load_curated` returns the kept graphs as one :class:`GraphStore` whose
+``targets`` hold ``spacegroup`` and ``crystal_system`` (structure labels for
+the graph-level objective; property labels are never read).
+"""
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import logging
+import time
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from crysgnn_zoo.config import GraphConfig, JsonConfig
+from crysgnn_zoo.data.errors import CrystalDataError, Skipped
+from crysgnn_zoo.data.sources import RawEntry, open_source
+from crysgnn_zoo.data.structures import parse_structure
+from crysgnn_zoo.graphs.build import _pool, neighbors_of
+from crysgnn_zoo.graphs.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+CRYSTAL_SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic")
+_SYSTEM_ENDS = (2, 15, 74, 142, 167, 194, 230)
+
+
+def crystal_system_of(spacegroup: int) -> int:
+    """Index into :data:`CRYSTAL_SYSTEMS` of space group 1..230."""
+    for k, end in enumerate(_SYSTEM_ENDS):
+        if spacegroup <= end:
+            return k
+    raise ValueError(f"space group {spacegroup} is not in 1..230")
+
+
+@dataclass(frozen=True)
+class CurateConfig(JsonConfig):
+    """Curation settings.
+
+    Attributes:
+        symprec: spglib symmetry tolerance, Angstrom (0.1 as Materials Project uses).
+        volume_tolerance: relative difference in volume per atom under which two
+            crystals with the same reduced formula and space group are duplicates.
+        block_size: entries per block (the unit of sharding, resume and memory).
+    """
+
+    symprec: float = 0.1
+    volume_tolerance: float = 0.02
+    block_size: int = 2048
+
+
+def fingerprint(atoms, symprec: float = 0.1) -> tuple[str, int, float]:
+    """(reduced formula, space group number, volume per atom in Angstrom^3)."""
+    from jarvis.analysis.structure.spacegroup import Spacegroup3D
+
+    try:
+        sg = int(Spacegroup3D(atoms, symprec=symprec).space_group_number)
+    except Exception:  # noqa: BLE001 - spglib fails on some odd cells: treat as P1
+        sg = 1
+    return atoms.composition.reduced_formula, sg, float(atoms.volume) / atoms.num_atoms
+
+
+def _curate_block(args):
+    entries, graph_config, symprec = args
+    ids, zs, lats, nls, skipped = [], [], [], [], []
+    formulas, sources, sgs, vpas = [], [], [], []
+    for source_name, entry in entries:
+        try:
+            atoms = parse_structure(entry.fmt, entry.payload, entry.where)
+            try:
+                nl = neighbors_of(atoms, graph_config)
+            except ValueError as exc:
+                raise CrystalDataError(entry.where, str(exc)) from None
+            formula, sg, vpa = fingerprint(atoms, symprec)
+        except CrystalDataError as exc:
+            skipped.append(Skipped(f"{source_name}: {exc.where}", exc.reason))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad crystal never stops a long job
+            skipped.append(Skipped(f"{source_name}: {entry.where}", f"unexpected {type(exc).__name__}: {exc}"))
+            continue
+        ids.append(entry.id)
+        zs.append(np.asarray(atoms.atomic_numbers, dtype=np.uint8))
+        lats.append(np.asarray(atoms.lattice_mat))
+        nls.append(nl)
+        formulas.append(formula)
+        sources.append(source_name)
+        sgs.append(sg)
+        vpas.append(vpa)
+    store = GraphStore.from_graphs(ids, zs, lats, nls, {
+        "spacegroup": sgs,
+        "crystal_system": [crystal_system_of(s) for s in sgs],
+        "volume_per_atom": vpas,
+    })
+    return store, formulas, sources, skipped
+
+
+def _stream(specs: list[str]) -> Iterator[tuple[str, RawEntry]]:
+    for spec in specs:
+        source = open_source(spec)
+        for entry in source.entries():
+            yield source.name, dataclasses.replace(entry, targets={})  # labels are never used
+
+
+@dataclass
+class CurateResult:
+    out_dir: Path
+    blocks_done: int
+    blocks_total: int
+    seconds: float
+    processed: int
+    manifest: dict | None
+
+
+def curate(
+    specs: list[str],
+    out_dir: str | Path,
+    graph_config: GraphConfig | None = None,
+    config: CurateConfig | None = None,
+    *,
+    shard: tuple[int, int] = (0, 1),
+    workers: int = 1,
+    progress: bool = True,
+    finalize_when_done: bool = True,
+) -> CurateResult:
+    """Phase 1 for job ``shard = (i, n)``; runs :func:`finalize` when all blocks exist.
+
+    Raises:
+        ValueError: ``out_dir`` was started with other sources or settings.
+    """
+    graph_config = graph_config or GraphConfig()
+    config = config or CurateConfig()
+    i, n = shard
+    if not 0 <= i < n:
+        raise ValueError(f"shard must be i/n with 0 <= i < n, got {i}/{n}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {"sources": list(specs), "graph_config": graph_config.to_dict(), "curate_config": config.to_dict()}
+    settings_path = out / "settings.json"
+    if settings_path.exists():
+        old = json.loads(settings_path.read_text())
+        if old != settings:
+            raise ValueError(f"{out} was started with other settings: {old}; use a new folder")
+    else:
+        settings_path.write_text(json.dumps(settings, indent=1))
+
+    start = time.perf_counter()
+    processed, done, total = 0, 0, 0
+    bar = tqdm(desc=f"curate {i}/{n}", unit="crystal", disable=not progress)
+    pool = _pool(workers) if workers > 1 else None
+    try:
+        for k, block in enumerate(_blocks(_stream(specs), config.block_size)):
+            total = k + 1
+            if k % n != i:
+                continue
+            path = out / f"block-{k:05d}.npz"
+            meta_path = out / f"block-{k:05d}.json"
+            if path.exists() and meta_path.exists():
+                done += 1
+                continue
+            t0 = time.perf_counter()
+            sub = [(part, graph_config, config.symprec) for part in _split(block, 64)]
+            results = pool.imap(_curate_block, sub) if pool else map(_curate_block, sub)
+            stores, formulas, sources, skipped = [], [], [], []
+            for store, f, s, sk in results:
+                stores.append(store)
+                formulas += f
+                sources += s
+                skipped += sk
+                bar.update(len(store) + len(sk))
+            GraphStore.concat(stores).save(path)
+            meta_path.write_text(json.dumps({
+                "block": k, "entries": len(block), "formulas": formulas, "sources": sources,
+                "skipped": [vars(x) for x in skipped], "seconds": time.perf_counter() - t0,
+            }))
+            processed += len(block)
+            done += 1
+    finally:
+        bar.close()
+        if pool:
+            pool.close()
+            pool.join()
+    (out / f"blocks-total.json").write_text(json.dumps({"blocks": total}))
+    seconds = time.perf_counter() - start
+    manifest = None
+    if finalize_when_done and all((out / f"block-{k:05d}.json").exists() for k in range(total)):
+        manifest = finalize(out)
+    return CurateResult(out, done, total, seconds, processed, manifest)
+
+
+def _blocks(stream, size: int):
+    while True:
+        block = list(itertools.islice(stream, size))
+        if not block:
+            return
+        yield block
+
+
+def _split(block: list, size: int) -> list[list]:
+    return [block[j : j + size] for j in range(0, len(block), size)]
+
+
+def finalize(out_dir: str | Path) -> dict:
+    """Phase 2: de-duplicate across all blocks and write ``manifest.json`` + ``keep.npz``."""
+    out = Path(out_dir)
+    settings = json.loads((out / "settings.json").read_text())
+    cfg = CurateConfig.from_dict(settings["curate_config"])
+    total = json.loads((out / "blocks-total.json").read_text())["blocks"]
+    missing = [k for k in range(total) if not (out / f"block-{k:05d}.json").exists()]
+    if missing:
+        raise FileNotFoundError(f"{out}: blocks {missing[:10]} are not built yet (run the other shards)")
+    seen: dict[tuple[str, int], list[float]] = collections.defaultdict(list)
+    keep_masks, per_source = {}, collections.defaultdict(collections.Counter)
+    skip_reasons: collections.Counter = collections.Counter()
+    skipped_examples = []
+    element_hist: collections.Counter = collections.Counter()
+    sizes, seconds, entries = [], 0.0, 0
+    for k in range(total):
+        meta = json.loads((out / f"block-{k:05d}.json").read_text())
+        seconds += meta["seconds"]
+        entries += meta["entries"]
+        with np.load(out / f"block-{k:05d}.npz") as data:
+            sgs = data["target:spacegroup"].astype(int)
+            vpas = data["target:volume_per_atom"]
+            n_atoms = data["n_atoms"]
+            z = data["atomic_numbers"]
+        for s in meta["skipped"]:
+            per_source[s["where"].split(":", 1)[0]]["skipped"] += 1
+            skip_reasons[s["reason"].split(":")[0][:80]] += 1
+            if len(skipped_examples) < 20:
+                skipped_examples.append(s)
+        keep = np.zeros(len(sgs), dtype=bool)
+        starts = np.concatenate([[0], np.cumsum(n_atoms)])
+        for j, (formula, source, sg, vpa) in enumerate(zip(meta["formulas"], meta["sources"], sgs, vpas)):
+            per_source[source]["valid"] += 1
+            others = seen[(formula, sg)]
+            if any(abs(vpa - v) <= cfg.volume_tolerance * v for v in others):
+                per_source[source]["duplicate"] += 1
+                continue
+            others.append(float(vpa))
+            keep[j] = True
+            per_source[source]["kept"] += 1
+            sizes.append(int(n_atoms[j]))
+            element_hist.update(np.unique(z[starts[j] : starts[j + 1]]).tolist())
+        keep_masks[f"block-{k:05d}"] = keep
+    np.savez(out / "keep.npz", **keep_masks)
+    from ase.data import chemical_symbols
+
+    sizes_arr = np.asarray(sizes)
+    kept = int(sizes_arr.size)
+    manifest = {
+        "sources": settings["sources"],
+        "graph_config": settings["graph_config"],
+        "curate_config": settings["curate_config"],
+        "entries": entries,
+        "valid": int(sum(c["valid"] for c in per_source.values())),
+        "skipped": int(sum(c["skipped"] for c in per_source.values())),
+        "duplicates": int(sum(c["duplicate"] for c in per_source.values())),
+        "kept": kept,
+        "per_source": {k: dict(v) for k, v in per_source.items()},
+        "skip_reasons": dict(skip_reasons.most_common()),
+        "skipped_examples": skipped_examples,
+        "element_histogram": {chemical_symbols[z]: n for z, n in sorted(element_hist.items())},
+        "atoms_per_crystal": {
+            "min": int(sizes_arr.min()) if kept else 0,
+            "median": float(np.median(sizes_arr)) if kept else 0,
+            "mean": float(sizes_arr.mean()) if kept else 0,
+            "p95": float(np.percentile(sizes_arr, 95)) if kept else 0,
+            "max": int(sizes_arr.max()) if kept else 0,
+            "histogram": dict(zip(*[a.tolist() for a in np.unique(np.minimum(sizes_arr, 100), return_counts=True)])),
+        },
+        "blocks": total,
+        "build_seconds_summed_over_blocks": seconds,
+        "crystals_per_second": entries / seconds if seconds else None,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def load_curated(out_dir: str | Path) -> GraphStore:
+    """The de-duplicated graphs of a finalized curation folder."""
+    out = Path(out_dir)
+    if not (out / "manifest.json").exists():
+        raise FileNotFoundError(f"{out}: no manifest.json; run curate (all shards) first")
+    manifest = json.loads((out / "manifest.json").read_text())
+    stores = []
+    with np.load(out / "keep.npz") as keep:
+        for k in range(manifest["blocks"]):
+            mask = keep[f"block-{k:05d}"]
+            store = GraphStore.load(out / f"block-{k:05d}.npz")
+            stores.append(store.subset(np.nonzero(mask)[0]))
+    return GraphStore.concat(stores)

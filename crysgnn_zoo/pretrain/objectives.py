@@ -1,0 +1,131 @@
+"""CrysGNN's self-supervised objectives, each a separately weighted loss.
+
+Node level (from per-atom embeddings ``h``):
+
+- feature reconstruction: an MLP decodes ``h_i`` back to atom ``i``'s element
+  feature vector (multi-hot), scored with binary cross-entropy;
+- connectivity reconstruction: an MLP scores atom pairs from
+  ``[h_i * h_j, |h_i - h_j|]``; true edges of the graph are positives, sampled
+  non-edges (preferably inside the same crystal) negatives, with BCE.
+
+Graph level (from mean-pooled crystal embeddings):
+
+- space-group reconstruction: a classifier over the 230 space groups
+  (the paper's first graph-level step);
+- contrastive structural similarity: a supervised-contrastive loss in which
+  crystals of the same space group (``contrast_on="spacegroup"``) or crystal
+  system (``"crystal_system"``, as in the paper's figure) in the batch are
+  positives and all others negatives.
+
+A weight of 0 switches an objective off (its head is then not evaluated).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from crysgnn_zoo._dgl import dgl
+from crysgnn_zoo.config import PretrainConfig
+
+
+def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(d_in, d_hidden), nn.Softplus(), nn.Linear(d_hidden, d_out))
+
+
+class PretrainHeads(nn.Module):
+    """Decoders used only during pre-training (not part of the released encoder)."""
+
+    def __init__(self, embedding_dim: int, feature_dim: int, n_spacegroups: int = 230) -> None:
+        super().__init__()
+        self.feature_decoder = _mlp(embedding_dim, embedding_dim, feature_dim)
+        self.edge_scorer = _mlp(2 * embedding_dim, embedding_dim, 1)
+        self.spacegroup_classifier = _mlp(embedding_dim, embedding_dim, n_spacegroups)
+        self.projection = _mlp(embedding_dim, embedding_dim, embedding_dim)
+
+
+def sample_non_edges(g, n_samples: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random (src, dst) atom pairs that are not edges of ``g``.
+
+    Each draw takes ``dst`` uniformly and ``src`` uniformly from the same
+    crystal; pairs that turn out to be edges (common in small cells, where
+    every atom neighbours every other) are redrawn from the whole batch.
+    """
+    n = g.num_nodes()
+    sizes = g.batch_num_nodes()
+    graph_of = torch.repeat_interleave(torch.arange(len(sizes)), sizes)
+    starts = torch.cumsum(sizes, 0) - sizes
+    dst = torch.randint(0, n, (n_samples,), generator=generator)
+    gid = graph_of[dst]
+    src = starts[gid] + (torch.rand(n_samples, generator=generator) * sizes[gid]).long()
+    src_e, dst_e = g.edges()
+    edge_keys = src_e.long() * n + dst_e.long()
+    clash = torch.isin(src * n + dst, edge_keys)
+    if clash.any():
+        src[clash] = torch.randint(0, n, (int(clash.sum()),), generator=generator)
+        clash = torch.isin(src * n + dst, edge_keys)
+        keep = ~clash
+        src, dst = src[keep], dst[keep]
+    return src, dst
+
+
+def supervised_contrastive(z: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
+    """SupCon loss over a batch: ``z`` (B, d), ``labels`` (B,). Anchors without a positive are ignored."""
+    z = F.normalize(z, dim=-1)
+    logits = z @ z.T / temperature
+    eye = torch.eye(len(z), dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(eye, float("-inf"))
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    positive = (labels[:, None] == labels[None, :]) & ~eye
+    n_pos = positive.sum(1)
+    has = n_pos > 0
+    if not has.any():
+        return z.sum() * 0.0
+    mean_log_prob_pos = (log_prob.masked_fill(~positive, 0.0)).sum(1)[has] / n_pos[has]
+    return -mean_log_prob_pos.mean()
+
+
+def pretrain_losses(
+    encoder: nn.Module,
+    heads: PretrainHeads,
+    g,
+    spacegroup: torch.Tensor,
+    crystal_system: torch.Tensor,
+    config: PretrainConfig,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """All enabled objectives on batch ``g``; ``spacegroup`` (1..230) and
+    ``crystal_system`` (0..6) are per-crystal (B,) labels. ``"total"`` is the
+    weighted sum."""
+    h = encoder.embed(g)
+    out: dict[str, torch.Tensor] = {}
+    total = h.new_zeros(())
+    if config.feature_weight:
+        target = encoder.atom_features(g.ndata["atomic_number"])
+        out["feature"] = F.binary_cross_entropy_with_logits(heads.feature_decoder(h), target)
+        total = total + config.feature_weight * out["feature"]
+    if config.connectivity_weight:
+        src, dst = g.edges()
+        neg_src, neg_dst = sample_non_edges(g, len(src) * config.negatives_per_edge, generator)
+        pairs_src = torch.cat([src.long(), neg_src])
+        pairs_dst = torch.cat([dst.long(), neg_dst])
+        feats = torch.cat([h[pairs_src] * h[pairs_dst], (h[pairs_src] - h[pairs_dst]).abs()], dim=-1)
+        labels = torch.cat([torch.ones(len(src)), torch.zeros(len(neg_src))]).to(h.device)
+        logits = heads.edge_scorer(feats).squeeze(-1)
+        out["connectivity"] = F.binary_cross_entropy_with_logits(logits, labels)
+        out["connectivity_acc"] = ((logits > 0).float() == labels).float().mean().detach()
+        total = total + config.connectivity_weight * out["connectivity"]
+    if config.spacegroup_weight or config.contrastive_weight:
+        with g.local_scope():
+            g.ndata["h"] = h
+            crystal = dgl.mean_nodes(g, "h")
+        if config.spacegroup_weight:
+            sg = spacegroup.long() - 1
+            out["spacegroup"] = F.cross_entropy(heads.spacegroup_classifier(crystal), sg)
+            total = total + config.spacegroup_weight * out["spacegroup"]
+        if config.contrastive_weight:
+            labels = spacegroup if config.contrast_on == "spacegroup" else crystal_system
+            out["contrastive"] = supervised_contrastive(heads.projection(crystal), labels, config.temperature)
+            total = total + config.contrastive_weight * out["contrastive"]
+    out["total"] = total
+    return out
