@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install demo test clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml models/setup.cfg
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, pinned: the local CPU build (a bare `torch` would fetch GBs of CUDA wheels)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test]'
+	# the released teacher weights: their own small distribution (models/)
+	$(PY) -m pip install --quiet -e ./models
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.sources import list_datasets, open_source
 from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.hub.resolve import load_teacher
 from crysgnn_zoo.registry import get_model, list_models, register_model
 from crysgnn_zoo.train.checkpoint import load_checkpoint
 from crysgnn_zoo.train.run import train_model
@@ -27,6 +28,7 @@ __all__ = [
     "list_datasets",
     "list_models",
     "load_checkpoint",
+    "load_teacher",
     "open_source",
     "register_model",
     "train_model",

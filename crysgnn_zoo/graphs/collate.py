@@ -4,7 +4,8 @@ One call builds a single DGL graph for a whole mini-batch from the
 concatenated arrays (no per-crystal DGL objects, no ``dgl.batch``), and sets
 the batch sizes so readouts (``dgl.mean_nodes``) work per crystal.
 
-Node data: ``atomic_number`` (int64). Edge data: ``distance`` (float32,
+Node data: ``atomic_number`` (int64) and ``store_index`` (int64, the atom's
+row in the store, for per-atom lookups such as cached teacher embeddings). Edge data: ``distance`` (float32,
 Angstrom) and, with ``with_vectors=True``, ``vector`` (float32, neighbour minus
 centre, Angstrom) for models that use bond directions.
 """
@@ -31,6 +32,7 @@ def collate(store: GraphStore, index: np.ndarray | list[int], with_vectors: bool
     g.set_batch_num_nodes(torch.from_numpy(n_atoms))
     g.set_batch_num_edges(torch.from_numpy(n_edges))
     g.ndata["atomic_number"] = torch.from_numpy(store.atomic_numbers[nodes].astype(np.int64))
+    g.ndata["store_index"] = torch.from_numpy(nodes)
     g.edata["distance"] = torch.from_numpy(store.distances[edges])
     if with_vectors:
         pos = store.positions[nodes]

@@ -50,6 +50,39 @@ class IsolatedAtomsError(ValueError):
     """An atom has no neighbour within the cutoff and the config says to fail."""
 
 
+def bond_vectors(nl: "NeighborList", lattice: np.ndarray) -> np.ndarray:
+    """(E, 3) Cartesian vectors from centre to neighbour image, Angstrom."""
+    return nl.positions[nl.src] + nl.image @ np.asarray(lattice, dtype=np.float64) - nl.positions[nl.dst]
+
+
+def same_neighbors(nl: "NeighborList", lattice: np.ndarray, centers, neighbors, vectors, atol: float = 1e-6) -> bool:
+    """Whether ``nl`` holds exactly the (centre, neighbour, bond vector) triples given.
+
+    Bond vectors, unlike image labels, do not depend on how each code wraps
+    atoms that sit on a cell face, so this compares neighbour lists of
+    different codes. Within one (centre, neighbour) pair, distinct images are
+    at least a lattice vector apart, so vectors are matched one-to-one by
+    nearest distance and must agree within ``atol`` Angstrom.
+    """
+    centers, neighbors = np.asarray(centers), np.asarray(neighbors)
+    vectors = np.asarray(vectors, dtype=np.float64)
+    ours = bond_vectors(nl, lattice)
+    if len(ours) != len(vectors):
+        return False
+    key_ours = nl.dst.astype(np.int64) * (1 << 32) + nl.src
+    key_theirs = centers.astype(np.int64) * (1 << 32) + neighbors
+    order_o, order_t = np.argsort(key_ours, kind="stable"), np.argsort(key_theirs, kind="stable")
+    if not np.array_equal(key_ours[order_o], key_theirs[order_t]):
+        return False
+    bounds = np.flatnonzero(np.diff(key_ours[order_o])) + 1
+    for group_o, group_t in zip(np.split(order_o, bounds), np.split(order_t, bounds)):
+        diff = np.linalg.norm(ours[group_o][:, None, :] - vectors[group_t][None, :, :], axis=-1)
+        nearest = diff.argmin(axis=1)
+        if len(set(nearest.tolist())) != len(group_o) or diff[np.arange(len(group_o)), nearest].max() > atol:
+            return False
+    return True
+
+
 def wrap_fractional(frac: np.ndarray) -> np.ndarray:
     """Fractional coordinates mapped into [0, 1) (robust to -1e-17 style noise)."""
     wrapped = frac - np.floor(frac)

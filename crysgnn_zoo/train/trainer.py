@@ -95,6 +95,8 @@ class Trainer:
         self.device = torch.device(device)
         self.model = model.to(self.device)
         self.out_dir = Path(out_dir) if out_dir else None
+        if loss_fn is None and hasattr(model, "training_loss"):  # e.g. DistilledModel
+            loss_fn = lambda m, g, y: m.training_loss(g, y)  # noqa: E731
         self.loss_fn = loss_fn or task_loss(self.config.loss)
         self.progress = progress
         self.normalizer = Normalizer()

@@ -6,7 +6,7 @@ import pytest
 from ase import Atoms as AseAtoms
 from ase.neighborlist import neighbor_list
 
-from crysgnn_zoo.graphs.neighbors import IsolatedAtomsError, find_neighbors, wrap_fractional
+from crysgnn_zoo.graphs.neighbors import IsolatedAtomsError, NeighborList, find_neighbors, same_neighbors, wrap_fractional
 
 
 def _per_atom_distances(nl, n_atoms):
@@ -19,20 +19,29 @@ def _to_ase(atoms):
     return a
 
 
+def test_boundary_atom_wrapped_differently_still_matches_ase():
+    """An atom at x = -5.6e-17 (mp-14206): ASE keeps it there, we wrap it to 0."""
+    lattice = np.diag([4.0, 4.0, 4.0])
+    frac = np.array([[0.25, 0.25, 0.25], [-5.6e-17, 0.5, 0.5]])
+    a = AseAtoms(numbers=[8, 8], cell=lattice, pbc=True, scaled_positions=frac)
+    i, j, _, vec = neighbor_list("ijdD", a, 6.0)
+    nl = find_neighbors(lattice, frac, 6.0, None)
+    assert same_neighbors(nl, lattice, i, j, vec)
+
+
 @pytest.mark.parametrize("cutoff", [4.0, 8.0])
 def test_full_neighbor_sets_equal_ase(sample_atoms, cutoff):
     for atoms in sample_atoms:
         a = _to_ase(atoms)
-        i, j, d, S = neighbor_list("ijdS", a, cutoff)
-        nl = find_neighbors(a.cell.array, a.get_scaled_positions(), cutoff, max_neighbors=None)
+        i, j, d, vec = neighbor_list("ijdD", a, cutoff)
+        nl = find_neighbors(a.cell.array, a.get_scaled_positions(wrap=False), cutoff, max_neighbors=None)
         # atoms ASE finds alone were connected further out by the "nearest" rule
         lonely = sorted(set(range(len(a))) - set(i.tolist()))
         assert nl.n_isolated == len(lonely)
         assert sorted(set(nl.dst[nl.distance > cutoff].tolist())) == lonely
         inside = nl.distance <= cutoff
-        ours = set(zip(nl.dst[inside].tolist(), nl.src[inside].tolist(), map(tuple, nl.image[inside].tolist())))
-        theirs = set(zip(i.tolist(), j.tolist(), map(tuple, S.tolist())))
-        assert ours == theirs
+        kept = NeighborList(nl.src[inside], nl.dst[inside], nl.distance[inside], nl.image[inside], nl.positions)
+        assert same_neighbors(kept, a.cell.array, i, j, vec)
         assert np.allclose(np.sort(nl.distance[inside]), np.sort(d), atol=1e-6)
 
 
@@ -40,7 +49,7 @@ def test_capped_neighbors_are_the_k_nearest_of_ase(sample_atoms):
     for atoms in sample_atoms[:20]:
         a = _to_ase(atoms)
         i, _, d, _ = neighbor_list("ijdS", a, 8.0)
-        nl = find_neighbors(a.cell.array, a.get_scaled_positions(), 8.0, max_neighbors=12)
+        nl = find_neighbors(a.cell.array, a.get_scaled_positions(wrap=False), 8.0, max_neighbors=12)
         for center, dist in enumerate(_per_atom_distances(nl, len(a))):
             expected = np.sort(d[i == center])[:12]
             assert np.allclose(dist, expected, atol=1e-6)

@@ -1,0 +1,117 @@
+"""Student + frozen teacher: the CrysGNN distillation objective.
+
+    loss = (1 - alpha) * task(student(g), y) + alpha * MSE(P(h_student), h_teacher)
+
+``h`` are per-atom embeddings; ``P`` is a learned linear projection (identity
+when the widths match). Teacher and student see the same atoms in the same
+order (both graphs come from one :class:`GraphStore`), so no matching step is
+needed. The teacher is frozen, in eval mode, and runs without gradients; with a
+:class:`TeacherEmbeddingCache` it does not run at all during training.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from crysgnn_zoo.graphs.collate import collate
+from crysgnn_zoo.graphs.store import GraphStore
+
+_TASK = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.smooth_l1_loss}
+
+
+def embedding_loss(student_embeddings: torch.Tensor, teacher_embeddings: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of two (n_atoms, d) embedding matrices."""
+    return F.mse_loss(student_embeddings, teacher_embeddings)
+
+
+class TeacherEmbeddingCache:
+    """The teacher's atom embeddings for every atom of a store, computed once.
+
+    ``lookup(g)`` returns the rows for a batch built by
+    :func:`crysgnn_zoo.graphs.collate` (it carries each atom's index in the
+    store as ``ndata["store_index"]``).
+    """
+
+    def __init__(self, teacher: nn.Module, store: GraphStore, batch_size: int = 256, device: str = "cpu") -> None:
+        teacher.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(store), batch_size):
+                g = collate(store, np.arange(start, min(start + batch_size, len(store)))).to(device)
+                out.append(teacher.embed(g).cpu())
+        self.embeddings = torch.cat(out) if out else torch.zeros(0, 0)
+
+    def lookup(self, g) -> torch.Tensor:
+        return self.embeddings[g.ndata["store_index"].cpu()].to(g.device)
+
+
+class DistilledModel(nn.Module):
+    """A student trained with CrysGNN distillation; predicts exactly like the student.
+
+    Args:
+        student: any model with ``forward_with_embeddings(g)`` (see
+            :class:`~crysgnn_zoo.nets.base.AtomEncoderModel`).
+        teacher: the frozen encoder (``embed(g) -> (n_atoms, d_t)``).
+        alpha: weight of the embedding term (paper: 0.5).
+        task_loss: ``mse``, ``l1`` or ``huber``.
+    """
+
+    def __init__(self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse") -> None:
+        super().__init__()
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.student = student
+        self.alpha = alpha
+        self.task_loss = _TASK[task_loss]
+        self.teacher = [teacher.eval()]  # a list keeps it out of parameters() and state_dict()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        d_s, d_t = student.embedding_dim, teacher.embedding_dim
+        self.projection = nn.Identity() if d_s == d_t else nn.Linear(d_s, d_t)
+        self.cache: TeacherEmbeddingCache | None = None
+        self.config = student.config
+        self.registry_name = getattr(student, "registry_name", None)
+        self.needs_vectors = getattr(student, "needs_vectors", False)
+        self.embedding_dim = student.embedding_dim
+
+    @property
+    def teacher_model(self) -> nn.Module:
+        return self.teacher[0]
+
+    def use_cache(self, store: GraphStore, device: str = "cpu") -> None:
+        """Pre-compute the teacher's embeddings of every atom in ``store``."""
+        self.cache = TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device)
+
+    def forward(self, g) -> torch.Tensor:
+        return self.student(g)
+
+    def embed(self, g) -> torch.Tensor:
+        return self.student.embed(g)
+
+    def teacher_embeddings(self, g) -> torch.Tensor:
+        if self.cache is not None:
+            return self.cache.lookup(g)
+        teacher = self.teacher_model
+        teacher.eval()
+        with torch.no_grad():
+            return teacher.embed(g)
+
+    def training_loss(self, g, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(total loss, predictions)`` for a batch with normalised targets ``y``."""
+        pred, h = self.student.forward_with_embeddings(g)
+        task = self.task_loss(pred, y)
+        if self.alpha == 0.0:
+            return task, pred
+        distill = embedding_loss(self.projection(h), self.teacher_embeddings(g))
+        return (1.0 - self.alpha) * task + self.alpha * distill, pred
+
+    def to(self, *args, **kwargs):
+        self.teacher_model.to(*args, **kwargs)
+        return super().to(*args, **kwargs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher_model.eval()  # the teacher never leaves eval mode
+        return self

@@ -1,0 +1,67 @@
+"""Distillation: the embedding term, a frozen teacher, and the cache."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.data.splits import random_split
+from crysgnn_zoo.distill import DistilledModel
+from crysgnn_zoo.graphs.collate import collate
+from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
+from crysgnn_zoo.registry import get_model
+from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.trainer import Trainer
+
+
+@pytest.fixture
+def teacher():
+    torch.manual_seed(0)
+    return CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=2)).eval()
+
+
+def test_loss_is_zero_when_student_equals_teacher(teacher, sample_store):
+    student = copy.deepcopy(teacher)
+    model = DistilledModel(student, teacher, alpha=1.0).eval()
+    g = collate(sample_store, np.arange(8))
+    loss, _ = model.training_loss(g, torch.zeros(8, 1))
+    assert float(loss) == 0.0
+    torch.nn.init.normal_(student.embedding.weight)
+    loss, _ = model.training_loss(g, torch.zeros(8, 1))
+    assert float(loss) > 0.0
+
+
+def test_projection_bridges_widths(teacher, sample_store):
+    student = get_model("cgcnn", atom_dim=24)
+    model = DistilledModel(student, teacher)
+    assert isinstance(model.projection, torch.nn.Linear) and model.projection.in_features == 24
+    loss, pred = model.training_loss(collate(sample_store, np.arange(4)), torch.zeros(4, 1))
+    loss.backward()
+    assert model.projection.weight.grad is not None and pred.shape == (4, 1)
+
+
+def test_teacher_is_frozen_during_training(teacher, sample_store):
+    store = sample_store.subset(np.arange(120))
+    y = store.target("formation_energy_per_atom")
+    split = random_split(store.ids, (80, 20, 20), 0)
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    model = DistilledModel(get_model("cgcnn", atom_dim=16, n_conv=1), teacher)
+    trainer = Trainer(model, TrainConfig(epochs=2, lr=1e-2), progress=False)
+    trainer.fit(GraphLoader(store, split.train, y, 16, shuffle=True), GraphLoader(store, split.val, y, 64))
+    assert not teacher.training
+    for k, v in teacher.state_dict().items():
+        assert torch.equal(v, before[k]), k  # weights and batch-norm statistics alike
+    assert all(not p.requires_grad for p in teacher.parameters())
+    assert not any(k.startswith("teacher") for k in model.state_dict())
+
+
+def test_cache_matches_running_the_teacher(teacher, sample_store):
+    store = sample_store.subset(np.arange(50))
+    model = DistilledModel(get_model("cgcnn"), teacher)
+    g = collate(store, [3, 17, 42])
+    live = model.teacher_embeddings(g)
+    model.use_cache(store)
+    assert torch.allclose(model.teacher_embeddings(g), live, atol=1e-5)
