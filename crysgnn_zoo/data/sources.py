@@ -257,8 +257,7 @@ def csv_source(path: str | Path, id_column: str = "material_id", cif_column: str
         "csv",
         [path],
         targets,
-        lambda: _csv_cif_rows(path, id_column, cif_column, []),
-        meta={"target_columns": list(targets)},
+        lambda: _csv_cif_rows(path, id_column, cif_column, list(targets)),
     )
 
 

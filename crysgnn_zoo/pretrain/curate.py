@@ -10,7 +10,8 @@ Two phases, so a cluster job array can do the expensive part:
    is bounded by one block; a re-run skips finished blocks (resume).
 2. ``finalize(out)``: once every block exists, de-duplicates across all of them
    (same reduced formula, same space group, volume per atom within
-   ``volume_tolerance``; the first occurrence wins, in source order), and
+   ``volume_tolerance`` and similar neighbour-distance histograms; the first
+   occurrence wins, in source order), and
    writes ``manifest.json`` (counts, element histogram, size distribution,
    per-source tallies, skip reasons) and ``keep.npz``.
 
@@ -61,12 +62,20 @@ class CurateConfig(JsonConfig):
     Attributes:
         symprec: spglib symmetry tolerance, Angstrom (0.1 as Materials Project uses).
         volume_tolerance: relative difference in volume per atom under which two
-            crystals with the same reduced formula and space group are duplicates.
+            crystals with the same reduced formula and space group may be duplicates.
+        rdf_tolerance: ... and the L1 distance between their normalised
+            histograms of neighbour distances (the graph's edges, ``rdf_bin``
+            Angstrom bins) must be at most this (0 = identical, 2 = disjoint).
+            Measured here: the same MP crystal read from two sets differs by
+            median 0.000, 95th percentile 0.152; formula + space group + volume
+            alone merged 3,858 of 4,062 AIRSS carbon structures.
         block_size: entries per block (the unit of sharding, resume and memory).
     """
 
     symprec: float = 0.1
     volume_tolerance: float = 0.02
+    rdf_tolerance: float = 0.2
+    rdf_bin: float = 0.1
     block_size: int = 2048
 
 
@@ -229,7 +238,7 @@ def finalize(out_dir: str | Path) -> dict:
     missing = [k for k in range(total) if not (out / f"block-{k:05d}.json").exists()]
     if missing:
         raise FileNotFoundError(f"{out}: blocks {missing[:10]} are not built yet (run the other shards)")
-    seen: dict[tuple[str, int], list[float]] = collections.defaultdict(list)
+    seen: dict[tuple[str, int], list[tuple[float, np.ndarray]]] = collections.defaultdict(list)
     keep_masks, per_source = {}, collections.defaultdict(collections.Counter)
     skip_reasons: collections.Counter = collections.Counter()
     skipped_examples = []
@@ -244,6 +253,8 @@ def finalize(out_dir: str | Path) -> dict:
             vpas = data["target:volume_per_atom"]
             n_atoms = data["n_atoms"]
             z = data["atomic_numbers"]
+            hists = distance_histograms(data["distances"], data["n_edges"], cfg.rdf_bin,
+                                        settings["graph_config"]["cutoff"])
         for s in meta["skipped"]:
             per_source[s["where"].split(":", 1)[0]]["skipped"] += 1
             skip_reasons[s["reason"].split(":")[0][:80]] += 1
@@ -254,10 +265,10 @@ def finalize(out_dir: str | Path) -> dict:
         for j, (formula, source, sg, vpa) in enumerate(zip(meta["formulas"], meta["sources"], sgs, vpas)):
             per_source[source]["valid"] += 1
             others = seen[(formula, sg)]
-            if any(abs(vpa - v) <= cfg.volume_tolerance * v for v in others):
+            if is_duplicate(float(vpa), hists[j], others, cfg):
                 per_source[source]["duplicate"] += 1
                 continue
-            others.append(float(vpa))
+            others.append((float(vpa), hists[j]))
             keep[j] = True
             per_source[source]["kept"] += 1
             sizes.append(int(n_atoms[j]))
@@ -271,7 +282,7 @@ def finalize(out_dir: str | Path) -> dict:
     manifest = {
         "sources": settings["sources"],
         "graph_config": settings["graph_config"],
-        "curate_config": settings["curate_config"],
+        "curate_config": cfg.to_dict(),
         "entries": entries,
         "valid": int(sum(c["valid"] for c in per_source.values())),
         "skipped": int(sum(c["skipped"] for c in per_source.values())),
@@ -295,6 +306,23 @@ def finalize(out_dir: str | Path) -> dict:
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
+
+
+def is_duplicate(vpa: float, hist: np.ndarray, kept: list[tuple[float, np.ndarray]], cfg: CurateConfig) -> bool:
+    """Whether a crystal matches one already kept with the same formula and space group:
+    volume per atom within ``volume_tolerance`` and distance histograms within ``rdf_tolerance`` (L1)."""
+    return any(abs(vpa - v) <= cfg.volume_tolerance * v and float(np.abs(hist - h).sum()) <= cfg.rdf_tolerance
+               for v, h in kept)
+
+
+def distance_histograms(distances: np.ndarray, n_edges: np.ndarray, bin_width: float, cutoff: float) -> np.ndarray:
+    """(G, n_bins) normalised histograms of each crystal's neighbour distances
+    (bins of ``bin_width`` up to ``cutoff``; longer edges of isolated atoms go in the last bin)."""
+    n_bins = int(np.ceil(cutoff / bin_width)) + 1
+    graph = np.repeat(np.arange(len(n_edges)), n_edges)
+    bins = np.minimum((distances / bin_width).astype(np.int64), n_bins - 1)
+    counts = np.bincount(graph * n_bins + bins, minlength=len(n_edges) * n_bins).reshape(len(n_edges), n_bins)
+    return counts / np.maximum(n_edges, 1)[:, None]
 
 
 def load_curated(out_dir: str | Path) -> GraphStore:

@@ -71,3 +71,16 @@ def test_bad_structures_are_skipped_with_reasons(tmp_path):
 def test_crystal_system_boundaries():
     assert [crystal_system_of(s) for s in (1, 2, 3, 15, 16, 74, 75, 142, 143, 167, 168, 194, 195, 230)] == [
         0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
+
+
+def test_duplicate_rule_needs_density_and_neighbour_histogram():
+    from crysgnn_zoo.pretrain.curate import distance_histograms, is_duplicate
+
+    cfg = CurateConfig()
+    # two crystals of 2 atoms x 2 edges: same distances, and one with other distances
+    hists = distance_histograms(np.array([2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 3.1, 3.1]), np.array([4, 4]), 0.1, 8.0)
+    same, other = hists[0], hists[1]
+    kept = [(10.0, same)]
+    assert is_duplicate(10.1, same, kept, cfg)  # 1% denser, identical histogram
+    assert not is_duplicate(10.1, other, kept, cfg)  # same density, other structure
+    assert not is_duplicate(11.0, same, kept, cfg)  # 10% apart in volume per atom
