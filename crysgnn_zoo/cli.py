@@ -130,7 +130,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def _cmd_curate(args: argparse.Namespace) -> int:
-    from crysgnn_zoo.data.sources import list_datasets, _EMBEDDED_DIR
+    from crysgnn_zoo.data.sources import list_datasets
     from crysgnn_zoo.pretrain.curate import CurateConfig, curate, finalize
 
     if args.finalize_only:
@@ -139,8 +139,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
         return 0
     sources = list(args.sources or [])
     if args.all_datasets:
-        sources += [name for name, folder in sorted(list_datasets().items())
-                    if _EMBEDDED_DIR not in folder.resolve().parents]
+        sources += sorted(list_datasets(include_embedded=False))
     if not sources:
         raise SystemExit("curate: give --sources ... and/or --all-datasets")
     result = curate(

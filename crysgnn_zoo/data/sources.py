@@ -105,11 +105,11 @@ def dataset_roots() -> list[Path]:
     return unique
 
 
-def list_datasets() -> dict[str, Path]:
+def list_datasets(include_embedded: bool = True) -> dict[str, Path]:
     """Every dataset with a ``dataset.json`` card: name -> folder (first root wins)."""
     found: dict[str, Path] = {}
     for root in dataset_roots():
-        if not root.is_dir():
+        if not root.is_dir() or (not include_embedded and root == _EMBEDDED_DIR):
             continue
         for card in sorted(root.glob("*/dataset.json")):
             found.setdefault(card.parent.name, card.parent)
@@ -363,9 +363,7 @@ def jarvis_source(dataset: str = "dft_3d", path: str | Path | None = None) -> So
     """JARVIS-DFT through jarvis-tools (downloads from figshare into its cache),
     or a local JSON of the same records when ``path`` is given."""
     if path is not None:
-        src = json_source(path)
-        src.name = dataset if src.name in ("", None) else src.name
-        return src
+        return json_source(path)
     from jarvis.db.figshare import data as jarvis_data
 
     try:
@@ -402,8 +400,7 @@ def mp_source(path: str | Path | None = None) -> Source:
             f"jarvis-tools could not fetch the 'megnet' set ({type(exc).__name__}: {exc}); "
             "pass a local MP 2018.6.1 JSON instead",
         ) from None
-    src = jarvis_records_source(records, "mp_2018_6_1", [])
-    return src
+    return jarvis_records_source(records, "mp_2018_6_1", [])
 
 
 # ----------------------------------------------------------------------------- dispatch
