@@ -69,7 +69,9 @@ def main() -> None:
     num_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     last_val = raw_card["loss_curve"][-1]["val"] if raw_card.get("loss_curve") else None
     metrics = {"final_validation_losses": last_val,
-               "note": "pre-training objectives on a held-out 2% of the curated set (BCE, BCE, cross-entropy, SupCon)"}
+               "note": ("pre-training objectives on a held-out 2% of the curated set (BCE, BCE, cross-entropy, SupCon), "
+                        "evaluated in batches of 256 crystals; training used batches of 64, so the contrastive "
+                        "value (which grows with the number of in-batch negatives) is not comparable between the two")}
     if args.probe:
         probe = json.loads(Path(args.probe).read_text())
         metrics["linear_probe"] = [
