@@ -46,6 +46,9 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", required=True, help="target column, e.g. formation_energy_per_atom")
     p.add_argument("--model", default="cgcnn", help="registry name (see `crysgnn-zoo models`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model config override (repeatable)")
+    p.add_argument("--distill", action="store_true", help="distill from the pre-trained CrysGNN teacher")
+    p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
+    p.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -92,6 +95,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         workers=args.workers,
         resume=args.resume,
         progress=not args.no_progress,
+        distill=args.distill,
+        teacher=args.teacher,
+        alpha=args.alpha,
     )
     print(result.summary())
     if result.checkpoint:

@@ -80,11 +80,23 @@ def build_model(name: str, config: JsonConfig | dict | None = None, **overrides:
     return model
 
 
-def get_model(name: str, **overrides: Any):
+def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5, **overrides: Any):
     """A freshly initialised model ``name``; keyword overrides change its config.
+
+    With ``distill=True`` the student comes wrapped in a
+    :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen ``teacher``
+    (a release name, a checkpoint folder, or an encoder module): training it
+    adds ``alpha`` x the atom-embedding MSE to ``(1 - alpha)`` x the task loss.
 
     Raises:
         KeyError: unknown name (the message lists the registered ones).
         ValueError: unknown override (the message lists the valid fields).
     """
-    return build_model(name, None, **overrides)
+    model = build_model(name, None, **overrides)
+    if not distill:
+        return model
+    from crysgnn_zoo.distill import DistilledModel
+    from crysgnn_zoo.hub.resolve import load_teacher
+
+    encoder = load_teacher(teacher) if isinstance(teacher, (str, bytes)) or hasattr(teacher, "__fspath__") else teacher
+    return DistilledModel(model, encoder, alpha=alpha)

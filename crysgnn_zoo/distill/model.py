@@ -64,7 +64,7 @@ class DistilledModel(nn.Module):
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.student = student
         self.alpha = alpha
-        self.task_loss = _TASK[task_loss]
+        self.set_task_loss(task_loss)
         self.teacher = [teacher.eval()]  # a list keeps it out of parameters() and state_dict()
         for p in teacher.parameters():
             p.requires_grad_(False)
@@ -75,6 +75,12 @@ class DistilledModel(nn.Module):
         self.registry_name = getattr(student, "registry_name", None)
         self.needs_vectors = getattr(student, "needs_vectors", False)
         self.embedding_dim = student.embedding_dim
+
+    def set_task_loss(self, kind: str) -> None:
+        """``mse``, ``l1`` or ``huber`` on normalised targets."""
+        if kind not in _TASK:
+            raise ValueError(f"task loss must be one of {sorted(_TASK)}, got {kind!r}")
+        self.task_loss = _TASK[kind]
 
     @property
     def teacher_model(self) -> nn.Module:

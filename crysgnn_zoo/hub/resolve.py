@@ -98,7 +98,7 @@ def _download_release(name: str, release: Release | None, dest: Path) -> Path:
     with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
         archive = download(url, Path(tmp) / f"{name}.tar.gz", sha256=archive_sha)
         with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")
+            _safe_extract(tar, Path(tmp))
         unpacked = Path(tmp) / name
         if not (unpacked / "config.json").exists():
             raise WeightsVerificationError(f"{url}: the archive has no {name}/config.json")
@@ -107,6 +107,16 @@ def _download_release(name: str, release: Release | None, dest: Path) -> Path:
             shutil.rmtree(dest)
         shutil.move(str(unpacked), dest)
     return dest
+
+
+def _safe_extract(tar: tarfile.TarFile, dest: Path) -> None:
+    """Extract regular files and folders only, never outside ``dest``."""
+    root = dest.resolve()
+    for member in tar.getmembers():
+        target = (dest / member.name).resolve()
+        if root not in target.parents or not (member.isfile() or member.isdir()):
+            raise WeightsVerificationError(f"archive member {member.name!r} is not a plain file inside the archive")
+    tar.extractall(dest)  # noqa: S202 - members checked above
 
 
 def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> Path:

@@ -159,7 +159,7 @@ def pretrain(
         mine = order[rank * per_rank : (rank + 1) * per_rank]
         t0 = time.perf_counter()
         sums: dict[str, float] = {}
-        seen = 0
+        seen, done = 0, 0
         bar = tqdm(range(steps_per_epoch), desc=f"pretrain epoch {epoch}", disable=not progress or rank != 0)
         for step in bar:
             if max_steps is not None and result.steps >= max_steps:
@@ -172,6 +172,7 @@ def pretrain(
             nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             opt.step()
             result.steps += 1
+            done += 1
             seen += len(batch) * world
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
@@ -181,9 +182,8 @@ def pretrain(
         seconds = time.perf_counter() - t0
         result.seconds += seconds
         result.graphs_seen += seen
-        n_steps = max(1, min(steps_per_epoch, step + 1))
         record = {"epoch": epoch, "seconds": seconds, "graphs_per_s": seen / seconds if seconds else None,
-                  "train": {k: v / n_steps for k, v in sums.items()}}
+                  "train": {k: v / max(done, 1) for k, v in sums.items()}}
         if rank == 0 and len(val_index):
             record["val"] = evaluate_pretraining(model, store, val_index, device=device, seed=config.seed)
         result.epochs.append(record)

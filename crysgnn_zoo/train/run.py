@@ -20,7 +20,7 @@ from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.registry import build_model
+from crysgnn_zoo.registry import get_model
 from crysgnn_zoo.train.checkpoint import save_checkpoint
 from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
@@ -94,6 +94,10 @@ def train_model(
     workers: int | None = None,
     resume: bool = False,
     progress: bool = True,
+    distill: bool = False,
+    teacher: str | Path = "crysgnn-v1",
+    alpha: float = 0.5,
+    cache_teacher: bool = True,
 ) -> RunResult:
     """Train ``model`` on ``target`` of ``data`` and test it.
 
@@ -105,6 +109,8 @@ def train_model(
         split_sizes: fractions or counts for train/val/test.
         out_dir: run folder: split.json, trainer state, checkpoint/, result.json.
         resume: continue an interrupted run in ``out_dir``.
+        distill: train with CrysGNN distillation from ``teacher`` (weight ``alpha``);
+            with ``cache_teacher`` its atom embeddings are computed once up front.
     """
     graph_config = graph_config or GraphConfig()
     train_config = train_config or TrainConfig()
@@ -127,7 +133,20 @@ def train_model(
     y = store.target(target)
 
     torch.manual_seed(train_config.seed)
-    net = build_model(model, None, **(model_overrides or {}))
+    net = get_model(model, distill=distill, teacher=teacher, alpha=alpha, **(model_overrides or {}))
+    teacher_seconds = 0.0
+    if distill:
+        net.set_task_loss(train_config.loss)
+        teacher_graph = getattr(net.teacher_model, "graph_config", None)
+        if teacher_graph is not None and teacher_graph != graph_config:
+            raise ValueError(
+                f"the teacher was trained on graphs built with {teacher_graph}, this run uses {graph_config}; "
+                "per-atom distillation needs the same graph settings"
+            )
+    if distill and cache_teacher:
+        t_cache = time.perf_counter()
+        net.use_cache(store, device=device)
+        teacher_seconds = time.perf_counter() - t_cache
     vec = getattr(net, "needs_vectors", False)
     bs = train_config.batch_size
     train_loader = GraphLoader(store, split.train, y, bs, shuffle=True, seed=train_config.seed, with_vectors=vec)
@@ -158,12 +177,15 @@ def train_model(
         graphs_from_cache=built.from_cache,
         n_skipped=len(built.skipped) + len(target_skips),
         extra={"train_config": train_config.to_dict(), "graph_config": graph_config.to_dict(),
+               "distill": {"teacher": str(teacher), "alpha": alpha, "cached": cache_teacher,
+                           "teacher_cache_seconds": teacher_seconds} if distill else None,
                "max_samples": max_samples, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
     )
     if out:
         card = {"result": result.to_dict(), "history": history.to_dict()}
+        student = net.student if distill else net
         result.checkpoint = str(save_checkpoint(
-            out / "checkpoint", net, graph_config=graph_config, target=target,
+            out / "checkpoint", student, graph_config=graph_config, target=target,
             unit=source.unit(target), normalizer=trainer.normalizer, card=card,
         ))
         (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))

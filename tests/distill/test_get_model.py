@@ -1,0 +1,39 @@
+"""get_model(..., distill=True) and distilled training runs, with the released teacher."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.distill import DistilledModel
+from crysgnn_zoo.graphs.collate import collate
+from crysgnn_zoo.registry import get_model
+from crysgnn_zoo.train.checkpoint import load_checkpoint
+from crysgnn_zoo.train.run import train_model
+
+
+def test_get_model_wraps_the_student_with_the_released_teacher(sample_store):
+    model = get_model("cgcnn", distill=True)
+    assert isinstance(model, DistilledModel) and isinstance(model.projection, torch.nn.Identity)
+    assert model.teacher_model.card["name"] == "crysgnn-v1"
+    narrow = get_model("cgcnn", distill=True, atom_dim=32, alpha=0.25)
+    assert isinstance(narrow.projection, torch.nn.Linear) and narrow.alpha == 0.25
+    loss, pred = narrow.training_loss(collate(sample_store, np.arange(6)), torch.zeros(6, 1))
+    assert float(loss.detach()) > 0 and pred.shape == (6, 1)
+
+
+def test_distilled_run_saves_a_plain_student(tmp_path):
+    result = train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", distill=True,
+                         model_overrides={"n_conv": 1}, train_config=TrainConfig(epochs=1),
+                         max_samples=60, split_sizes=(40, 10, 10), out_dir=tmp_path, workers=1, progress=False)
+    assert result.extra["distill"]["teacher"] == "crysgnn-v1" and result.extra["distill"]["cached"]
+    predictor = load_checkpoint(result.checkpoint)
+    assert predictor.model.registry_name == "cgcnn" and not isinstance(predictor.model, DistilledModel)
+
+
+def test_teacher_graph_settings_must_match(tmp_path):
+    with pytest.raises(ValueError, match="same graph settings"):
+        train_model("mp_37k_sample", "band_gap", "cgcnn", distill=True, graph_config=GraphConfig(cutoff=6.0),
+                    train_config=TrainConfig(epochs=1), max_samples=30, split_sizes=(20, 5, 5),
+                    workers=1, progress=False)
