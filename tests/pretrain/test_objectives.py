@@ -68,7 +68,7 @@ def test_a_few_steps_lower_the_losses(curated_store):
     first = None
     for step in range(25):
         out = pretrain_losses(enc, heads, g, sg, cs, cfg, torch.Generator().manual_seed(step))
-        first = first or {k: float(v) for k, v in out.items()}
+        first = first or {k: float(v.detach()) for k, v in out.items()}
         opt.zero_grad()
         out["total"].backward()
         opt.step()
