@@ -49,7 +49,7 @@ def neighbors_of(atoms, config: GraphConfig) -> NeighborList:
 
 
 def build_one(entry: RawEntry, config: GraphConfig):
-    """Parse and build one entry: ``(z, lattice, neighbours, n_isolated)``.
+    """Parse one entry and find its neighbours: ``(atoms, neighbour list)``.
 
     Raises:
         CrystalDataError: the structure is unusable (reason names the problem).
@@ -59,8 +59,7 @@ def build_one(entry: RawEntry, config: GraphConfig):
         nl = neighbors_of(atoms, config)
     except ValueError as exc:  # overlapping atoms, isolated atoms with isolated="error"
         raise CrystalDataError(entry.where, str(exc)) from None
-    z = np.asarray(atoms.atomic_numbers, dtype=np.uint8)
-    return z, np.asarray(atoms.lattice_mat, dtype=np.float64), nl
+    return atoms, nl
 
 
 def _build_chunk(args: tuple[list[RawEntry], GraphConfig, list[str]]):
@@ -70,7 +69,7 @@ def _build_chunk(args: tuple[list[RawEntry], GraphConfig, list[str]]):
     n_isolated = 0
     for entry in entries:
         try:
-            z, lat, nl = build_one(entry, config)
+            atoms, nl = build_one(entry, config)
         except CrystalDataError as exc:
             skipped.append(Skipped(exc.where, exc.reason))
             continue
@@ -78,8 +77,8 @@ def _build_chunk(args: tuple[list[RawEntry], GraphConfig, list[str]]):
             skipped.append(Skipped(entry.where, f"unexpected {type(exc).__name__}: {exc}"))
             continue
         ids.append(entry.id)
-        zs.append(z)
-        lats.append(lat)
+        zs.append(np.asarray(atoms.atomic_numbers, dtype=np.uint8))
+        lats.append(np.asarray(atoms.lattice_mat, dtype=np.float64))
         nls.append(nl)
         n_isolated += nl.n_isolated
         for k in target_names:

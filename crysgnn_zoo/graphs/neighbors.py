@@ -157,14 +157,13 @@ def find_neighbors(
         radius = cutoff
         todo = lonely
         while len(todo):
-            radius *= 2.0
-            if radius > max_isolated_radius * 2:
+            if radius >= max_isolated_radius:
                 raise IsolatedAtomsError(
                     f"atom(s) {todo[:5].tolist()} have no neighbour within "
                     f"{max_isolated_radius} Angstrom"
                 )
-            r = min(radius, max_isolated_radius)
-            found = _neighbors_within(cart, lattice, r, max_neighbors, centers=todo)
+            radius = min(2.0 * radius, max_isolated_radius)
+            found = _neighbors_within(cart, lattice, radius, max_neighbors, centers=todo)
             extra.append(found)
             todo = np.setdiff1d(todo, found[0])
         parts = [(centers, nbrs, images, d2), *extra]

@@ -37,8 +37,7 @@ from tqdm.auto import tqdm
 from crysgnn_zoo.config import GraphConfig, JsonConfig
 from crysgnn_zoo.data.errors import CrystalDataError, Skipped
 from crysgnn_zoo.data.sources import RawEntry, open_source
-from crysgnn_zoo.data.structures import parse_structure
-from crysgnn_zoo.graphs.build import _pool, neighbors_of
+from crysgnn_zoo.graphs.build import _pool, build_one
 from crysgnn_zoo.graphs.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -96,11 +95,7 @@ def _curate_block(args):
     formulas, sources, sgs, vpas = [], [], [], []
     for source_name, entry in entries:
         try:
-            atoms = parse_structure(entry.fmt, entry.payload, entry.where)
-            try:
-                nl = neighbors_of(atoms, graph_config)
-            except ValueError as exc:
-                raise CrystalDataError(entry.where, str(exc)) from None
+            atoms, nl = build_one(entry, graph_config)
             formula, sg, vpa = fingerprint(atoms, symprec)
         except CrystalDataError as exc:
             skipped.append(Skipped(f"{source_name}: {exc.where}", exc.reason))

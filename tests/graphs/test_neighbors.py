@@ -103,6 +103,9 @@ def test_isolated_atoms_connect_to_nearest_or_raise():
     assert np.isclose(nl.distance.min(), np.sqrt(3) * 10.0)
     with pytest.raises(IsolatedAtomsError, match="no neighbour within 8.0"):
         find_neighbors(lattice, frac, cutoff=8.0, isolated="error")
+    far = np.eye(3) * 80.0  # atoms 69 Angstrom apart: nothing within the 32 Angstrom limit
+    with pytest.raises(IsolatedAtomsError, match="no neighbour within 32.0"):
+        find_neighbors(far, frac, cutoff=8.0, isolated="nearest", max_isolated_radius=32.0)
 
 
 def test_overlapping_atoms_rejected():
