@@ -22,18 +22,24 @@ class ModelEntry:
     builder: Callable[[Any], Any]
     config_cls: type[JsonConfig]
     summary: str
+    init_field: str | None = None  # config field naming weights the builder loads (None: none)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, config: type[JsonConfig], summary: str = "") -> Callable:
-    """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``."""
+def register_model(name: str, config: type[JsonConfig], summary: str = "", init_field: str | None = None) -> Callable:
+    """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``.
+
+    ``init_field``: the config field (if any) naming pre-trained weights the
+    builder starts from; checkpoint loading sets it to ``None`` (the saved
+    weights replace them anyway).
+    """
 
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
-        _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0])
+        _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0], init_field)
         return fn
 
     return wrap

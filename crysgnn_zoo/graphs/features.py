@@ -166,6 +166,15 @@ class AtomFeaturizer:
     def dim(self) -> int:
         return int(self.table.shape[1])
 
+    @property
+    def column_names(self) -> list[str]:
+        """One name per feature column, e.g. ``column_3``, ``period_2``, ``X_bin_4``."""
+        names = [f"column_{k + 1}" for k in range(32)] + [f"period_{k + 1}" for k in range(7)]
+        names += [f"block_{b}" for b in "spdf"] + [f"valence_{k + 1}" for k in range(12)]
+        for spec in _CONTINUOUS:
+            names += [f"{spec.name}_bin_{k}" for k in range(spec.bins)]
+        return names
+
     def __call__(self, atomic_numbers: np.ndarray) -> np.ndarray:
         """Features for an array of atomic numbers: ``(n,) -> (n, dim)``."""
         return self.table[np.asarray(atomic_numbers, dtype=np.int64)]

@@ -31,5 +31,9 @@ class AtomEncoderModel(nn.Module):
         h = self.embed(g)
         return self.readout(g, h), h
 
+    def regularization(self) -> torch.Tensor | None:
+        """A penalty the trainer adds to the loss (``None``: none)."""
+        return None
+
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

@@ -33,3 +33,31 @@ class CrysGNN(CGCNN):
 def crysgnn(config: CrysGNNConfig) -> CrysGNN:
     """The CrysGNN architecture with a fresh (random) initialisation."""
     return CrysGNN(config)
+
+
+@dataclass(frozen=True)
+class CrysGNNFinetuneConfig(CrysGNNConfig):
+    """The fine-tuning baseline: the teacher's encoder (all of it trainable) plus a fresh head.
+
+    Attributes (besides :class:`CrysGNNConfig`'s, which must match the teacher's):
+        encoder: release name or checkpoint folder of the pre-trained teacher
+            whose encoder this model starts from, or ``None`` (random start,
+            i.e. plain ``crysgnn``). (Not called ``teacher``: that keyword of
+            :func:`~crysgnn_zoo.get_model` names the distillation teacher.)
+    """
+
+    encoder: str | None = "crysgnn-v1"
+
+
+@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, init_field="encoder",
+                summary="the paper's fine-tuning baseline: pre-trained CrysGNN encoder + new head, all fine-tuned")
+def crysgnn_finetune(config: CrysGNNFinetuneConfig) -> CrysGNN:
+    """CrysGNN whose encoder starts from ``config.encoder`` (the head starts fresh)."""
+    from crysgnn_zoo.nets.pretrained import load_encoder_weights
+
+    model = CrysGNN(config)
+    if config.encoder:
+        load_encoder_weights(model, config.encoder, check={
+            "atom_dim": config.atom_dim, "n_conv": config.n_conv,
+            "gaussian_stop": config.gaussian_stop, "gaussian_step": config.gaussian_step})
+    return model

@@ -18,7 +18,7 @@ import torch
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.registry import build_model
+from crysgnn_zoo.registry import build_model, model_entry
 from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.normalizer import Normalizer
 
@@ -103,7 +103,11 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Predictor:
             f"{path}: made with atom features {config.get('featurizer')!r}, "
             f"this version computes {FEATURIZER_VERSION!r}"
         )
-    model = build_model(config["model"], config["model_config"])
+    model_config = dict(config["model_config"])
+    init_field = model_entry(config["model"]).init_field
+    if init_field:
+        model_config[init_field] = None  # the saved weights below replace any pre-trained start
+    model = build_model(config["model"], model_config)
     state = torch.load(path / "weights.pt", map_location=device, weights_only=True)
     model.load_state_dict(state)
     model.eval()

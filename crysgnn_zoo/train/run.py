@@ -143,9 +143,9 @@ def train_model(
                 f"the teacher was trained on graphs built with {teacher_graph}, this run uses {graph_config}; "
                 "per-atom distillation needs the same graph settings"
             )
-    if distill and cache_teacher:
+    if distill:
         t_cache = time.perf_counter()
-        net.use_cache(store, device=device)
+        net.prepare(store, cache=cache_teacher, device=device)
         teacher_seconds = time.perf_counter() - t_cache
     vec = getattr(net, "needs_vectors", False)
     bs = train_config.batch_size

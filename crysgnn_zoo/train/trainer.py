@@ -194,6 +194,9 @@ class Trainer:
         for g, y, _ in tqdm(loader, desc="batches", leave=False, disable=not self.progress):
             g, y = self._to(g, y)
             loss, _ = self.loss_fn(self.model, g, self.normalizer.norm(y))
+            penalty = self.model.regularization() if hasattr(self.model, "regularization") else None
+            if penalty is not None:  # e.g. CrysXPP's L1 on its feature selector
+                loss = loss + penalty
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if self.config.grad_clip:

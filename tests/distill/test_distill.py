@@ -65,3 +65,36 @@ def test_cache_matches_running_the_teacher(teacher, sample_store):
     live = model.teacher_embeddings(g)
     model.use_cache(store)
     assert torch.allclose(model.teacher_embeddings(g), live, atol=1e-5)
+
+
+def test_embedding_term_is_measured_in_teacher_standard_deviations(teacher, sample_store):
+    from crysgnn_zoo.distill.model import TeacherEmbeddingCache
+
+    store = sample_store.subset(np.arange(50))
+    student = get_model("cgcnn", atom_dim=16, n_conv=1)
+    model = DistilledModel(student, teacher, alpha=1.0)
+    model.prepare(store, cache=False)
+    t = TeacherEmbeddingCache(teacher, store).embeddings
+    assert torch.allclose(model.embedding_scale, t.std(0).clamp_min(1e-3))
+    g = collate(store, np.arange(8))
+    loss, _ = model.training_loss(g, torch.zeros(8, 1))
+    h = model.projection(student.embed(g))
+    expected = (((h - teacher.embed(g)) / model.embedding_scale) ** 2).mean()
+    assert torch.allclose(loss, expected, rtol=1e-5)
+    raw = DistilledModel(student, teacher, alpha=1.0, standardize=False)
+    raw.projection.load_state_dict(model.projection.state_dict())
+    raw_loss, _ = raw.training_loss(g, torch.zeros(8, 1))
+    assert torch.allclose(raw_loss, ((h - teacher.embed(g)) ** 2).mean(), rtol=1e-5)
+
+
+def test_cached_and_live_teacher_give_the_same_loss(teacher, sample_store):
+    store = sample_store.subset(np.arange(30))
+    torch.manual_seed(0)
+    cached = DistilledModel(get_model("cgcnn", atom_dim=16, n_conv=1), teacher, alpha=0.5)
+    live = copy.deepcopy(cached)
+    live.teacher = [teacher]
+    cached.prepare(store, cache=True)
+    live.prepare(store, cache=False)
+    g = collate(store, np.arange(10, 20))
+    y = torch.randn(10, 1)
+    assert torch.allclose(cached.training_loss(g, y)[0], live.training_loss(g, y)[0], atol=1e-6)

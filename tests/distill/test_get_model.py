@@ -15,7 +15,8 @@ from crysgnn_zoo.train.run import train_model
 
 def test_get_model_wraps_the_student_with_the_released_teacher(sample_store):
     model = get_model("cgcnn", distill=True)
-    assert isinstance(model, DistilledModel) and isinstance(model.projection, torch.nn.Identity)
+    assert isinstance(model, DistilledModel) and isinstance(model.projection, torch.nn.Linear)
+    assert torch.equal(model.projection.weight, torch.eye(64))  # equal widths: starts as the identity
     assert model.teacher_model.card["name"] == "crysgnn-v1"
     narrow = get_model("cgcnn", distill=True, atom_dim=32, alpha=0.25)
     assert isinstance(narrow.projection, torch.nn.Linear) and narrow.alpha == 0.25

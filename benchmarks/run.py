@@ -1,0 +1,330 @@
+"""Reproduce the CrysGNN paper's MAE table: every student, vanilla and distilled.
+
+    python -m benchmarks.run --dataset perov_5 --profile quick
+    python -m benchmarks.run --dataset mp --profile quick --models cgcnn,alignn --seeds 0,1,2
+    python -m benchmarks.run --dataset mp --data-path mp.2018.6.1.json --profile paper
+    python -m benchmarks.run --dataset jarvis --data-path dft_3d.json
+
+``--dataset mp`` runs the paper's MP rows on an MP 2018.6.1 JSON when
+``--data-path`` is given, otherwise on ``mp_37k`` from the shared data sets
+(the table says which); ``--dataset jarvis`` runs the paper's JARVIS rows on
+``dft_3d`` (jarvis-tools download, or ``--data-path``); any other name is a
+data set folder (``CRYSGNN_ZOO_DATASETS``, default ../shared/datasets) run
+with the targets its ``dataset.json`` maps to paper rows, else its first.
+
+For every property x student x seed it trains the student vanilla and then
+distilled from the teacher, on the same split (seeded by the seed), with the
+same budget. Each run lives in ``<out>/runs/<property>/<student>/<mode>/seed<k>``
+and is skipped when finished, continued when interrupted. After every run
+``results.json`` (every run's config, split hash, timings, metrics),
+``table.md`` and ``plot.png`` under ``<out>`` (default
+``benchmarks/results/<dataset>``) are rewritten.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
+from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
+from crysgnn_zoo.config import GraphConfig
+from crysgnn_zoo.data.errors import SourceNotFoundError
+from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
+from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.train.run import select_target, train_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MODES = ("vanilla", "distilled")
+
+
+class BenchmarkDataError(RuntimeError):
+    """The requested data cannot be reached; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One property of one data set, and the paper row it maps to."""
+
+    target: str
+    unit: str
+    row: RowMap
+
+
+@dataclass(frozen=True)
+class Plan:
+    source: Source
+    data_label: str  # what the table says the data is
+    tasks: list[Task]
+    paper_split: tuple[float, float, float] | None = None  # counts, for MP's paper protocol
+
+
+def offline_jarvis_message(reason: str) -> str:
+    return (
+        "JARVIS-DFT dft_3d is not reachable here: " + reason + ". "
+        "Pass a local copy with --data-path dft_3d.json (the jarvis-tools JSON). "
+        "Offline analogs of some JARVIS rows are available: "
+        "`--dataset mp_ehull` (MP energy above hull, analog of JARVIS Ehull) and "
+        "`--dataset mp_elastic` (MP VRH bulk/shear moduli, analogs of JARVIS Kv/Gv)."
+    )
+
+
+def plan_for(dataset: str, data_path: str | None, properties: list[str] | None) -> Plan:
+    """Resolve ``--dataset``/``--data-path`` into a source and its tasks."""
+    if dataset == "jarvis":
+        try:
+            source = jarvis_source("dft_3d", path=data_path)
+        except (SourceNotFoundError, ImportError) as exc:
+            raise BenchmarkDataError(offline_jarvis_message(str(exc))) from None
+        label = f"JARVIS-DFT dft_3d ({data_path or 'jarvis-tools download'})"
+        mapping = {t: RowMap(r, False) for t, r in JARVIS_TARGETS.items() if t in source.targets}
+        return Plan(source, label, _tasks(source, mapping, properties))
+    if dataset == "mp":
+        if data_path:
+            source = mp_source(data_path)
+            label, analog = f"MP 2018.6.1 file {data_path}", False
+        else:
+            source = open_source("mp_37k")
+            label, analog = "mp_37k (36,737 MP crystals; older, smaller snapshot than the paper's MP 2018.6.1)", True
+        mapping = {t: RowMap(r, analog) for t, r in MP_TARGETS.items() if t in source.targets}
+        return Plan(source, label, _tasks(source, mapping, properties), paper_split=MP_PAPER_SPLIT)
+    source = open_source(data_path or dataset)
+    card_targets = (source.card or {}).get("targets", {})
+    mapping = {t: row_from_card(card_targets.get(t, {})) for t in source.targets}
+    mapped = {t: m for t, m in mapping.items() if m.row}
+    default = mapped or {next(iter(source.targets)): mapping[next(iter(source.targets))]}
+    chosen = {t: mapping[t] for t in properties} if properties else default
+    return Plan(source, f"{source.name} ({source.kind})", _tasks(source, {**mapping, **chosen}, properties or list(chosen)))
+
+
+def _tasks(source: Source, mapping: dict[str, RowMap], properties: list[str] | None) -> list[Task]:
+    names = properties or list(mapping)
+    unknown = [t for t in names if t not in source.targets]
+    if unknown:
+        raise KeyError(f"{source.name} has no target(s) {unknown}; available: {sorted(source.targets)}")
+    return [Task(t, source.unit(t), mapping.get(t, RowMap(None, False))) for t in names]
+
+
+def split_counts(n: int, profile: Profile, paper_split: tuple | None, max_train: int | None) -> tuple[int, int, int]:
+    """Train/val/test counts for ``n`` labelled crystals under ``profile``."""
+    split = paper_split if (profile.name == "paper" and paper_split) else profile.split
+    if sum(split) <= 1.0 + 1e-9:
+        counts = [int(round(f * n)) for f in split]
+    else:
+        scale = min(1.0, n / sum(split))
+        counts = [int(c * scale) for c in split]
+    counts[0] = n - counts[1] - counts[2] if sum(split) <= 1.0 + 1e-9 else counts[0]
+    caps = (max_train or profile.max_train, profile.max_val, profile.max_test)
+    return tuple(min(c, cap) if cap else c for c, cap in zip(counts, caps))  # type: ignore[return-value]
+
+
+def run_dir(out: Path, target: str, model: str, mode: str, seed: int) -> Path:
+    return out / "runs" / target / model / mode / f"seed{seed}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", required=True, help="mp, jarvis, or a data set name (perov_5, mp_ehull, ...)")
+    ap.add_argument("--profile", default="quick", choices=sorted(PROFILES))
+    ap.add_argument("--models", default=",".join(STUDENTS), help="comma-separated registry names")
+    ap.add_argument("--properties", help="comma-separated targets (default: the paper rows the data maps to)")
+    ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (split, init and batch order)")
+    ap.add_argument("--max-train", type=int, help="cap the training set")
+    ap.add_argument("--epochs", type=int, help="override the profile's epochs")
+    ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
+    ap.add_argument("--teacher", default="crysgnn-v1")
+    ap.add_argument("--alpha", type=float, default=0.5)
+    ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, help="graph-building processes")
+    ap.add_argument("--verbose", action="store_true", help="per-epoch progress bars")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    profile = PROFILES[args.profile]
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
+    try:
+        plan = plan_for(args.dataset, args.data_path, properties)
+    except BenchmarkDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else RESULTS / args.dataset
+    out.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.perf_counter()
+    built = build_store(plan.source, GraphConfig(), workers=args.workers, progress=True)
+    graph_seconds = time.perf_counter() - t0
+    jobs = []
+    for task in plan.tasks:
+        labelled, _ = select_target(built.store, task.target, plan.source.name)
+        counts = split_counts(len(labelled), profile, plan.paper_split, args.max_train)
+        for seed in seeds:
+            for model in models:
+                for mode in MODES:
+                    jobs.append((task, counts, seed, model, mode))
+    meta = {
+        "dataset": args.dataset, "data": plan.data_label, "profile": profile.name,
+        "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
+        "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
+        "alpha": args.alpha, "graph_build_seconds": graph_seconds, "graphs_from_cache": built.from_cache,
+        "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPU cores, {args.device}",
+    }
+    bar = tqdm(jobs, desc=f"{args.dataset} runs", unit="run")
+    for task, counts, seed, model, mode in bar:
+        folder = run_dir(out, task.target, model, mode, seed)
+        bar.set_postfix_str(f"{task.target} {model} {mode} seed {seed}")
+        if (folder / "result.json").exists():
+            continue
+        started = time.perf_counter()
+        result = train_model(
+            plan.source, task.target, model, train_config=train_config(profile, model, seed, args.epochs),
+            max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
+            workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
+            distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha,
+        )
+        record = result.to_dict()
+        record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started,
+                      paper_row=task.row.row, analog=task.row.analog)
+        (folder / "result.json").write_text(json.dumps(record, indent=2))
+        write_outputs(out, meta, plan)
+    write_outputs(out, meta, plan)
+    print((out / "table.md").read_text())
+    return 0
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def collect(out: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*/*/*/seed*/result.json"))]
+
+
+def summarize(runs: list[dict]) -> list[dict]:
+    """Per (target, model): vanilla and distilled mean/std test MAE over seeds, relative change."""
+    groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    for r in runs:
+        groups.setdefault((r["target"], r["model"]), {}).setdefault(r["mode"], []).append(r)
+    rows = []
+    for (target, model), modes in sorted(groups.items()):
+        entry = {"target": target, "model": model}
+        for mode in MODES:
+            maes = [r["test"]["mae"] for r in modes.get(mode, [])]
+            entry[mode] = {"mean": float(np.mean(maes)) if maes else None,
+                           "std": float(np.std(maes)) if maes else None,
+                           "n": len(maes), "seeds": sorted(r["seed"] for r in modes.get(mode, []))}
+        any_run = (modes.get("vanilla") or modes.get("distilled"))[0]
+        entry.update(unit=any_run["unit"], paper_row=any_run.get("paper_row"), analog=any_run.get("analog", False),
+                     split_sizes=any_run["split_sizes"],
+                     split_hashes=sorted({r["split_hash"] for m in modes.values() for r in m}))
+        v, d = entry["vanilla"]["mean"], entry["distilled"]["mean"]
+        entry["change"] = (d / v - 1.0) if (v and d is not None) else None
+        paired = {r["seed"]: r["test"]["mae"] for r in modes.get("vanilla", [])}
+        per_seed = [r["test"]["mae"] / paired[r["seed"]] - 1 for r in modes.get("distilled", []) if r["seed"] in paired]
+        entry["change_per_seed"] = per_seed
+        row = PAPER_TABLE.get(entry["paper_row"] or "", (None, {}))[1].get(model)
+        entry["paper"] = {"vanilla": row[0], "distilled": row[1], "change": row[1] / row[0] - 1} if row else None
+        s = [r for m in modes.values() for r in m]
+        entry["seconds_per_epoch"] = {mode: float(np.mean([r["seconds_per_epoch"] for r in modes.get(mode, [])]))
+                                      for mode in MODES if modes.get(mode)}
+        entry["train_seconds_total"] = float(sum(r["train_seconds"] for r in s))
+        rows.append(entry)
+    return rows
+
+
+def _fmt(stat: dict | None) -> str:
+    if not stat or stat["mean"] is None:
+        return "-"
+    if stat["n"] > 1:
+        return f"{stat['mean']:.4g} ± {stat['std']:.2g}"
+    return f"{stat['mean']:.4g}"
+
+
+def markdown(meta: dict, rows: list[dict]) -> str:
+    lines = [
+        f"# Benchmark: {meta['dataset']} ({meta['profile']} profile)",
+        "",
+        f"- Data: {meta['data']}",
+        f"- Profile: {meta['profile_description']}; epochs run: {meta['epochs']}"
+        + (f"; --max-train {meta['max_train']}" if meta.get("max_train") else ""),
+        f"- Seeds: {', '.join(map(str, meta['seeds']))} (each seed draws its own subsample and split, "
+        "used by every student and both modes; it also seeds initialisation and batch order)",
+        f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, teacher embeddings cached",
+        f"- Machine: {meta['machine']}; graph building {meta['graph_build_seconds']:.1f} s "
+        f"({'from cache' if meta['graphs_from_cache'] else 'built'})",
+        "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
+        "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",
+        "",
+        "| property | student | split (train/val/test) | vanilla | distilled | change | paper (vanilla -> distilled) | s/epoch (van./dist.) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        prop = f"{r['target']} ({r['unit']})" if r["unit"] else r["target"]
+        if r["paper_row"]:
+            prop += f" - {'analog of ' if r['analog'] else ''}{r['paper_row']}"
+        change = f"{100 * r['change']:+.1f}%" if r["change"] is not None else "-"
+        paper = (f"{r['paper']['vanilla']:g} -> {r['paper']['distilled']:g} ({100 * r['paper']['change']:+.1f}%)"
+                 if r["paper"] else "-")
+        spe = r["seconds_per_epoch"]
+        spe_txt = "/".join(f"{spe[m]:.1f}" for m in MODES if m in spe)
+        lines.append(f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {_fmt(r['vanilla'])} | "
+                     f"{_fmt(r['distilled'])} | {change} | {paper} | {spe_txt} |")
+    by_model: dict[str, list[float]] = {}
+    for r in rows:
+        if r["change"] is not None:
+            by_model.setdefault(r["model"], []).append(r["change"])
+    if by_model:
+        lines += ["", "Mean relative MAE change from distillation over the rows above (paper: over its 11 rows):", ""]
+        for model, changes in by_model.items():
+            paper = f"{100 * paper_mean_change(model):+.1f}%" if model in STUDENTS else "-"
+            lines.append(f"- {model}: {100 * float(np.mean(changes)):+.1f}% over {len(changes)} row(s) (paper {paper})")
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = sorted({r["target"] for r in rows})
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.5 * len(targets), 3.6), squeeze=False)
+    for ax, target in zip(axes[0], targets):
+        sub = [r for r in rows if r["target"] == target]
+        x = np.arange(len(sub))
+        for k, (mode, color) in enumerate((("vanilla", "#8da0cb"), ("distilled", "#fc8d62"))):
+            means = [r[mode]["mean"] or 0 for r in sub]
+            stds = [r[mode]["std"] or 0 for r in sub]
+            ax.bar(x + (k - 0.5) * 0.38, means, 0.38, yerr=stds, capsize=3, label=mode, color=color)
+        ax.set_xticks(x, [r["model"] for r in sub])
+        unit = sub[0]["unit"]
+        ax.set_ylabel(f"test MAE ({unit})" if unit else "test MAE")
+        ax.set_title(target)
+    axes[0][0].legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_outputs(out: Path, meta: dict, plan: Plan) -> None:
+    runs = collect(out)
+    if not runs:
+        return
+    rows = summarize(runs)
+    (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "runs": runs}, indent=1))
+    (out / "table.md").write_text(markdown(meta, rows))
+    plot(rows, out / "plot.png", f"{meta['dataset']} ({meta['profile']} profile): vanilla vs distilled")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""CrysXPP (Das et al., npj Comput. Mater. 8, 43 (2022)).
+
+Written from the paper. CrysXPP is a CGCNN-style property predictor whose
+encoder starts from **CrysAE**, a graph autoencoder pre-trained on unlabelled
+crystals to reconstruct each atom's features (local) and the crystal's
+connectivity (global), and whose input passes through a **feature
+selector**: one learnable weight per atom-feature column, shared by all atoms,
+initialised to 1 and pulled toward sparsity by an L1 penalty, so that the
+weights say which element properties a target depends on.
+
+Published defaults: 64-wide atom vectors, 3 convolutions (CrysAE and
+CrysXPP alike). The L1 weight of the selector is a choice made here
+(``selector_l1``). ``autoencoder`` names the CrysAE weights the encoder
+starts from (``crysae-v1``, pre-trained by this package with
+``crysgnn-zoo pretrain --set n_conv=3 --spacegroup-weight 0 --contrastive-weight 0``);
+``None`` starts from random weights.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
+from crysgnn_zoo.nets.pretrained import load_encoder_weights
+from crysgnn_zoo.registry import register_model
+
+
+@dataclass(frozen=True)
+class CrysXPPConfig(CGCNNConfig):
+    """CrysXPP hyper-parameters.
+
+    Attributes (besides :class:`CGCNNConfig`'s):
+        autoencoder: CrysAE weights to start the encoder from (release name or
+            checkpoint folder), or ``None`` for a random start.
+        selector_l1: weight of the L1 penalty on the feature-selector weights.
+    """
+
+    autoencoder: str | None = "crysae-v1"
+    selector_l1: float = 1e-4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.selector_l1 < 0:
+            raise ValueError("CrysXPPConfig.selector_l1 must be >= 0")
+
+
+class CrysXPP(CGCNN):
+    """CGCNN encoder behind a learnable per-feature selector.
+
+    ``embed(g) -> (n_atoms, atom_dim)``; ``forward(g) -> (n_graphs, n_targets)``;
+    ``feature_importance()`` -> ``{feature column: |weight|}``.
+    """
+
+    def __init__(self, config: CrysXPPConfig | None = None) -> None:
+        super().__init__(config or CrysXPPConfig())
+        self.selector = nn.Parameter(torch.ones(self.atom_features.dim))
+
+    def embed(self, g) -> torch.Tensor:
+        h = self.embedding(self.atom_features(g.ndata["atomic_number"]) * self.selector)
+        bond = self.rbf(g.edata["distance"])
+        for conv in self.convs:
+            h = conv(g, h, bond)
+        return h
+
+    def regularization(self) -> torch.Tensor:
+        """``selector_l1 * sum |w|``, added to the training loss by the trainer."""
+        return self.config.selector_l1 * self.selector.abs().sum()
+
+    def feature_importance(self) -> dict[str, float]:
+        from crysgnn_zoo.graphs.features import default_featurizer
+
+        names = default_featurizer().column_names
+        return dict(zip(names, self.selector.detach().abs().tolist()))
+
+
+@register_model("crysxpp", config=CrysXPPConfig, init_field="autoencoder",
+                summary="CrysXPP (Das et al. 2022), CrysAE-pre-trained CGCNN encoder + feature selector")
+def crysxpp(config: CrysXPPConfig) -> CrysXPP:
+    """CrysXPP; the encoder starts from ``config.autoencoder`` when it is set."""
+    model = CrysXPP(config)
+    if config.autoencoder:
+        load_encoder_weights(model, config.autoencoder, check={
+            "atom_dim": config.atom_dim, "n_conv": config.n_conv,
+            "gaussian_stop": config.gaussian_stop, "gaussian_step": config.gaussian_step})
+    return model

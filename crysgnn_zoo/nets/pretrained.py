@@ -1,0 +1,44 @@
+"""Initialising part of a model from a released or saved encoder.
+
+Used by the models whose recipe *starts* from pre-trained weights: CrysXPP
+(its CrysAE autoencoder's encoder) and the CrysGNN fine-tuning baseline (the
+teacher's encoder). ``source`` is anything :func:`~crysgnn_zoo.hub.resolve_weights`
+accepts: a release name (``crysgnn-v1``) or a checkpoint folder.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+ENCODER_PREFIXES = ("embedding.", "convs.")
+
+
+def load_encoder_weights(
+    model: nn.Module, source: str | Path, prefixes: tuple[str, ...] = ENCODER_PREFIXES,
+    check: dict[str, object] | None = None,
+) -> list[str]:
+    """Copy the parameters under ``prefixes`` from checkpoint ``source`` into ``model``.
+
+    ``check`` maps config fields to the values the source must have (e.g.
+    ``{"n_conv": 3, "atom_dim": 64}``); a mismatch raises ``ValueError``
+    naming the field. Returns the names of the copied tensors.
+    """
+    from crysgnn_zoo.hub.resolve import resolve_weights
+    from crysgnn_zoo.train.checkpoint import load_checkpoint
+
+    folder = resolve_weights(source)
+    donor = load_checkpoint(folder).model
+    for field, value in (check or {}).items():
+        have = getattr(donor.config, field, None)
+        if have != value:
+            raise ValueError(f"pre-trained weights {source!r} ({folder}) have {field}={have!r}, this model needs {value!r}")
+    mine = model.state_dict()
+    copied = {k: v for k, v in donor.state_dict().items() if k.startswith(prefixes) and k in mine}
+    if not copied:
+        raise ValueError(f"pre-trained weights {source!r} ({folder}) hold no tensors under {prefixes}")
+    for k, v in copied.items():
+        if mine[k].shape != v.shape:
+            raise ValueError(f"pre-trained weights {source!r}: {k} has shape {tuple(v.shape)}, model needs {tuple(mine[k].shape)}")
+    model.load_state_dict(copied, strict=False)
+    return sorted(copied)

@@ -1,0 +1,76 @@
+"""The paper-table runner end to end on a tiny sub-sample of the embedded data."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run as runner
+from benchmarks.paper import PAPER_TABLE, paper_mean_change
+from benchmarks.profiles import PROFILES
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+
+
+def test_split_counts_follow_the_profile():
+    quick, paper = PROFILES["quick"], PROFILES["paper"]
+    assert runner.split_counts(1000, quick, None, None) == (800, 100, 100)
+    assert runner.split_counts(36737, quick, None, None) == (1000, 250, 500)
+    assert runner.split_counts(36737, quick, None, 300) == (300, 250, 500)
+    assert runner.split_counts(69239, paper, (60000, 5000, 4239), None) == (60000, 5000, 4239)
+    small = runner.split_counts(36737, paper, (60000, 5000, 4239), None)
+    assert sum(small) <= 36737 and small[0] / small[1] == pytest.approx(12, rel=0.01)
+    assert runner.split_counts(100, paper, None, None) == (80, 10, 10)
+
+
+def test_paper_table_means_match_the_published_trend():
+    assert len(PAPER_TABLE) == 11
+    assert paper_mean_change("cgcnn") < paper_mean_change("alignn") < 0
+
+
+def test_runner_end_to_end_and_resumable(tmp_path, capsys):
+    out = tmp_path / "bench"
+    argv = ["--dataset", "mp_37k_sample", "--models", "cgcnn,gatgnn", "--seeds", "0", "--max-train", "40",
+            "--epochs", "1", "--properties", "band_gap", "--out", str(out)]
+    assert runner.main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    runs = results["runs"]
+    assert {(r["model"], r["mode"]) for r in runs} == {(m, d) for m in ("cgcnn", "gatgnn") for d in ("vanilla", "distilled")}
+    assert len({r["split_hash"] for r in runs}) == 1  # one split for every student and mode
+    assert all(r["split_sizes"] == [40, 100, 100] for r in runs)
+    for r in runs:
+        assert r["graph_seconds"] >= 0 and r["seconds_per_epoch"] > 0 and r["test"]["mae"] > 0
+        assert r["extra"]["train_config"]["epochs"] == 1
+    assert results["summary"][0]["change"] is not None
+    table = (out / "table.md").read_text()
+    assert "band_gap (eV)" in table and "| cgcnn |" in table and "mp_37k_sample" in table
+    assert (out / "plot.png").stat().st_size > 1000
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/*/*/seed0/result.json")}
+    assert len(stamps) == 4
+    assert runner.main(argv) == 0  # finished runs are skipped, not retrained
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_rows_from_the_data_card_are_labelled_as_analogs():
+    if not (SHARED / "mp_elastic").exists():
+        pytest.skip("../shared/datasets not present")
+    plan = runner.plan_for("mp_elastic", None, None)
+    assert [t.target for t in plan.tasks] == ["bulk_modulus_vrh", "shear_modulus_vrh"]
+    assert all(t.row.analog and t.row.row in PAPER_TABLE for t in plan.tasks)
+    mp = runner.plan_for("mp", None, None)
+    assert [t.target for t in mp.tasks] == ["formation_energy_per_atom", "band_gap"] and "mp_37k" in mp.data_label
+
+
+def test_jarvis_offline_gives_one_clear_message(capsys, monkeypatch):
+    from crysgnn_zoo.data import sources
+    from crysgnn_zoo.data.errors import SourceNotFoundError
+
+    def offline(dataset="dft_3d", path=None):
+        raise SourceNotFoundError("jarvis:dft_3d", "jarvis-tools could not fetch it (ConnectionError: no network)")
+
+    monkeypatch.setattr(runner, "jarvis_source", offline)
+    assert runner.main(["--dataset", "jarvis"]) == 2
+    err = capsys.readouterr().err
+    assert "not reachable" in err and "--data-path" in err and "mp_ehull" in err and "mp_elastic" in err
+    assert "Traceback" not in err
