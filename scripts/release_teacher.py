@@ -48,6 +48,10 @@ def main() -> None:
     ap.add_argument("--curated", required=True)
     ap.add_argument("--name", default="crysgnn-v1")
     ap.add_argument("--probe", help="linear-probe results.json to record as metrics")
+    ap.add_argument("--description", default="CrysGNN teacher encoder",
+                    help="first words of the README (e.g. 'CrysAE autoencoder encoder, the starting point of CrysXPP')")
+    ap.add_argument("--pool-note", default="The CrysGNN paper pre-trained on ~800K crystals.",
+                    help="how the pool compares with the paper's")
     ap.add_argument("--curate-command", default="crysgnn-zoo curate --all-datasets --out runs/curated_all --workers 2")
     args = ap.parse_args()
 
@@ -109,27 +113,29 @@ def main() -> None:
         extra={"loss_curve": raw_card.get("loss_curve", [])},
     )
     (dest / "card.json").write_text(json.dumps(card.to_dict(), indent=1))
+    pc = raw_card["pretrain_config"]
+    names = {"feature_weight": "atom-feature reconstruction", "connectivity_weight": "connectivity reconstruction",
+             "spacegroup_weight": "space-group classification", "contrastive_weight": f"{pc['contrast_on']} contrastive loss"}
+    objectives = ", ".join(f"{label} (weight {pc[key]:g})" for key, label in names.items() if pc[key] > 0)
+    mc = model.config
     probe_lines = ""
     for r in metrics.get("linear_probe", []):
         probe_lines += (f"| {r['dataset']} {r['target']} ({r['unit']}) | {r['teacher_test_mae']:.4f} | "
                         f"{r['random_init_test_mae']:.4f} | {r['mean_predictor_mae']:.4f} |\n")
+    probe_block = ("Linear probe (ridge on frozen mean embeddings, seeded 80/10/10 split; MAE, lower is better):\n\n"
+                   "| task | teacher | random init | mean predictor |\n|---|---|---|---|\n" + probe_lines) if probe_lines else ""
     (dest / "README.md").write_text(f"""# {args.name}
 
-CrysGNN teacher encoder (5 gated graph convolutions, 64 wide; {num_params:,} parameters), pre-trained
+{args.description} ({mc.n_conv} gated graph convolutions, {mc.atom_dim} wide; {num_params:,} parameters), pre-trained
 without property labels on {manifest['kept']:,} de-duplicated crystals: every structure in the
 project's offline datasets ({', '.join(manifest['sources'])}; {manifest['entries']:,} entries,
-{manifest['duplicates']:,} duplicates and {manifest['skipped']} invalid removed). The paper used ~800K.
+{manifest['duplicates']:,} duplicates and {manifest['skipped']} invalid removed). {args.pool_note}
 
-Objectives: atom-feature reconstruction, connectivity reconstruction, space-group classification and a
-space-group contrastive loss, weights {raw_card['pretrain_config']['feature_weight']}/{raw_card['pretrain_config']['connectivity_weight']}/{raw_card['pretrain_config']['spacegroup_weight']}/{raw_card['pretrain_config']['contrastive_weight']}.
+Objectives: {objectives}.
 Budget: {raw_card['epochs']} epochs, {raw_card['steps']:,} steps of {raw_card['pretrain_config']['batch_size']}, {raw_card['wall_seconds'] / 60:.0f} min on
 {raw_card['world_size']} CPU process(es) ({raw_card['graphs_per_second']:.0f} graphs/s).
 
-Linear probe (ridge on frozen mean embeddings, seeded 80/10/10 split; MAE, lower is better):
-
-| task | teacher | random init | mean predictor |
-|---|---|---|---|
-{probe_lines}
+{probe_block}
 SHA-256 of weights.pt: `{card.sha256}`. Full record: `card.json`.
 """)
     archive = _pack(dest, args.name, ROOT / "dist" / f"{args.name}.tar.gz")
