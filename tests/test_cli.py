@@ -49,3 +49,23 @@ def test_unknown_target_is_a_clean_error(capsys):
 def test_models_and_datasets_list(capsys):
     assert main(["models"]) == 0 and "cgcnn" in capsys.readouterr().out
     assert main(["datasets"]) == 0 and "mp_37k_sample" in capsys.readouterr().out
+
+
+import pytest  # noqa: E402
+
+_TINY = {"cgcnn": ["n_conv=1", "atom_dim=16"], "crysxpp": [], "gatgnn": ["n_layers=1", "dim=16"],
+         "alignn": ["alignn_layers=1", "gcn_layers=1", "hidden_dim=16", "embedding_dim=8"]}
+
+
+@pytest.mark.parametrize("model", sorted(_TINY))
+def test_every_student_trains_vanilla_and_distilled_from_the_cli(model, tmp_path, capsys):
+    sets = [a for kv in _TINY[model] for a in ("--set", kv)]
+    for extra in ([], ["--distill"]):
+        out = tmp_path / ("distilled" if extra else "vanilla")
+        rc = main(["train", "--dataset", "mp_37k_sample", "--target", "formation_energy_per_atom", "--model", model,
+                   "--epochs", "1", "--max-samples", "60", "--split", "40,10,10", *sets, *extra,
+                   "--out", str(out), "--no-progress", "--workers", "1"])
+        assert rc == 0, capsys.readouterr().err
+        result = json.loads((out / "result.json").read_text())
+        assert result["model"] == model and (result["extra"]["distill"] is not None) == bool(extra)
+        assert json.loads((out / "checkpoint" / "config.json").read_text())["model"] == model
