@@ -183,11 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     for task, counts, seed, model, mode in bar:
         folder = run_dir(out, task.target, model, mode, seed)
         bar.set_postfix_str(f"{task.target} {model} {mode} seed {seed}")
+        cfg = train_config(profile, model, seed, args.epochs)
         if (folder / "result.json").exists():
+            done = json.loads((folder / "result.json").read_text())
+            if done["extra"]["train_config"] != cfg.to_dict() or list(done["split_sizes"]) != list(counts):
+                print(f"error: {folder} finished with other settings (train config or split sizes); "
+                      "use another --out for a different protocol", file=sys.stderr)
+                return 2
             continue
         started = time.perf_counter()
         result = train_model(
-            plan.source, task.target, model, train_config=train_config(profile, model, seed, args.epochs),
+            plan.source, task.target, model, train_config=cfg,
             max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
             workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
             distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha,
@@ -215,7 +221,8 @@ def summarize(runs: list[dict]) -> list[dict]:
     for r in runs:
         groups.setdefault((r["target"], r["model"]), {}).setdefault(r["mode"], []).append(r)
     rows = []
-    for (target, model), modes in sorted(groups.items()):
+    order = {m: k for k, m in enumerate(STUDENTS)}
+    for (target, model), modes in sorted(groups.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][1])):
         entry = {"target": target, "model": model}
         for mode in MODES:
             maes = [r["test"]["mae"] for r in modes.get(mode, [])]
@@ -231,6 +238,7 @@ def summarize(runs: list[dict]) -> list[dict]:
         paired = {r["seed"]: r["test"]["mae"] for r in modes.get("vanilla", [])}
         per_seed = [r["test"]["mae"] / paired[r["seed"]] - 1 for r in modes.get("distilled", []) if r["seed"] in paired]
         entry["change_per_seed"] = per_seed
+        entry["split_hash_by_seed"] = {str(r["seed"]): r["split_hash"] for m in modes.values() for r in m}
         row = PAPER_TABLE.get(entry["paper_row"] or "", (None, {}))[1].get(model)
         entry["paper"] = {"vanilla": row[0], "distilled": row[1], "change": row[1] / row[0] - 1} if row else None
         s = [r for m in modes.values() for r in m]
@@ -264,8 +272,8 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
         "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",
         "",
-        "| property | student | split (train/val/test) | vanilla | distilled | change | paper (vanilla -> distilled) | s/epoch (van./dist.) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| property | student | split (train/val/test) | vanilla | distilled | change | paired change per seed | paper (vanilla -> distilled) | s/epoch (van./dist.) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         prop = f"{r['target']} ({r['unit']})" if r["unit"] else r["target"]
@@ -276,8 +284,17 @@ def markdown(meta: dict, rows: list[dict]) -> str:
                  if r["paper"] else "-")
         spe = r["seconds_per_epoch"]
         spe_txt = "/".join(f"{spe[m]:.1f}" for m in MODES if m in spe)
+        per_seed = r.get("change_per_seed") or []
+        paired = (f"{100 * np.mean(per_seed):+.1f} ± {100 * np.std(per_seed):.1f}%" if len(per_seed) > 1
+                  else (f"{100 * per_seed[0]:+.1f}%" if per_seed else "-"))
         lines.append(f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {_fmt(r['vanilla'])} | "
-                     f"{_fmt(r['distilled'])} | {change} | {paper} | {spe_txt} |")
+                     f"{_fmt(r['distilled'])} | {change} | {paired} | {paper} | {spe_txt} |")
+    hashes: dict[str, dict[str, str]] = {}
+    for r in rows:
+        hashes.setdefault(r["target"], {}).update(r.get("split_hash_by_seed", {}))
+    lines += ["", "Split hashes (seed: SHA-256 prefix of the train/val/test ids), shared by every student and mode:"]
+    for target, by_seed in hashes.items():
+        lines.append(f"- {target}: " + ", ".join(f"{s}: {h}" for s, h in sorted(by_seed.items())))
     by_model: dict[str, list[float]] = {}
     for r in rows:
         if r["change"] is not None:

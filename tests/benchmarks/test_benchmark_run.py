@@ -50,6 +50,9 @@ def test_runner_end_to_end_and_resumable(tmp_path, capsys):
     assert len(stamps) == 4
     assert runner.main(argv) == 0  # finished runs are skipped, not retrained
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    # a different budget in the same folder would mix protocols in one table: refused
+    assert runner.main([*argv, "--epochs", "2"]) == 2  # the later --epochs wins
+    assert "other settings" in capsys.readouterr().err
 
 
 def test_rows_from_the_data_card_are_labelled_as_analogs():
