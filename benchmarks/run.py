@@ -110,7 +110,12 @@ def _tasks(source: Source, mapping: dict[str, RowMap], properties: list[str] | N
     unknown = [t for t in names if t not in source.targets]
     if unknown:
         raise KeyError(f"{source.name} has no target(s) {unknown}; available: {sorted(source.targets)}")
-    return [Task(t, source.unit(t), mapping.get(t, RowMap(None, False))) for t in names]
+    tasks = []
+    for t in names:
+        row = mapping.get(t, RowMap(None, False))
+        unit = source.unit(t) or (PAPER_TABLE[row.row][0] if row.row in PAPER_TABLE else "")
+        tasks.append(Task(t, unit, row))
+    return tasks
 
 
 def split_counts(n: int, profile: Profile, paper_split: tuple | None, max_train: int | None) -> tuple[int, int, int]:
@@ -199,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha,
         )
         record = result.to_dict()
-        record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started,
+        record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
                       paper_row=task.row.row, analog=task.row.analog)
         (folder / "result.json").write_text(json.dumps(record, indent=2))
         write_outputs(out, meta, plan)

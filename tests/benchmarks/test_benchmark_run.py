@@ -61,6 +61,9 @@ def test_rows_from_the_data_card_are_labelled_as_analogs():
     plan = runner.plan_for("mp_elastic", None, None)
     assert [t.target for t in plan.tasks] == ["bulk_modulus_vrh", "shear_modulus_vrh"]
     assert all(t.row.analog and t.row.row in PAPER_TABLE for t in plan.tasks)
+    jarvis = runner.plan_for("jarvis", str(SHARED / "jarvis_sample" / "dft_3d_sample.json"), None)
+    assert [(t.target, t.unit, t.row.row, t.row.analog) for t in jarvis.tasks] == [
+        ("optb88vdw_bandgap", "eV", "JARVIS band gap (OPT)", False)]
     mp = runner.plan_for("mp", None, None)
     assert [t.target for t in mp.tasks] == ["formation_energy_per_atom", "band_gap"] and "mp_37k" in mp.data_label
 
