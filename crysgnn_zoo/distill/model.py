@@ -35,9 +35,24 @@ def embedding_loss(
     return F.mse_loss(student_embeddings / scale, teacher_embeddings / scale)
 
 
-def teacher_scale(embeddings: torch.Tensor, floor: float = 1e-3) -> torch.Tensor:
-    """Per-dimension standard deviation of ``(n_atoms, d)`` teacher embeddings (floored)."""
-    return embeddings.std(dim=0).clamp_min(floor)
+SCALES = ("global", "per_dim", "none")
+
+
+def teacher_scale(embeddings: torch.Tensor, kind: str = "per_dim", floor: float = 1e-3) -> torch.Tensor | None:
+    """The spread the embedding MSE is measured in, from ``(n_atoms, d)`` teacher embeddings.
+
+    ``per_dim``: each dimension's standard deviation (the loss of predicting the
+    teacher's mean embedding is then 1 in every dimension); ``global``: one
+    number, the root of the mean per-dimension variance (keeps the teacher's
+    geometry, does not amplify dimensions it barely varies); ``none``: raw MSE.
+    """
+    if kind not in SCALES:
+        raise ValueError(f"embedding scale must be one of {SCALES}, got {kind!r}")
+    if kind == "none":
+        return None
+    if kind == "per_dim":
+        return embeddings.std(dim=0).clamp_min(floor)
+    return embeddings.var(dim=0).mean().sqrt().clamp_min(floor).reshape(1)
 
 
 class TeacherEmbeddingCache:
@@ -70,8 +85,9 @@ class DistilledModel(nn.Module):
         teacher: the frozen encoder (``embed(g) -> (n_atoms, d_t)``).
         alpha: weight of the embedding term (paper: 0.5).
         task_loss: ``mse``, ``l1`` or ``huber``.
-        standardize: compare embeddings in units of the teacher's per-dimension
-            spread (see :meth:`prepare`); ``False`` gives the raw MSE.
+        scale: the unit of the embedding MSE (:func:`teacher_scale`): ``per_dim``
+            (default; every committed benchmark used it), ``global`` or ``none``;
+            measured on the training data by :meth:`prepare`.
         project_equal_widths: learn a linear projection even when student and
             teacher widths match (initialised to the identity); ``False`` uses
             the identity itself.
@@ -79,7 +95,7 @@ class DistilledModel(nn.Module):
 
     def __init__(
         self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse",
-        standardize: bool = True, project_equal_widths: bool = True,
+        scale: str = "per_dim", project_equal_widths: bool = True,
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
@@ -100,7 +116,9 @@ class DistilledModel(nn.Module):
                     self.projection.weight.copy_(torch.eye(d_t))
                     self.projection.bias.zero_()
         self.cache: TeacherEmbeddingCache | None = None
-        self.standardize = standardize
+        if scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+        self.scale = scale
         self.register_buffer("embedding_scale", None)
         self.config = student.config
         self.registry_name = getattr(student, "registry_name", None)
@@ -120,7 +138,7 @@ class DistilledModel(nn.Module):
     def use_cache(self, store: GraphStore, device: str = "cpu") -> None:
         """Pre-compute the teacher's embeddings of every atom in ``store`` (and their spread)."""
         self.cache = TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device)
-        self.embedding_scale = teacher_scale(self.cache.embeddings).to(device)
+        self._set_scale(self.cache.embeddings, device)
 
     def prepare(self, store: GraphStore, cache: bool = True, device: str = "cpu") -> None:
         """Get ready to train on ``store``: measure the teacher's per-dimension spread
@@ -129,7 +147,12 @@ class DistilledModel(nn.Module):
         if cache:
             self.use_cache(store, device=device)
         else:
-            self.embedding_scale = teacher_scale(TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device).embeddings).to(device)
+            self._set_scale(TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device).embeddings, device)
+
+    def _set_scale(self, embeddings: torch.Tensor, device: str | torch.device = "cpu") -> None:
+        scale = teacher_scale(embeddings, self.scale)
+        self.embedding_scale = None if scale is None else scale.to(device)
+        self._scale_ready = True
 
     def forward(self, g) -> torch.Tensor:
         return self.student(g)
@@ -152,9 +175,9 @@ class DistilledModel(nn.Module):
         if self.alpha == 0.0:
             return task, pred
         target = self.teacher_embeddings(g)
-        if self.standardize and self.embedding_scale is None:
-            self.embedding_scale = teacher_scale(target.detach())
-        distill = embedding_loss(self.projection(h), target, self.embedding_scale if self.standardize else None)
+        if not getattr(self, "_scale_ready", False):
+            self._set_scale(target.detach(), target.device)
+        distill = embedding_loss(self.projection(h), target, self.embedding_scale)
         return (1.0 - self.alpha) * task + self.alpha * distill, pred
 
     def regularization(self) -> torch.Tensor | None:

@@ -81,7 +81,7 @@ def test_embedding_term_is_measured_in_teacher_standard_deviations(teacher, samp
     h = model.projection(student.embed(g))
     expected = (((h - teacher.embed(g)) / model.embedding_scale) ** 2).mean()
     assert torch.allclose(loss, expected, rtol=1e-5)
-    raw = DistilledModel(student, teacher, alpha=1.0, standardize=False)
+    raw = DistilledModel(student, teacher, alpha=1.0, scale="none")
     raw.projection.load_state_dict(model.projection.state_dict())
     raw_loss, _ = raw.training_loss(g, torch.zeros(8, 1))
     assert torch.allclose(raw_loss, ((h - teacher.embed(g)) ** 2).mean(), rtol=1e-5)
@@ -98,3 +98,13 @@ def test_cached_and_live_teacher_give_the_same_loss(teacher, sample_store):
     g = collate(store, np.arange(10, 20))
     y = torch.randn(10, 1)
     assert torch.allclose(cached.training_loss(g, y)[0], live.training_loss(g, y)[0], atol=1e-6)
+
+
+def test_global_scale_is_one_number_and_unknown_scales_are_refused(teacher, sample_store):
+    from crysgnn_zoo.distill.model import teacher_scale
+
+    e = torch.randn(500, 8) * torch.arange(1, 9)
+    assert torch.allclose(teacher_scale(e, "global"), e.var(0).mean().sqrt().reshape(1))
+    assert teacher_scale(e, "per_dim").shape == (8,) and teacher_scale(e, "none") is None
+    with pytest.raises(ValueError, match="per_dim"):
+        DistilledModel(get_model("cgcnn", atom_dim=16, n_conv=1), teacher, scale="whiten")
