@@ -269,16 +269,16 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         f"- Data: {meta['data']}",
         f"- Profile: {meta['profile_description']}; epochs run: {meta['epochs']}"
         + (f"; --max-train {meta['max_train']}" if meta.get("max_train") else ""),
-        f"- Seeds: {', '.join(map(str, meta['seeds']))} (each seed draws its own subsample and split, "
-        "used by every student and both modes; it also seeds initialisation and batch order)",
+        "- Seeds: per row below (each seed draws its own subsample and split, used by every student and "
+        "both modes; it also seeds initialisation and batch order)",
         f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, teacher embeddings cached",
         f"- Machine: {meta['machine']}; graph building {meta['graph_build_seconds']:.1f} s "
         f"({'from cache' if meta['graphs_from_cache'] else 'built'})",
         "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
         "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",
         "",
-        "| property | student | split (train/val/test) | vanilla | distilled | change | paired change per seed | paper (vanilla -> distilled) | s/epoch (van./dist.) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| property | student | split (train/val/test) | seeds | vanilla | distilled | change | paired change per seed | paper (vanilla -> distilled) | s/epoch (van./dist.) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         prop = f"{r['target']} ({r['unit']})" if r["unit"] else r["target"]
@@ -292,7 +292,8 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         per_seed = r.get("change_per_seed") or []
         paired = (f"{100 * np.mean(per_seed):+.1f} ± {100 * np.std(per_seed):.1f}%" if len(per_seed) > 1
                   else (f"{100 * per_seed[0]:+.1f}%" if per_seed else "-"))
-        lines.append(f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {_fmt(r['vanilla'])} | "
+        seeds = ",".join(map(str, sorted(set(r["vanilla"]["seeds"]) & set(r["distilled"]["seeds"]))))
+        lines.append(f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {seeds} | {_fmt(r['vanilla'])} | "
                      f"{_fmt(r['distilled'])} | {change} | {paired} | {paper} | {spe_txt} |")
     hashes: dict[str, dict[str, str]] = {}
     for r in rows:
