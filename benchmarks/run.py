@@ -99,10 +99,8 @@ def plan_for(dataset: str, data_path: str | None, properties: list[str] | None) 
     source = open_source(data_path or dataset)
     card_targets = (source.card or {}).get("targets", {})
     mapping = {t: row_from_card(card_targets.get(t, {})) for t in source.targets}
-    mapped = {t: m for t, m in mapping.items() if m.row}
-    default = mapped or {next(iter(source.targets)): mapping[next(iter(source.targets))]}
-    chosen = {t: mapping[t] for t in properties} if properties else default
-    return Plan(source, f"{source.name} ({source.kind})", _tasks(source, {**mapping, **chosen}, properties or list(chosen)))
+    names = properties or [t for t, m in mapping.items() if m.row] or [next(iter(source.targets))]
+    return Plan(source, f"{source.name} ({source.kind})", _tasks(source, mapping, names))
 
 
 def _tasks(source: Source, mapping: dict[str, RowMap], properties: list[str] | None) -> list[Task]:
@@ -160,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
     try:
         plan = plan_for(args.dataset, args.data_path, properties)
-    except BenchmarkDataError as exc:
+    except (BenchmarkDataError, SourceNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyError as exc:  # an unknown --properties name; the message lists the valid ones
+        print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else RESULTS / args.dataset
     out.mkdir(parents=True, exist_ok=True)

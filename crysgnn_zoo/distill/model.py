@@ -120,6 +120,7 @@ class DistilledModel(nn.Module):
             raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
         self.scale = scale
         self.register_buffer("embedding_scale", None)
+        self._scale_ready = False  # set by prepare()/use_cache(), else from the first batch
         self.config = student.config
         self.registry_name = getattr(student, "registry_name", None)
         self.needs_vectors = getattr(student, "needs_vectors", False)
@@ -175,7 +176,7 @@ class DistilledModel(nn.Module):
         if self.alpha == 0.0:
             return task, pred
         target = self.teacher_embeddings(g)
-        if not getattr(self, "_scale_ready", False):
+        if not self._scale_ready:
             self._set_scale(target.detach(), target.device)
         distill = embedding_loss(self.projection(h), target, self.embedding_scale)
         return (1.0 - self.alpha) * task + self.alpha * distill, pred

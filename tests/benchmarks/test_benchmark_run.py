@@ -80,3 +80,10 @@ def test_jarvis_offline_gives_one_clear_message(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "not reachable" in err and "--data-path" in err and "mp_ehull" in err and "mp_elastic" in err
     assert "Traceback" not in err
+
+
+def test_unknown_property_or_set_is_one_line_error(capsys):
+    assert runner.main(["--dataset", "mp_37k_sample", "--properties", "bandgap"]) == 2
+    assert "available: ['band_gap'" in capsys.readouterr().err
+    assert runner.main(["--dataset", "mp_37k_sampel"]) == 2
+    assert "mp_37k_sample" in capsys.readouterr().err  # the did-you-mean
