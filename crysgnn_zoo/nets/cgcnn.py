@@ -25,7 +25,7 @@ from torch import nn
 from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.nets.base import AtomEncoderModel
-from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion
+from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.registry import register_model
 
 
@@ -96,12 +96,7 @@ class CGCNN(AtomEncoderModel):
         self.rbf = GaussianExpansion(0.0, c.gaussian_stop, c.gaussian_step)
         self.embedding = nn.Linear(self.atom_features.dim, c.atom_dim)
         self.convs = nn.ModuleList(CGCNNConv(c.atom_dim, self.rbf.dim) for _ in range(c.n_conv))
-        layers: list[nn.Module] = []
-        width = c.atom_dim
-        for _ in range(c.n_hidden):
-            layers += [nn.Linear(width, c.hidden_dim), nn.Softplus()]
-            width = c.hidden_dim
-        self.head = nn.Sequential(*layers)
+        self.head, width = softplus_head(c.atom_dim, c.hidden_dim, c.n_hidden)
         self.out = nn.Linear(width, c.n_targets)
         self.embedding_dim = c.atom_dim
 

@@ -57,7 +57,5 @@ def crysgnn_finetune(config: CrysGNNFinetuneConfig) -> CrysGNN:
 
     model = CrysGNN(config)
     if config.encoder:
-        load_encoder_weights(model, config.encoder, check={
-            "atom_dim": config.atom_dim, "n_conv": config.n_conv,
-            "gaussian_stop": config.gaussian_stop, "gaussian_step": config.gaussian_step})
+        load_encoder_weights(model, config.encoder)
     return model

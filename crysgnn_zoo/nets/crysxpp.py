@@ -81,7 +81,5 @@ def crysxpp(config: CrysXPPConfig) -> CrysXPP:
     """CrysXPP; the encoder starts from ``config.autoencoder`` when it is set."""
     model = CrysXPP(config)
     if config.autoencoder:
-        load_encoder_weights(model, config.autoencoder, check={
-            "atom_dim": config.atom_dim, "n_conv": config.n_conv,
-            "gaussian_stop": config.gaussian_stop, "gaussian_step": config.gaussian_step})
+        load_encoder_weights(model, config.autoencoder)
     return model

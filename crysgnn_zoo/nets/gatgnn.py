@@ -35,7 +35,7 @@ from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.data.elements import MAX_Z
 from crysgnn_zoo.nets.base import AtomEncoderModel
-from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion
+from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.registry import register_model
 
 
@@ -137,12 +137,7 @@ class GATGNN(AtomEncoderModel):
         self.bond_embedding = nn.Linear(self.rbf.dim, c.dim)
         self.layers = nn.ModuleList(AGATLayer(c.dim, c.n_heads, c.negative_slope) for _ in range(c.n_layers))
         self.pool = GlobalAttentionPooling(c.dim, MAX_Z + 1)
-        layers: list[nn.Module] = []
-        width = c.dim
-        for _ in range(c.n_hidden):
-            layers += [nn.Linear(width, c.hidden_dim), nn.Softplus()]
-            width = c.hidden_dim
-        self.head = nn.Sequential(*layers)
+        self.head, width = softplus_head(c.dim, c.hidden_dim, c.n_hidden)
         self.out = nn.Linear(width, c.n_targets)
         self.embedding_dim = c.dim
 

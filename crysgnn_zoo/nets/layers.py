@@ -50,6 +50,15 @@ class AtomFeatures(nn.Module):
         return self.table[atomic_number]
 
 
+def softplus_head(width: int, hidden_dim: int, n_hidden: int) -> tuple[nn.Sequential, int]:
+    """``n_hidden`` x (Linear -> Softplus) layers after pooling (CGCNN-style) and their output width."""
+    layers: list[nn.Module] = []
+    for _ in range(n_hidden):
+        layers += [nn.Linear(width, hidden_dim), nn.Softplus()]
+        width = hidden_dim
+    return nn.Sequential(*layers), width
+
+
 class MLPLayer(nn.Module):
     """Linear -> LayerNorm -> SiLU: ``(n, d_in) -> (n, d_out)``."""
 

@@ -12,24 +12,26 @@ from pathlib import Path
 from torch import nn
 
 ENCODER_PREFIXES = ("embedding.", "convs.")
+ENCODER_FIELDS = ("atom_dim", "n_conv", "gaussian_stop", "gaussian_step")  # must agree between donor and model
 
 
 def load_encoder_weights(
     model: nn.Module, source: str | Path, prefixes: tuple[str, ...] = ENCODER_PREFIXES,
-    check: dict[str, object] | None = None,
+    check: tuple[str, ...] = ENCODER_FIELDS,
 ) -> list[str]:
     """Copy the parameters under ``prefixes`` from checkpoint ``source`` into ``model``.
 
-    ``check`` maps config fields to the values the source must have (e.g.
-    ``{"n_conv": 3, "atom_dim": 64}``); a mismatch raises ``ValueError``
-    naming the field. Returns the names of the copied tensors.
+    ``check`` names config fields that must be equal in the source's and the
+    model's config; a mismatch raises ``ValueError`` naming the field.
+    Returns the names of the copied tensors.
     """
     from crysgnn_zoo.hub.resolve import resolve_weights
     from crysgnn_zoo.train.checkpoint import load_checkpoint
 
     folder = resolve_weights(source)
     donor = load_checkpoint(folder).model
-    for field, value in (check or {}).items():
+    for field in check:
+        value = getattr(model.config, field, None)
         have = getattr(donor.config, field, None)
         if have != value:
             raise ValueError(f"pre-trained weights {source!r} ({folder}) have {field}={have!r}, this model needs {value!r}")
