@@ -208,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
                       paper_row=task.row.row, analog=task.row.analog)
         (folder / "result.json").write_text(json.dumps(record, indent=2))
-        write_outputs(out, meta, plan)
-    write_outputs(out, meta, plan)
+        write_outputs(out, meta)
+    write_outputs(out, meta)
     print((out / "table.md").read_text())
     return 0
 
@@ -340,7 +340,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def write_outputs(out: Path, meta: dict, plan: Plan) -> None:
+def write_outputs(out: Path, meta: dict) -> None:
     runs = collect(out)
     if not runs:
         return

@@ -69,7 +69,6 @@ def test_rows_from_the_data_card_are_labelled_as_analogs():
 
 
 def test_jarvis_offline_gives_one_clear_message(capsys, monkeypatch):
-    from crysgnn_zoo.data import sources
     from crysgnn_zoo.data.errors import SourceNotFoundError
 
     def offline(dataset="dft_3d", path=None):
