@@ -97,6 +97,12 @@ class TrainConfig(JsonConfig):
             :func:`crysgnn_zoo.train.run.train_model`).
         grad_clip: clip the gradient norm to this value (``None``: no clipping).
         normalize: standardise targets with the training mean and std.
+        bn_refresh_batches: before every validation pass, re-estimate the
+            BatchNorm running statistics over this many training batches with
+            the current weights (0: keep the moving averages; see
+            :mod:`crysgnn_zoo.train.batchnorm`).
+        precision: ``fp32``, or ``bf16`` to run forward passes under
+            bfloat16 autocast (weights, optimiser and loss stay float32).
     """
 
     epochs: int = 100
@@ -110,14 +116,19 @@ class TrainConfig(JsonConfig):
     seed: int = 0
     grad_clip: float | None = None
     normalize: bool = True
+    bn_refresh_batches: int = 8
+    precision: Literal["fp32", "bf16"] = "fp32"
 
     def __post_init__(self) -> None:
+        if self.bn_refresh_batches < 0:
+            raise ValueError("TrainConfig.bn_refresh_batches must be >= 0")
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
         checks = {
             "optimizer": ("adam", "adamw", "sgd"),
             "scheduler": ("cosine", "onecycle", "none"),
             "loss": ("mse", "l1", "huber"),
+            "precision": ("fp32", "bf16"),
         }
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:

@@ -155,6 +155,10 @@ class DistilledModel(nn.Module):
         self.embedding_scale = None if scale is None else scale.to(device)
         self._scale_ready = True
 
+    @property
+    def supports_bf16(self) -> bool:
+        return getattr(self.student, "supports_bf16", False)
+
     def forward(self, g) -> torch.Tensor:
         return self.student(g)
 
@@ -166,12 +170,13 @@ class DistilledModel(nn.Module):
             return self.cache.lookup(g)
         teacher = self.teacher_model
         teacher.eval()
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast(g.device.type, enabled=False):  # the teacher runs in float32
             return teacher.embed(g)
 
     def training_loss(self, g, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(total loss, predictions)`` for a batch with normalised targets ``y``."""
         pred, h = self.student.forward_with_embeddings(g)
+        pred, h = pred.float(), h.float()  # losses in float32 under bf16 autocast
         task = self.task_loss(pred, y)
         if self.alpha == 0.0:
             return task, pred

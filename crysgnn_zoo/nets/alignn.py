@@ -93,6 +93,7 @@ class ALIGNN(AtomEncoderModel):
     """
 
     needs_vectors = True
+    supports_bf16 = True  # every edge-sized op has a torch path (see EdgeGatedGraphConv)
 
     def __init__(self, config: ALIGNNConfig | None = None) -> None:
         super().__init__()
@@ -125,7 +126,7 @@ class ALIGNN(AtomEncoderModel):
 
     def readout(self, g, atom_embeddings: torch.Tensor) -> torch.Tensor:
         with g.local_scope():
-            g.ndata["h"] = atom_embeddings
+            g.ndata["h"] = atom_embeddings.float()  # DGL's CPU readout takes float32
             return self.out(dgl.mean_nodes(g, "h"))
 
 

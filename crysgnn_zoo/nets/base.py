@@ -15,6 +15,7 @@ class AtomEncoderModel(nn.Module):
     """Base class: subclasses implement ``embed`` and ``readout``."""
 
     needs_vectors: bool = False
+    supports_bf16: bool = False  # TrainConfig(precision="bf16") needs torch paths for every DGL op
     embedding_dim: int
 
     def embed(self, g) -> torch.Tensor:  # pragma: no cover - abstract

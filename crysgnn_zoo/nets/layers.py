@@ -70,6 +70,37 @@ class MLPLayer(nn.Module):
         return self.net(x)
 
 
+class _GatedSum(torch.autograd.Function):
+    """``out_i = sum_{e: dst_e = i} v[src_e] * s_e`` without keeping the ``(E, d)`` messages.
+
+    Backward recomputes what it needs from ``v`` and ``s`` (saved anyway by
+    the layers around it), so autograd stores no edge-sized intermediate.
+    Sums accumulate in float32 whatever the input precision.
+    """
+
+    @staticmethod
+    def forward(ctx, v, s, src, dst, n_nodes: int):
+        ctx.save_for_backward(v, s, src, dst)
+        msg = v.index_select(0, src).float().mul_(s)
+        return torch.zeros(n_nodes, v.shape[1], dtype=torch.float32, device=v.device).index_add_(0, dst, msg)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        v, s, src, dst = ctx.saved_tensors
+        g_edge = grad_out.index_select(0, dst)
+        grad_s = (g_edge * v.index_select(0, src)).to(s.dtype) if ctx.needs_input_grad[1] else None
+        grad_v = None
+        if ctx.needs_input_grad[0]:
+            grad_v = torch.zeros(v.shape, dtype=torch.float32, device=v.device).index_add_(0, src, g_edge.mul_(s))
+            grad_v = grad_v.to(v.dtype)
+        return grad_v, grad_s, None, None, None
+
+
+def _use_torch_kernels(x: torch.Tensor) -> bool:
+    """DGL 1.1's CPU kernels take float32/float64 only; reduced precision goes through torch ops."""
+    return x.dtype in (torch.bfloat16, torch.float16) or torch.is_autocast_enabled(x.device.type)
+
+
 class EdgeGatedGraphConv(nn.Module):
     """Residual edge-gated graph convolution (Bresson & Laurent's gated GCN, as used by ALIGNN).
 
@@ -78,6 +109,10 @@ class EdgeGatedGraphConv(nn.Module):
     ``e_ij <- e_ij + SiLU(BN(m_ij))``. Shapes: ``(N, d), (E, d) -> (N, d), (E, d)``.
     With ``update_edges=False`` (a last layer, whose edge output nobody reads)
     the edges are returned unchanged.
+
+    In float32 the message passing runs on DGL's fused kernels; under autocast
+    (``TrainConfig.precision="bf16"``) it runs on torch index ops with float32
+    sums, since DGL's CPU kernels have no bfloat16 version.
     """
 
     def __init__(self, dim: int, update_edges: bool = True) -> None:
@@ -91,6 +126,16 @@ class EdgeGatedGraphConv(nn.Module):
         self.bn_edges = nn.BatchNorm1d(dim) if update_edges else None
 
     def forward(self, g, x: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if _use_torch_kernels(e):
+            m, agg = self._gate_and_aggregate_torch(g, x, e)
+        else:
+            m, agg = self._gate_and_aggregate_dgl(g, x, e)
+        x_new = F.silu(self.bn_nodes(self.self_update(x) + agg))
+        if self.bn_edges is None:
+            return x + x_new, e
+        return x + x_new, e + F.silu(self.bn_edges(m))
+
+    def _gate_and_aggregate_dgl(self, g, x, e):
         from crysgnn_zoo._dgl import dglfn
 
         with g.local_scope():
@@ -102,9 +147,13 @@ class EdgeGatedGraphConv(nn.Module):
             g.ndata["v"] = self.neighbor_update(x)
             g.update_all(dglfn.u_mul_e("v", "s", "msg"), dglfn.sum("msg", "num"))
             g.update_all(dglfn.copy_e("s", "msg"), dglfn.sum("msg", "den"))
-            agg = g.ndata["num"] / (g.ndata["den"] + 1e-6)
-            x_new = F.silu(self.bn_nodes(self.self_update(x) + agg))
-            if self.bn_edges is None:
-                return x + x_new, e
-            e_new = F.silu(self.bn_edges(m))
-        return x + x_new, e + e_new
+            return m, g.ndata["num"] / (g.ndata["den"] + 1e-6)
+
+    def _gate_and_aggregate_torch(self, g, x, e):
+        src, dst = g.edges()
+        n = x.shape[0]
+        m = self.gate_edge(e) + self.gate_src(x).index_select(0, src) + self.gate_dst(x).index_select(0, dst)
+        s = torch.sigmoid(m)
+        num = _GatedSum.apply(self.neighbor_update(x), s, src, dst, n)
+        den = torch.zeros(n, s.shape[1], dtype=torch.float32, device=s.device).index_add_(0, dst, s.float())
+        return m, num / (den + 1e-6)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.metrics import regression_metrics
 from crysgnn_zoo.train.normalizer import Normalizer
@@ -37,7 +38,7 @@ def task_loss(kind: str) -> LossFn:
 
     def loss_fn(model, g, y):
         pred = model(g)
-        return crit(pred, y), pred
+        return crit(pred.float(), y), pred
 
     return loss_fn
 
@@ -92,6 +93,11 @@ class Trainer:
         progress: bool = True,
     ) -> None:
         self.config = config or TrainConfig()
+        if self.config.precision == "bf16" and not getattr(model, "supports_bf16", False):
+            raise ValueError(
+                f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
+                "uses DGL message-passing kernels that take float32 on CPU"
+            )
         self.device = torch.device(device)
         self.model = model.to(self.device)
         self.out_dir = Path(out_dir) if out_dir else None
@@ -121,6 +127,10 @@ class Trainer:
                 opt, max_lr=c.lr, epochs=c.epochs, steps_per_epoch=max(steps_per_epoch, 1)
             )
         return None
+
+    def autocast(self):
+        """The forward-pass precision context of ``TrainConfig.precision``."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
 
     def _to(self, g, y):
         if self.device.type != "cpu":
@@ -166,6 +176,7 @@ class Trainer:
             train_loss = self._train_epoch(train, opt, sched if c.scheduler == "onecycle" else None)
             if sched is not None and c.scheduler != "onecycle":
                 sched.step()
+            self.refresh_batchnorm(train)
             val_mae = self.evaluate(val)["mae"]
             seconds = time.perf_counter() - t0
             record = {"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
@@ -193,7 +204,8 @@ class Trainer:
         total, count = 0.0, 0
         for g, y, _ in tqdm(loader, desc="batches", leave=False, disable=not self.progress):
             g, y = self._to(g, y)
-            loss, _ = self.loss_fn(self.model, g, self.normalizer.norm(y))
+            with self.autocast():
+                loss, _ = self.loss_fn(self.model, g, self.normalizer.norm(y))
             penalty = self.model.regularization() if hasattr(self.model, "regularization") else None
             if penalty is not None:  # e.g. CrysXPP's L1 on its feature selector
                 loss = loss + penalty
@@ -207,6 +219,14 @@ class Trainer:
             total += float(loss.detach()) * len(y)
             count += len(y)
         return total / max(count, 1)
+
+    def refresh_batchnorm(self, train: GraphLoader) -> int:
+        """Re-estimate BatchNorm statistics on up to ``bn_refresh_batches`` training batches."""
+        def forward(g):
+            with self.autocast():
+                return self.model(self._to(g, None)[0])
+
+        return refresh_batchnorm(self.model, train, self.config.bn_refresh_batches, forward=forward)
 
     def _save_state(self, path: Path, epoch: int, opt, sched, bad_epochs: int) -> None:
         state = {
@@ -232,7 +252,9 @@ class Trainer:
         out = []
         for g, _, _ in loader:
             g, _ = self._to(g, None)
-            out.append(self.normalizer.denorm(self.model(g)).cpu().numpy())
+            with self.autocast():
+                pred = self.model(g)
+            out.append(self.normalizer.denorm(pred.float()).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 1))
 
     def evaluate(self, loader: GraphLoader) -> dict[str, float]:

@@ -92,3 +92,8 @@ def test_resume_continues_where_it_stopped(small, tmp_path):
 def test_loading_a_non_checkpoint_fails_clearly(tmp_path):
     with pytest.raises(CheckpointError, match="not a crysgnn-zoo checkpoint"):
         load_checkpoint(tmp_path)
+
+
+def test_bf16_refused_for_models_without_torch_paths():
+    with pytest.raises(ValueError, match="bf16"):
+        Trainer(_model(), TrainConfig(epochs=1, precision="bf16"), progress=False)
