@@ -194,7 +194,7 @@ def run_alignn(folder: Path, epochs: int, batch_size: int, seed: int) -> dict:
 
 # ----------------------------------------------------------------- ours
 def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed: int, device: str,
-              precision: str = "fp32") -> dict:
+              precision: str = "fp32", fast: bool = False) -> dict:
     import tempfile
 
     from crysgnn_zoo.config import GraphConfig, TrainConfig
@@ -217,24 +217,29 @@ def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed:
     for cid, value in zip(ids, y):
         targets[position[cid]] = value
     torch.manual_seed(seed)
-    model = get_model(model_name)
+    model = get_model(model_name, **({"checkpoint_line_graph": True} if fast and model_name == "alignn" else {}))
     vec = getattr(model, "needs_vectors", False)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=recipe.lr, weight_decay=recipe.weight_decay,
                          optimizer=recipe.optimizer, scheduler=recipe.scheduler, patience=None, seed=seed,
-                         precision=precision)
+                         precision=precision, compile=fast)
     trainer = Trainer(model, config, device=device)
     loader = lambda name, shuffle: GraphLoader(store, index[name], targets, batch_size, shuffle=shuffle,  # noqa: E731
                                                seed=seed, with_vectors=vec)
     history = trainer.fit(loader("train", True), loader("val", False))
     pred = trainer.predict(loader("test", False))[:, 0]
     return {"prep_seconds": prep, "n_params": sum(p.numel() for p in model.parameters()), "precision": precision,
-            "history": [{"epoch": e["epoch"], "seconds": e["seconds"], "val_mae": e["val_mae"]} for e in history.epochs],
+            "compiled": fast, "history": [{"epoch": e["epoch"], "seconds": e["seconds"], "val_mae": e["val_mae"]} for e in history.epochs],
             "test_pred": pred.tolist()}
 
 
 def run_ours_cgcnn(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
     """crysgnn-zoo CGCNN (64 wide, 3 convolutions, 128 hidden)."""
     return _run_ours("cgcnn", folder, epochs, batch_size, seed, device)
+
+
+def run_ours_cgcnn_compiled(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
+    """crysgnn-zoo CGCNN with compiled convolutions (``TrainConfig(compile=True)``), float32."""
+    return _run_ours("cgcnn", folder, epochs, batch_size, seed, device, fast=True)
 
 
 def run_ours_alignn(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
@@ -247,11 +252,20 @@ def run_ours_alignn_bf16(folder: Path, epochs: int, batch_size: int, seed: int, 
     return _run_ours("alignn", folder, epochs, batch_size, seed, device, precision="bf16")
 
 
+def run_ours_alignn_fast(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
+    """crysgnn-zoo ALIGNN, fast recipe: bf16 autocast, compiled edge-gated convolutions and
+    activation checkpointing of the line graph (``TrainConfig(precision="bf16", compile=True)``,
+    ``get_model("alignn", checkpoint_line_graph=True)``)."""
+    return _run_ours("alignn", folder, epochs, batch_size, seed, device, precision="bf16", fast=True)
+
+
 # implementation name -> (model family, runner, needs the peer package)
 RUNNERS: dict[str, tuple[str, Callable, str | None]] = {
     "crysgnn-zoo CGCNN": ("cgcnn", run_ours_cgcnn, None),
+    "crysgnn-zoo CGCNN compiled": ("cgcnn", run_ours_cgcnn_compiled, None),
     "cgcnn2": ("cgcnn", run_cgcnn2, "cgcnn2"),
     "crysgnn-zoo ALIGNN": ("alignn", run_ours_alignn, None),
     "crysgnn-zoo ALIGNN bf16": ("alignn", run_ours_alignn_bf16, None),
+    "crysgnn-zoo ALIGNN fast": ("alignn", run_ours_alignn_fast, None),
     "alignn": ("alignn", run_alignn, "alignn"),
 }

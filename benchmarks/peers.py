@@ -98,8 +98,9 @@ def write_outputs(rows: list[dict], meta: dict, out: Path) -> None:
         lines.append(f"| {r['name']} | {r['n_params']:,} | {r['epochs']} | {r['prep_seconds']:.1f} | "
                      f"{r['seconds_per_epoch']:.1f} | {r['peak_rss_gib']:.2f} | {r['test_mae']:.4f} [{lo:.4f}, {hi:.4f}] |")
     ratios = []
-    for ours, peer in (("crysgnn-zoo CGCNN", "cgcnn2"), ("crysgnn-zoo ALIGNN", "alignn"),
-                       ("crysgnn-zoo ALIGNN bf16", "alignn")):
+    for ours, peer in (("crysgnn-zoo CGCNN", "cgcnn2"), ("crysgnn-zoo CGCNN compiled", "cgcnn2"),
+                       ("crysgnn-zoo ALIGNN", "alignn"),
+                       ("crysgnn-zoo ALIGNN bf16", "alignn"), ("crysgnn-zoo ALIGNN fast", "alignn")):
         if ours in by and peer in by:
             a, b = by[ours], by[peer]
             ratios.append({"ours": ours, "peer": peer,
@@ -112,6 +113,7 @@ def write_outputs(rows: list[dict], meta: dict, out: Path) -> None:
         for q in ratios:
             lines.append(f"| {q['ours']} / {q['peer']} | {q['seconds_per_epoch']:.2f} | {q['peak_memory']:.2f} | "
                          f"{q['test_mae']:.2f} | {q['prep_seconds']:.2f} |")
+    lines += [""] + [f"- {r['name']}: {r['description']}" for r in rows if r.get("description")]
     for note in meta.get("notes", []):
         lines += ["", note]
     (out / "table.md").write_text("\n".join(lines) + "\n")
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         if raw.exists():
             rows.append(summarise(json.loads(raw.read_text()), y_test))
+            rows[-1]["description"] = " ".join((RUNNERS[name][1].__doc__ or "").split())
     meta = {
         "sample": f"{args.dataset}, {args.n} crystals drawn with numpy default_rng({args.seed}), split "
                   f"{'/'.join(map(str, sizes))} (seed {args.seed}), formation_energy_per_atom, batch {args.batch_size}",

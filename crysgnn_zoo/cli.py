@@ -57,6 +57,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=d.scheduler, choices=["cosine", "onecycle", "none"])
     p.add_argument("--loss", default=d.loss, choices=["mse", "l1", "huber"])
     p.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience (epochs)")
+    p.add_argument("--precision", default=d.precision, choices=["fp32", "bf16"],
+                   help="bf16: bfloat16 autocast forward passes (ALIGNN only)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the message passing (ALIGNN, CGCNN)")
     p.add_argument("--cutoff", type=float, default=g.cutoff, help="neighbour radius, Angstrom")
     p.add_argument("--max-neighbors", type=int, default=g.max_neighbors)
     p.add_argument("--max-samples", type=int, help="draw this many crystals first (seeded)")
@@ -86,6 +90,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             weight_decay=args.weight_decay, optimizer=args.optimizer, scheduler=args.scheduler,
             loss=args.loss, patience=args.patience, seed=args.seed,
+            precision=args.precision, compile=args.compile,
         ),
         max_samples=args.max_samples,
         split_sizes=args.split,

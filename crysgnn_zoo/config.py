@@ -103,6 +103,11 @@ class TrainConfig(JsonConfig):
             :mod:`crysgnn_zoo.train.batchnorm`).
         precision: ``fp32``, or ``bf16`` to run forward passes under
             bfloat16 autocast (weights, optimiser and loss stay float32).
+        compile: run the layers that have one through their ``torch.compile``
+            path (ALIGNN's edge-gated and CGCNN's gated convolutions), which
+            fuses the edge-sized element-wise work into a few loops; each
+            variant compiles on first use (tens of seconds, needs a C++
+            compiler).
     """
 
     epochs: int = 100
@@ -118,6 +123,7 @@ class TrainConfig(JsonConfig):
     normalize: bool = True
     bn_refresh_batches: int = 8
     precision: Literal["fp32", "bf16"] = "fp32"
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.bn_refresh_batches < 0:

@@ -101,6 +101,113 @@ def _use_torch_kernels(x: torch.Tensor) -> bool:
     return x.dtype in (torch.bfloat16, torch.float16) or torch.is_autocast_enabled(x.device.type)
 
 
+def batch_norm_with_stats(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float):
+    """Training-mode BatchNorm of ``(n, d)`` float32 ``h``; also returns the batch mean and biased variance."""
+    mean = h.mean(0)
+    var = (h - mean).square().mean(0)
+    return (h - mean) * torch.rsqrt(var + eps) * weight + bias, mean, var
+
+
+def _gated_messages(src, dst, x, e, lin):
+    """Edge pre-activations ``m`` and node pre-activations ``h`` (float32) of the edge-gated convolution.
+
+    ``lin`` holds (weight, bias) of gate_dst, gate_src, gate_edge,
+    self_update, neighbor_update.
+    """
+    n = x.shape[0]
+    m = (
+        F.linear(e, lin[4], lin[5])
+        + F.linear(x, lin[2], lin[3]).index_select(0, src)
+        + F.linear(x, lin[0], lin[1]).index_select(0, dst)
+    ).float()
+    s = torch.sigmoid(m)
+    v = F.linear(x, lin[8], lin[9]).float()
+    num = torch.zeros((n, m.shape[1]), dtype=torch.float32, device=x.device).index_add_(0, dst, v.index_select(0, src) * s)
+    den = torch.zeros((n, m.shape[1]), dtype=torch.float32, device=x.device).index_add_(0, dst, s)
+    return m, F.linear(x, lin[6], lin[7]).float() + num / (den + 1e-6)
+
+
+def _edge_gated_batch_stats(src, dst, x, e, lin, bn_nodes, bn_edges, eps: float):
+    """The edge-gated convolution with BatchNorm on batch statistics (training, BatchNorm refresh).
+
+    ``bn_*`` hold (weight, bias); ``bn_edges`` is None when edges are not
+    updated. Returns the new ``x`` and ``e`` and each BatchNorm's (mean,
+    biased variance) for the caller to fold into the running averages.
+    Plain tensor maths, written for ``torch.compile``, which fuses the
+    edge-sized element-wise chains (gather, add, sigmoid, normalise, SiLU,
+    residual) into a few loops.
+    """
+    m, h = _gated_messages(src, dst, x, e, lin)
+    h, mean_n, var_n = batch_norm_with_stats(h, bn_nodes[0], bn_nodes[1], eps)
+    x_out = x + F.silu(h)
+    if bn_edges is None:
+        return x_out, e, (mean_n, var_n), None
+    m, mean_e, var_e = batch_norm_with_stats(m, bn_edges[0], bn_edges[1], eps)
+    return x_out, e + F.silu(m), (mean_n, var_n), (mean_e, var_e)
+
+
+def _edge_gated_running_stats(src, dst, x, e, lin, bn_nodes, bn_edges, eps: float):
+    """The edge-gated convolution with BatchNorm on running statistics (evaluation).
+
+    ``bn_*`` hold (weight, bias, running mean, running variance).
+    """
+    m, h = _gated_messages(src, dst, x, e, lin)
+    w, b, mean, var = bn_nodes
+    x_out = x + F.silu((h - mean) * torch.rsqrt(var + eps) * w + b)
+    if bn_edges is None:
+        return x_out, e
+    w, b, mean, var = bn_edges
+    return x_out, e + F.silu((m - mean) * torch.rsqrt(var + eps) * w + b)
+
+
+_COMPILED: dict[object, object] = {}
+
+
+# Variants per function: batch or running statistics are separate functions; within one,
+# edges updated or not x float32/bfloat16 inputs x gradients on/off x autocast on/off.
+RECOMPILE_LIMIT = 32
+
+
+def compiled(fn):
+    """``torch.compile(fn, dynamic=True)``, made once per function (each keeps its own compile cache).
+
+    Calls run with dynamo's recompile limit raised to :data:`RECOMPILE_LIMIT`
+    (the default 8 is below the number of variants one layer function meets).
+    """
+    if fn not in _COMPILED:
+        import torch._dynamo
+
+        _COMPILED[fn] = torch._dynamo.config.patch(recompile_limit=RECOMPILE_LIMIT)(torch.compile(fn, dynamic=True))
+    return _COMPILED[fn]
+
+
+@torch.no_grad()
+def update_running_stats(bn: nn.BatchNorm1d, mean: torch.Tensor, var: torch.Tensor, count: int) -> None:
+    """What ``nn.BatchNorm1d`` does to its running averages after a training-mode batch."""
+    if not bn.track_running_stats:
+        return
+    bn.num_batches_tracked.add_(1)
+    factor = 1.0 / float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+    unbiased = var * (count / max(count - 1, 1))
+    bn.running_mean.mul_(1 - factor).add_(mean.detach(), alpha=factor)
+    bn.running_var.mul_(1 - factor).add_(unbiased.detach(), alpha=factor)
+
+
+def set_compiled_kernels(model: nn.Module, enabled: bool = True) -> int:
+    """Switch every layer of ``model`` that has a ``torch.compile`` path on or off; returns how many.
+
+    Compiled layers run training steps, BatchNorm refreshes and evaluation
+    through fused kernels. Each variant (batch or running statistics, with
+    or without gradients, float32 or autocast, edges updated or not)
+    compiles on first use (~10-30 s each on a CPU; needs a C++ compiler) and
+    is then reused for every graph size.
+    """
+    layers = [m for m in model.modules() if hasattr(m, "use_compiled")]
+    for m in layers:
+        m.use_compiled = enabled
+    return len(layers)
+
+
 class EdgeGatedGraphConv(nn.Module):
     """Residual edge-gated graph convolution (Bresson & Laurent's gated GCN, as used by ALIGNN).
 
@@ -124,8 +231,11 @@ class EdgeGatedGraphConv(nn.Module):
         self.neighbor_update = nn.Linear(dim, dim)
         self.bn_nodes = nn.BatchNorm1d(dim)
         self.bn_edges = nn.BatchNorm1d(dim) if update_edges else None
+        self.use_compiled = False  # see set_compiled_kernels
 
     def forward(self, g, x: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.use_compiled:
+            return self._forward_compiled(g, x, e)
         if _use_torch_kernels(e):
             m, agg = self._gate_and_aggregate_torch(g, x, e)
         else:
@@ -134,6 +244,20 @@ class EdgeGatedGraphConv(nn.Module):
         if self.bn_edges is None:
             return x + x_new, e
         return x + x_new, e + F.silu(self.bn_edges(m))
+
+    def _forward_compiled(self, g, x, e):
+        src, dst = g.edges()
+        lin = [t for layer in (self.gate_dst, self.gate_src, self.gate_edge, self.self_update, self.neighbor_update)
+               for t in (layer.weight, layer.bias)]
+        norms = [bn for bn in (self.bn_nodes, self.bn_edges) if bn is not None]
+        if self.bn_nodes.training or self.bn_nodes.running_mean is None:
+            params = [[bn.weight, bn.bias] for bn in norms] + [None]
+            x_out, e_out, *stats = compiled(_edge_gated_batch_stats)(src, dst, x, e, lin, params[0], params[1], self.bn_nodes.eps)
+            for bn, (mean, var), count in zip(norms, stats, (x.shape[0], e.shape[0])):
+                update_running_stats(bn, mean, var, count)
+            return x_out, e_out
+        params = [[bn.weight, bn.bias, bn.running_mean, bn.running_var] for bn in norms] + [None]
+        return compiled(_edge_gated_running_stats)(src, dst, x, e, lin, params[0], params[1], self.bn_nodes.eps)
 
     def _gate_and_aggregate_dgl(self, g, x, e):
         from crysgnn_zoo._dgl import dglfn

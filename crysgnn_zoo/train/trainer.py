@@ -98,6 +98,14 @@ class Trainer:
                 f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
                 "uses DGL message-passing kernels that take float32 on CPU"
             )
+        if self.config.compile:
+            from crysgnn_zoo.nets.layers import set_compiled_kernels
+
+            if not set_compiled_kernels(model, True):
+                raise ValueError(
+                    f"TrainConfig(compile=True) is supported for ALIGNN and CGCNN; {type(model).__name__} "
+                    "has no layer with a compiled path"
+                )
         self.device = torch.device(device)
         self.model = model.to(self.device)
         self.out_dir = Path(out_dir) if out_dir else None

@@ -97,3 +97,8 @@ def test_loading_a_non_checkpoint_fails_clearly(tmp_path):
 def test_bf16_refused_for_models_without_torch_paths():
     with pytest.raises(ValueError, match="bf16"):
         Trainer(_model(), TrainConfig(epochs=1, precision="bf16"), progress=False)
+
+
+def test_compile_refused_for_models_without_a_compiled_path():
+    with pytest.raises(ValueError, match="compile"):
+        Trainer(get_model("gatgnn"), TrainConfig(epochs=1, compile=True), progress=False)
