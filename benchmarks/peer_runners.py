@@ -237,11 +237,6 @@ def run_ours_cgcnn(folder: Path, epochs: int, batch_size: int, seed: int, device
     return _run_ours("cgcnn", folder, epochs, batch_size, seed, device)
 
 
-def run_ours_cgcnn_compiled(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
-    """crysgnn-zoo CGCNN with compiled convolutions (``TrainConfig(compile=True)``), float32."""
-    return _run_ours("cgcnn", folder, epochs, batch_size, seed, device, fast=True)
-
-
 def run_ours_alignn(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
     """crysgnn-zoo ALIGNN (4 ALIGNN + 4 GCN layers, width 256), float32."""
     return _run_ours("alignn", folder, epochs, batch_size, seed, device)
@@ -262,7 +257,6 @@ def run_ours_alignn_fast(folder: Path, epochs: int, batch_size: int, seed: int, 
 # implementation name -> (model family, runner, needs the peer package)
 RUNNERS: dict[str, tuple[str, Callable, str | None]] = {
     "crysgnn-zoo CGCNN": ("cgcnn", run_ours_cgcnn, None),
-    "crysgnn-zoo CGCNN compiled": ("cgcnn", run_ours_cgcnn_compiled, None),
     "cgcnn2": ("cgcnn", run_cgcnn2, "cgcnn2"),
     "crysgnn-zoo ALIGNN": ("alignn", run_ours_alignn, None),
     "crysgnn-zoo ALIGNN bf16": ("alignn", run_ours_alignn_bf16, None),

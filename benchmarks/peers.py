@@ -98,8 +98,7 @@ def write_outputs(rows: list[dict], meta: dict, out: Path) -> None:
         lines.append(f"| {r['name']} | {r['n_params']:,} | {r['epochs']} | {r['prep_seconds']:.1f} | "
                      f"{r['seconds_per_epoch']:.1f} | {r['peak_rss_gib']:.2f} | {r['test_mae']:.4f} [{lo:.4f}, {hi:.4f}] |")
     ratios = []
-    for ours, peer in (("crysgnn-zoo CGCNN", "cgcnn2"), ("crysgnn-zoo CGCNN compiled", "cgcnn2"),
-                       ("crysgnn-zoo ALIGNN", "alignn"),
+    for ours, peer in (("crysgnn-zoo CGCNN", "cgcnn2"), ("crysgnn-zoo ALIGNN", "alignn"),
                        ("crysgnn-zoo ALIGNN bf16", "alignn"), ("crysgnn-zoo ALIGNN fast", "alignn")):
         if ours in by and peer in by:
             a, b = by[ours], by[peer]

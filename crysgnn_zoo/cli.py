@@ -60,7 +60,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", default=d.precision, choices=["fp32", "bf16"],
                    help="bf16: bfloat16 autocast forward passes (ALIGNN only)")
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile the message passing (ALIGNN, CGCNN)")
+                   help="torch.compile the message passing (ALIGNN only)")
     p.add_argument("--cutoff", type=float, default=g.cutoff, help="neighbour radius, Angstrom")
     p.add_argument("--max-neighbors", type=int, default=g.max_neighbors)
     p.add_argument("--max-samples", type=int, help="draw this many crystals first (seeded)")

@@ -104,10 +104,11 @@ class TrainConfig(JsonConfig):
         precision: ``fp32``, or ``bf16`` to run forward passes under
             bfloat16 autocast (weights, optimiser and loss stay float32).
         compile: run the layers that have one through their ``torch.compile``
-            path (ALIGNN's edge-gated and CGCNN's gated convolutions), which
-            fuses the edge-sized element-wise work into a few loops; each
-            variant compiles on first use (tens of seconds, needs a C++
-            compiler).
+            path (ALIGNN's edge-gated convolutions), which fuses the
+            edge-sized element-wise work into a few loops; each variant
+            compiles on first use (tens of seconds, needs a C++ compiler).
+            Not offered for CGCNN: measured slower there (its tensors are
+            ~12x smaller than ALIGNN's line-graph ones).
     """
 
     epochs: int = 100

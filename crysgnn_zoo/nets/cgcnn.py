@@ -25,14 +25,7 @@ from torch import nn
 from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.nets.base import AtomEncoderModel
-from crysgnn_zoo.nets.layers import (
-    AtomFeatures,
-    GaussianExpansion,
-    batch_norm_with_stats,
-    compiled,
-    softplus_head,
-    update_running_stats,
-)
+from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.registry import register_model
 
 
@@ -66,45 +59,8 @@ class CGCNNConfig(JsonConfig):
             raise ValueError("CGCNNConfig.n_hidden must be >= 0")
 
 
-def _cgcnn_messages(src, dst, h, bond, lin):
-    """Pre-normalisation messages ``v_i W_c + v_j W_n + u_ij W_u`` of every bond ``j -> i``."""
-    return (
-        F.linear(h, lin[0], lin[1]).index_select(0, dst)
-        + F.linear(h, lin[2]).index_select(0, src)
-        + F.linear(bond, lin[3])
-    )
-
-
-def _cgcnn_batch_stats(src, dst, h, bond, lin, bn_message, bn_sum, eps: float):
-    """CGCNN convolution with BatchNorm on batch statistics (training, BatchNorm refresh), for ``torch.compile``.
-
-    ``lin``: weight, bias of lin_center, weight of lin_neighbor, weight of
-    lin_bond; ``bn_*``: (weight, bias). Returns the new atom vectors and each
-    BatchNorm's (mean, biased variance).
-    """
-    z, mean_m, var_m = batch_norm_with_stats(_cgcnn_messages(src, dst, h, bond, lin), *bn_message, eps)
-    gate, core = z.chunk(2, dim=-1)
-    summed = torch.zeros_like(h).index_add_(0, dst, torch.sigmoid(gate) * F.softplus(core))
-    s, mean_s, var_s = batch_norm_with_stats(summed, *bn_sum, eps)
-    return F.softplus(h + s), (mean_m, var_m), (mean_s, var_s)
-
-
-def _cgcnn_running_stats(src, dst, h, bond, lin, bn_message, bn_sum, eps: float):
-    """CGCNN convolution with BatchNorm on running statistics (evaluation); ``bn_*``: (weight, bias, mean, var)."""
-    w, b, mean, var = bn_message
-    z = (_cgcnn_messages(src, dst, h, bond, lin) - mean) * torch.rsqrt(var + eps) * w + b
-    gate, core = z.chunk(2, dim=-1)
-    summed = torch.zeros_like(h).index_add_(0, dst, torch.sigmoid(gate) * F.softplus(core))
-    w, b, mean, var = bn_sum
-    return F.softplus(h + (summed - mean) * torch.rsqrt(var + eps) * w + b)
-
-
 class CGCNNConv(nn.Module):
-    """One gated graph convolution: ``(N, d), (E, b) -> (N, d)``.
-
-    With ``use_compiled`` (see :func:`~crysgnn_zoo.nets.layers.set_compiled_kernels`)
-    it runs as one ``torch.compile``-fused function of tensors instead of DGL kernels.
-    """
+    """One gated graph convolution: ``(N, d), (E, b) -> (N, d)``."""
 
     def __init__(self, atom_dim: int, bond_dim: int) -> None:
         super().__init__()
@@ -113,11 +69,8 @@ class CGCNNConv(nn.Module):
         self.lin_bond = nn.Linear(bond_dim, 2 * atom_dim, bias=False)
         self.bn_message = nn.BatchNorm1d(2 * atom_dim)
         self.bn_sum = nn.BatchNorm1d(atom_dim)
-        self.use_compiled = False
 
     def forward(self, g, h: torch.Tensor, bond: torch.Tensor) -> torch.Tensor:
-        if self.use_compiled:
-            return self._forward_compiled(g, h, bond)
         with g.local_scope():
             g.ndata["c"] = self.lin_center(h)
             g.ndata["n"] = self.lin_neighbor(h)
@@ -127,20 +80,6 @@ class CGCNNConv(nn.Module):
             g.edata["m"] = torch.sigmoid(gate) * F.softplus(core)
             g.update_all(dglfn.copy_e("m", "m"), dglfn.sum("m", "s"))
             return F.softplus(h + self.bn_sum(g.ndata["s"]))
-
-    def _forward_compiled(self, g, h, bond):
-        src, dst = g.edges()
-        lin = [self.lin_center.weight, self.lin_center.bias, self.lin_neighbor.weight, self.lin_bond.weight]
-        eps = self.bn_message.eps
-        if self.bn_message.training:
-            out, stats_m, stats_s = compiled(_cgcnn_batch_stats)(
-                src, dst, h, bond, lin, [self.bn_message.weight, self.bn_message.bias],
-                [self.bn_sum.weight, self.bn_sum.bias], eps)
-            update_running_stats(self.bn_message, *stats_m, bond.shape[0])
-            update_running_stats(self.bn_sum, *stats_s, h.shape[0])
-            return out
-        norms = [[bn.weight, bn.bias, bn.running_mean, bn.running_var] for bn in (self.bn_message, self.bn_sum)]
-        return compiled(_cgcnn_running_stats)(src, dst, h, bond, lin, *norms, eps)
 
 
 class CGCNN(AtomEncoderModel):

@@ -103,7 +103,7 @@ class Trainer:
 
             if not set_compiled_kernels(model, True):
                 raise ValueError(
-                    f"TrainConfig(compile=True) is supported for ALIGNN and CGCNN; {type(model).__name__} "
+                    f"TrainConfig(compile=True) is supported for ALIGNN only; {type(model).__name__} "
                     "has no layer with a compiled path"
                 )
         self.device = torch.device(device)
