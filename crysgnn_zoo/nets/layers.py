@@ -219,7 +219,9 @@ class EdgeGatedGraphConv(nn.Module):
 
     In float32 the message passing runs on DGL's fused kernels; under autocast
     (``TrainConfig.precision="bf16"``) it runs on torch index ops with float32
-    sums, since DGL's CPU kernels have no bfloat16 version.
+    sums, since DGL's CPU kernels have no bfloat16 version. With
+    ``use_compiled`` (:func:`set_compiled_kernels`, ``TrainConfig.compile``)
+    the whole layer runs as one ``torch.compile``d tensor function instead.
     """
 
     def __init__(self, dim: int, update_edges: bool = True) -> None:
