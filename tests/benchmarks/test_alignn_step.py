@@ -13,4 +13,4 @@ def test_reports_step_times_and_peak_memory(tmp_path):
     assert json.loads(out.read_text()) == result
     assert result["checkpoint_line_graph"] is True and result["precision"] == "fp32"
     assert len(result["step_seconds"]) == 2 and min(result["step_seconds"]) > 0
-    assert result["bonds"] > result["atoms"] > 0 and result["peak_gib"] > 0
+    assert result["bond_pairs"] > result["bonds"] > result["atoms"] > 0 and result["peak_gib"] > 0
