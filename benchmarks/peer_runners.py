@@ -217,7 +217,7 @@ def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed:
     for cid, value in zip(ids, y):
         targets[position[cid]] = value
     torch.manual_seed(seed)
-    model = get_model(model_name, **({"checkpoint_line_graph": True} if fast and model_name == "alignn" else {}))
+    model = get_model(model_name, **({"checkpoint_line_graph": True} if fast else {}))
     vec = getattr(model, "needs_vectors", False)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=recipe.lr, weight_decay=recipe.weight_decay,
                          optimizer=recipe.optimizer, scheduler=recipe.scheduler, patience=None, seed=seed,
