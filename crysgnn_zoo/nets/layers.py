@@ -251,15 +251,17 @@ class EdgeGatedGraphConv(nn.Module):
         src, dst = g.edges()
         lin = [t for layer in (self.gate_dst, self.gate_src, self.gate_edge, self.self_update, self.neighbor_update)
                for t in (layer.weight, layer.bias)]
-        norms = [bn for bn in (self.bn_nodes, self.bn_edges) if bn is not None]
-        if self.bn_nodes.training or self.bn_nodes.running_mean is None:
-            params = [[bn.weight, bn.bias] for bn in norms] + [None]
-            x_out, e_out, *stats = compiled(_edge_gated_batch_stats)(src, dst, x, e, lin, params[0], params[1], self.bn_nodes.eps)
-            for bn, (mean, var), count in zip(norms, stats, (x.shape[0], e.shape[0])):
-                update_running_stats(bn, mean, var, count)
+        bn_n, bn_e = self.bn_nodes, self.bn_edges
+        if bn_n.training or bn_n.running_mean is None:
+            x_out, e_out, stats_n, stats_e = compiled(_edge_gated_batch_stats)(
+                src, dst, x, e, lin, [bn_n.weight, bn_n.bias],
+                None if bn_e is None else [bn_e.weight, bn_e.bias], bn_n.eps)
+            update_running_stats(bn_n, *stats_n, x.shape[0])
+            if bn_e is not None:
+                update_running_stats(bn_e, *stats_e, e.shape[0])
             return x_out, e_out
-        params = [[bn.weight, bn.bias, bn.running_mean, bn.running_var] for bn in norms] + [None]
-        return compiled(_edge_gated_running_stats)(src, dst, x, e, lin, params[0], params[1], self.bn_nodes.eps)
+        running = [[bn.weight, bn.bias, bn.running_mean, bn.running_var] if bn is not None else None for bn in (bn_n, bn_e)]
+        return compiled(_edge_gated_running_stats)(src, dst, x, e, lin, *running, bn_n.eps)
 
     def _gate_and_aggregate_dgl(self, g, x, e):
         from crysgnn_zoo._dgl import dglfn
