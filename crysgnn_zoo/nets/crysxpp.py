@@ -57,12 +57,9 @@ class CrysXPP(CGCNN):
         super().__init__(config or CrysXPPConfig())
         self.selector = nn.Parameter(torch.ones(self.atom_features.dim))
 
-    def embed(self, g) -> torch.Tensor:
-        h = self.embedding(self.atom_features(g.ndata["atomic_number"]) * self.selector)
-        bond = self.rbf(g.edata["distance"])
-        for conv in self.convs:
-            h = conv(g, h, bond)
-        return h
+    def atom_inputs(self, g) -> torch.Tensor:
+        """Element features scaled by the learned selector."""
+        return self.atom_features(g.ndata["atomic_number"]) * self.selector
 
     def regularization(self) -> torch.Tensor:
         """``selector_l1 * sum |w|``, added to the training loss by the trainer."""

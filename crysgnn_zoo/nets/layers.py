@@ -25,8 +25,14 @@ class GaussianExpansion(nn.Module):
     def dim(self) -> int:
         return int(self.centres.numel())
 
+    # exp() of arguments below about -87 gives float32 subnormals, which the CPU
+    # computes on a slow path (4.4 vs 0.8 ms for a 20,160 x 41 batch here); those
+    # Gaussians are < 2e-35 either way, so the exponent is floored at -80.
+    MIN_EXPONENT = -80.0
+
     def forward(self, distance: torch.Tensor) -> torch.Tensor:
-        return torch.exp(-((distance.unsqueeze(-1) - self.centres) ** 2) / self.width**2)
+        exponent = -((distance.unsqueeze(-1) - self.centres) ** 2) / self.width**2
+        return torch.exp(exponent.clamp(min=self.MIN_EXPONENT))
 
 
 class AtomFeatures(nn.Module):

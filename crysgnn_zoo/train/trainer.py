@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.memory import HeapTrimmer
 from crysgnn_zoo.train.metrics import regression_metrics
 from crysgnn_zoo.train.normalizer import Normalizer
 
@@ -91,7 +92,12 @@ class Trainer:
         device: str = "cpu",
         loss_fn: LossFn | None = None,
         progress: bool = True,
+        heap_trim_interval: float | None = 5.0,
     ) -> None:
+        """``heap_trim_interval``: hand freed heap pages back to the OS after a
+        training step when this many seconds have passed since the last time, and
+        after every epoch's training (:mod:`crysgnn_zoo.train.memory`; ``None``: never).
+        It changes memory, not results."""
         self.config = config or TrainConfig()
         if self.config.precision == "bf16" and not getattr(model, "supports_bf16", False):
             raise ValueError(
@@ -113,6 +119,7 @@ class Trainer:
             loss_fn = lambda m, g, y: m.training_loss(g, y)  # noqa: E731
         self.loss_fn = loss_fn or task_loss(self.config.loss)
         self.progress = progress
+        self.heap_trimmer = HeapTrimmer(heap_trim_interval)
         self.normalizer = Normalizer()
         self.history = History()
         self._best_state: dict | None = None
@@ -226,6 +233,9 @@ class Trainer:
                 batch_sched.step()
             total += float(loss.detach()) * len(y)
             count += len(y)
+            del g, loss
+            self.heap_trimmer.step()
+        self.heap_trimmer.force()
         return total / max(count, 1)
 
     def refresh_batchnorm(self, train: GraphLoader) -> int:

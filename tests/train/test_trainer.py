@@ -102,3 +102,17 @@ def test_bf16_refused_for_models_without_torch_paths():
 def test_compile_refused_for_models_without_a_compiled_path():
     with pytest.raises(ValueError, match="compile"):
         Trainer(get_model("gatgnn"), TrainConfig(epochs=1, compile=True), progress=False)
+
+
+def test_heap_trimming_changes_memory_not_results(small, monkeypatch):
+    calls = []
+    monkeypatch.setattr("crysgnn_zoo.train.memory.release_free_heap", lambda: calls.append(1) or True)
+    runs = []
+    for interval in (0.0, None):
+        train, val, test = _loaders(small)
+        trainer = Trainer(_model(), TrainConfig(epochs=2, lr=5e-3), progress=False, heap_trim_interval=interval)
+        trainer.fit(train, val)
+        runs.append((trainer.predict(test), trainer.heap_trimmer.calls))
+    (pred_trimmed, n_trimmed), (pred_plain, n_plain) = runs
+    assert n_trimmed == len(calls) == 2 * (len(train) + 1) and n_plain == 0  # every step + each epoch end
+    assert np.array_equal(pred_trimmed, pred_plain)

@@ -1,0 +1,115 @@
+"""Resident memory of this process: read it, and hand freed heap pages back.
+
+On CPU, tensors come from the C library's ``malloc``. glibc keeps freed
+blocks in its heap for reuse, and when mini-batches differ in size (every
+crystal batch does) the heap fragments: measured on the peers ALIGNN run
+(bf16, compiled, line graph checkpointed), memory resident between steps
+grew from 1.2 to 2.7 GiB over one epoch and the step peak from 2.8 to
+4.6 GiB, with the live tensors unchanged. ``malloc_trim(0)`` returns the free
+pages to the operating system; :class:`HeapTrimmer` calls it at most once per
+``interval`` seconds of training, so the page faults that follow a trim cost
+a bounded share of the time (short CGCNN steps are trimmed every few dozen
+steps, long ALIGNN steps every step).
+
+Everything here is a no-op where it cannot work (not Linux, not glibc).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import time
+from functools import lru_cache
+from pathlib import Path
+
+_STATUS = Path("/proc/self/status")
+
+
+def _status_gib(field: str) -> float | None:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 2**20  # kB -> GiB
+    except OSError:
+        pass
+    return None
+
+
+def resident_gib() -> float | None:
+    """This process's resident memory now (VmRSS), GiB; ``None`` where unknown."""
+    return _status_gib("VmRSS")
+
+
+def peak_resident_gib() -> float | None:
+    """This process's peak resident memory (VmHWM), GiB; ``None`` where unknown."""
+    value = _status_gib("VmHWM")
+    if value is None:
+        try:
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        except (ImportError, OSError):
+            return None
+    return value
+
+
+def reset_peak_resident() -> bool:
+    """Start a new VmHWM measurement (Linux ``clear_refs``); ``False`` where unsupported."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def release_free_heap() -> bool:
+    """glibc ``malloc_trim(0)``: give freed heap pages back to the OS.
+
+    Returns ``True`` when the call was made (whether or not pages were freed).
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+class HeapTrimmer:
+    """Calls :func:`release_free_heap` when ``interval`` seconds have passed since the last call.
+
+    ``step()`` after each training step; ``force()`` at phase ends.
+    ``interval=0`` trims every step; ``None`` never trims.
+    """
+
+    def __init__(self, interval: float | None = 5.0) -> None:
+        self.interval = interval
+        self.calls = 0
+        self._last = time.perf_counter()
+
+    def step(self) -> bool:
+        if self.interval is None:
+            return False
+        now = time.perf_counter()
+        if now - self._last < self.interval:
+            return False
+        return self.force()
+
+    def force(self) -> bool:
+        if self.interval is None:
+            return False
+        done = release_free_heap()
+        self.calls += int(done)
+        self._last = time.perf_counter()
+        return done
