@@ -45,12 +45,9 @@ RECIPES = {
 
 def peak_rss_gib() -> float:
     """This process's peak resident memory (VmHWM), GiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 2**20
-    import resource
+    from crysgnn_zoo.train.memory import peak_resident_gib
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return peak_resident_gib() or float("nan")
 
 
 def read_sample(folder: Path) -> tuple[list[str], np.ndarray, dict[str, list[int]]]:
