@@ -9,6 +9,10 @@ Public API::
 """
 __version__ = "0.1.0"
 
+from crysgnn_zoo.train.memory import bound_dnnl_caches
+
+bound_dnnl_caches()  # before any bf16 product: batches of varying size would fill 1,024-entry caches
+
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.sources import list_datasets, open_source
 from crysgnn_zoo.graphs.build import build_store

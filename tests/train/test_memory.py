@@ -57,3 +57,29 @@ def test_heap_trimmer_interval(monkeypatch):
     rare = HeapTrimmer(3600.0)
     assert not rare.step() and rare.force() and rare.calls == 1
     assert len(calls) == 3
+
+
+def test_bound_dnnl_caches_sets_only_unset_variables(monkeypatch):
+    from crysgnn_zoo.train.memory import DNNL_CACHE_VARIABLES, bound_dnnl_caches
+
+    for name in DNNL_CACHE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LRU_CACHE_CAPACITY", "7")
+    values = bound_dnnl_caches(32)
+    assert values == {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "32", "LRU_CACHE_CAPACITY": "7"}
+    with pytest.raises(ValueError, match="capacity"):
+        bound_dnnl_caches(-1)
+
+
+@pytest.mark.parametrize("preset", [None, "1024"])
+def test_package_import_bounds_the_caches_unless_the_user_chose(preset):
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")}
+    if preset is not None:
+        env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = preset
+    code = ("import os, crysgnn_zoo; "
+            "print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'], os.environ['LRU_CACHE_CAPACITY'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [preset or "128", "128"]
