@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -124,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
                    f"{r['growth_second_half_mb']:+.0f} MB; {r['seconds']:.1f} s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(rows, indent=1))
-    lines = ["| workload | cache capacity | steps | resident first -> last step (GiB) | growth, second half (MB) | seconds |",
+    import torch
+
+    lines = [f"# oneDNN/ideep cache capacity vs resident memory ({platform.machine()}, {os.cpu_count()} CPUs, "
+             f"torch {torch.__version__}, {torch.get_num_threads()} threads)", "",
+             "| workload | cache capacity | steps | resident first -> last step (GiB) | growth, second half (MB) | seconds |",
              "|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['kind']} | {r['capacity']} | {r['steps']} | {r['resident_gib'][0]:.3f} -> "
