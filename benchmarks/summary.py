@@ -35,11 +35,22 @@ def summary(results: Path = RESULTS) -> str:
              "| data set (profile) | property | " + " | ".join(models) + " |",
              "|---|---|" + "---|" * len(models)]
     keyed: dict[tuple, dict[str, float]] = {}
+    paired: dict[tuple, int] = {}  # (dataset, profile, target, model) -> seeds with both runs
     for meta, r in rows:
-        keyed.setdefault((meta["dataset"], meta["profile"], r["target"]), {})[r["model"]] = r["change"]
-    for (dataset, profile, target), changes in keyed.items():
-        cells = [f"{100 * changes[m]:+.1f}%" if m in changes else "-" for m in models]
-        lines.append(f"| {dataset} ({profile}) | {target} | " + " | ".join(cells) + " |")
+        key = (meta["dataset"], meta["profile"], r["target"])
+        keyed.setdefault(key, {})[r["model"]] = r["change"]
+        paired[key + (r["model"],)] = len(r.get("change_per_seed") or [])
+    most = max(paired.values(), default=0)
+
+    def cell(key: tuple, m: str) -> str:
+        if m not in keyed[key]:
+            return "-"
+        n = paired[key + (m,)]
+        return f"{100 * keyed[key][m]:+.1f}%" + (f" ({n} of {most} seeds)" if n < most else "")
+
+    for key in keyed:
+        dataset, profile, target = key
+        lines.append(f"| {dataset} ({profile}) | {target} | " + " | ".join(cell(key, m) for m in models) + " |")
     means = []
     for m in models:
         vals = [c[m] for c in keyed.values() if m in c]
