@@ -1,20 +1,18 @@
 """Resident memory over bf16 training steps with oneDNN/ideep caches at their default vs bounded size.
 
-    python -m benchmarks.dnnl_cache [--steps 120] [--alignn-steps 0] [--capacities 1024,128]
+    python -m benchmarks.dnnl_cache [--steps 120] [--capacities 1024,128]
 
 Each configuration runs in a fresh process with ``ONEDNN_PRIMITIVE_CACHE_CAPACITY``
 and ``LRU_CACHE_CAPACITY`` set to the capacity (1,024 is PyTorch's default;
 ``import crysgnn_zoo`` sets 128 unless you chose). Freed heap pages are handed
 back after every step, so what grows is memory still referenced.
 
-- ``gemm``: a bf16-autocast 256 -> 256 linear layer, forward and backward, on a
-  random row count in [20,000, 40,000) per step (a new shape almost every step,
-  as graph batches give).
-- ``alignn`` (``--alignn-steps N``): the paper-size ALIGNN, fast recipe (bf16,
-  compiled convolutions, line graph checkpointed), on seeded 16-crystal
-  batches of the embedded mp_37k sample.
+The workload: a bf16-autocast 256 -> 256 linear layer, forward and backward,
+on a random row count in [20,000, 40,000) per step (a new shape almost every
+step, as graph batches give). The same growth in ALIGNN training (~11-13 MB per
+fast-recipe step) was measured with an ad-hoc script; see train/memory.py.
 
-Prints resident memory (GiB) every few steps and the growth over the second
+Prints resident memory (GiB) at the first and last step and the growth over the second
 half of the run; writes ``benchmarks/results/dnnl_cache/results.{json,md}``.
 """
 from __future__ import annotations
@@ -53,40 +51,9 @@ def _gemm_steps(steps: int) -> list[float]:
     return trace
 
 
-def _alignn_steps(steps: int) -> list[float]:
-    import numpy as np
-    import torch
-
-    from crysgnn_zoo.data.sources import dataset_source
-    from crysgnn_zoo.graphs.build import build_store
-    from crysgnn_zoo.graphs.collate import collate
-    from crysgnn_zoo.nets.layers import set_compiled_kernels
-    from crysgnn_zoo.registry import get_model
-    from crysgnn_zoo.train.memory import release_free_heap, resident_gib
-
-    store = build_store(dataset_source("mp_37k_sample"), progress=False).store
-    torch.manual_seed(0)
-    model = get_model("alignn", checkpoint_line_graph=True)
-    set_compiled_kernels(model, True)
-    opt = torch.optim.AdamW(model.parameters(), 1e-3)
-    rng = np.random.default_rng(0)
-    trace = []
-    for _ in range(steps):
-        g = collate(store, rng.choice(len(store), 16, replace=False), with_vectors=True)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = model(g).float().pow(2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        del g, loss
-        release_free_heap()
-        trace.append(resident_gib())
-    return trace
-
-
 def run_worker(kind: str, steps: int) -> None:
     t0 = time.perf_counter()
-    trace = _gemm_steps(steps) if kind == "gemm" else _alignn_steps(steps)
+    trace = _gemm_steps(steps)
     print(json.dumps({"trace": trace, "seconds": time.perf_counter() - t0}))
 
 
@@ -104,17 +71,17 @@ def measure(kind: str, steps: int, capacity: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=120, help="steps of the bare GEMM loop")
-    p.add_argument("--alignn-steps", type=int, default=0, help="ALIGNN steps (0: skip; ~3-6 s each here)")
     p.add_argument("--capacities", default="1024,128")
     p.add_argument("--out", type=Path, default=RESULTS)
-    p.add_argument("--worker", choices=["gemm", "alignn"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["gemm"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         run_worker(args.worker, args.steps)
         return 0
+    import torch
     from tqdm import tqdm
 
-    plan = [("gemm", args.steps)] + ([("alignn", args.alignn_steps)] if args.alignn_steps else [])
+    plan = [("gemm", args.steps)]
     capacities = [int(c) for c in args.capacities.split(",")]
     rows = []
     for kind, steps, capacity in tqdm([(k, s, c) for k, s in plan for c in capacities], desc="configurations"):
@@ -125,8 +92,6 @@ def main(argv: list[str] | None = None) -> int:
                    f"{r['growth_second_half_mb']:+.0f} MB; {r['seconds']:.1f} s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(rows, indent=1))
-    import torch
-
     lines = [f"# oneDNN/ideep cache capacity vs resident memory ({platform.machine()}, {os.cpu_count()} CPUs, "
              f"torch {torch.__version__}, {torch.get_num_threads()} threads)", "",
              "| workload | cache capacity | steps | resident first -> last step (GiB) | growth, second half (MB) | seconds |",
