@@ -86,3 +86,18 @@ def test_unknown_property_or_set_is_one_line_error(capsys):
     assert "available: ['band_gap'" in capsys.readouterr().err
     assert runner.main(["--dataset", "mp_37k_sampel"]) == 2
     assert "mp_37k_sample" in capsys.readouterr().err  # the did-you-mean
+
+
+def test_graph_build_time_survives_resumed_invocations(tmp_path):
+    first = runner.graph_timing(tmp_path, 7.25, from_cache=False)
+    assert first["graph_build_seconds"] == 7.25 and "graph building 7.2 s" in runner.graph_timing_text(first)
+    (tmp_path / "results.json").write_text(json.dumps({"meta": first}))
+    resumed = runner.graph_timing(tmp_path, 0.02, from_cache=True)
+    assert resumed["graph_build_seconds"] == 7.25 and resumed["graph_load_seconds"] == 0.02
+    (tmp_path / "results.json").write_text(json.dumps({"meta": resumed}))
+    again = runner.graph_timing(tmp_path, 0.03, from_cache=True)
+    assert again["graph_build_seconds"] == 7.25
+    assert "loaded the cache in 0.0 s" in runner.graph_timing_text(again)
+    # graphs built elsewhere (no earlier build in this folder): said, not reported as a build time
+    fresh = runner.graph_timing(tmp_path / "other", 0.01, from_cache=True)
+    assert fresh["graph_build_seconds"] is None and "not timed here" in runner.graph_timing_text(fresh)
