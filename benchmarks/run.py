@@ -144,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, help="override the profile's epochs")
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
     ap.add_argument("--teacher", default="crysgnn-v1")
-    ap.add_argument("--alpha", type=float, default=0.5)
+    ap.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
+    ap.add_argument("--embedding-scale", default="per_dim", choices=["per_dim", "global", "none"],
+                    help="unit of the embedding MSE (see crysgnn_zoo.distill.model.teacher_scale)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, help="graph-building processes")
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": args.dataset, "data": plan.data_label, "profile": profile.name,
         "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
         "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
-        "alpha": args.alpha, **graph_timing(out, graph_seconds, built.from_cache),
+        "alpha": args.alpha, "embedding_scale": args.embedding_scale, **graph_timing(out, graph_seconds, built.from_cache),
         "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPU cores, {args.device}",
     }
     bar = tqdm(jobs, desc=f"{args.dataset} runs", unit="run")
@@ -192,8 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         cfg = train_config(profile, model, seed, args.epochs)
         if (folder / "result.json").exists():
             done = json.loads((folder / "result.json").read_text())
-            if done["extra"]["train_config"] != cfg.to_dict() or list(done["split_sizes"]) != list(counts):
-                print(f"error: {folder} finished with other settings (train config or split sizes); "
+            distilled_with = done["extra"].get("distill") or {}
+            other_distill = mode == "distilled" and (
+                distilled_with.get("alpha") != args.alpha or str(distilled_with.get("teacher")) != str(args.teacher)
+                or distilled_with.get("embedding_scale", "per_dim") != args.embedding_scale)
+            if done["extra"]["train_config"] != cfg.to_dict() or list(done["split_sizes"]) != list(counts) or other_distill:
+                print(f"error: {folder} finished with other settings (train config, split sizes or distillation); "
                       "use another --out for a different protocol", file=sys.stderr)
                 return 2
             continue
@@ -202,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             plan.source, task.target, model, train_config=cfg,
             max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
             workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
-            distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha,
+            distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha, embedding_scale=args.embedding_scale,
         )
         record = result.to_dict()
         record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
@@ -272,7 +278,8 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         + (f"; --max-train {meta['max_train']}" if meta.get("max_train") else ""),
         "- Seeds: per row below (each seed draws its own subsample and split, used by every student and "
         "both modes; it also seeds initialisation and batch order)",
-        f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, teacher embeddings cached",
+        f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, embedding MSE in "
+        f"{meta.get('embedding_scale', 'per_dim')} teacher units, teacher embeddings cached",
         f"- Machine: {meta['machine']}; {graph_timing_text(meta)}",
         "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
         "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",

@@ -49,6 +49,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--distill", action="store_true", help="distill from the pre-trained CrysGNN teacher")
     p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
     p.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
+    p.add_argument("--embedding-scale", default="per_dim", choices=["per_dim", "global", "none"],
+                   help="unit of the embedding MSE: each teacher dimension's spread, one overall spread, or raw")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -103,6 +105,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         distill=args.distill,
         teacher=args.teacher,
         alpha=args.alpha,
+        embedding_scale=args.embedding_scale,
     )
     print(result.summary())
     if result.checkpoint:

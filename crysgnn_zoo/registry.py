@@ -86,13 +86,16 @@ def build_model(name: str, config: JsonConfig | dict | None = None, **overrides:
     return model
 
 
-def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5, **overrides: Any):
+def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5,
+              embedding_scale: str = "per_dim", **overrides: Any):
     """A freshly initialised model ``name``; keyword overrides change its config.
 
     With ``distill=True`` the student comes wrapped in a
     :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen ``teacher``
     (a release name, a checkpoint folder, or an encoder module): training it
-    adds ``alpha`` x the atom-embedding MSE to ``(1 - alpha)`` x the task loss.
+    adds ``alpha`` x the atom-embedding MSE to ``(1 - alpha)`` x the task loss,
+    measured in ``embedding_scale`` units (``per_dim``, ``global`` or ``none``; see
+    :func:`~crysgnn_zoo.distill.model.teacher_scale`).
 
     Raises:
         KeyError: unknown name (the message lists the registered ones).
@@ -105,4 +108,4 @@ def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alp
     from crysgnn_zoo.hub.resolve import load_teacher
 
     encoder = load_teacher(teacher) if isinstance(teacher, (str, bytes)) or hasattr(teacher, "__fspath__") else teacher
-    return DistilledModel(model, encoder, alpha=alpha)
+    return DistilledModel(model, encoder, alpha=alpha, scale=embedding_scale)

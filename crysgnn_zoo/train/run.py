@@ -97,6 +97,7 @@ def train_model(
     distill: bool = False,
     teacher: str | Path = "crysgnn-v1",
     alpha: float = 0.5,
+    embedding_scale: str = "per_dim",
     cache_teacher: bool = True,
 ) -> RunResult:
     """Train ``model`` on ``target`` of ``data`` and test it.
@@ -110,7 +111,8 @@ def train_model(
         out_dir: run folder: split.json, trainer state, checkpoint/, result.json.
         resume: continue an interrupted run in ``out_dir``.
         distill: train with CrysGNN distillation from ``teacher`` (weight ``alpha``);
-            with ``cache_teacher`` its atom embeddings are computed once up front.
+            with ``cache_teacher`` its atom embeddings are computed once up front;
+            ``embedding_scale``: the unit of the embedding MSE (``per_dim``, ``global``, ``none``).
     """
     graph_config = graph_config or GraphConfig()
     train_config = train_config or TrainConfig()
@@ -133,7 +135,8 @@ def train_model(
     y = store.target(target)
 
     torch.manual_seed(train_config.seed)
-    net = get_model(model, distill=distill, teacher=teacher, alpha=alpha, **(model_overrides or {}))
+    net = get_model(model, distill=distill, teacher=teacher, alpha=alpha, embedding_scale=embedding_scale,
+                    **(model_overrides or {}))
     teacher_seconds = 0.0
     if distill:
         net.set_task_loss(train_config.loss)
@@ -177,7 +180,8 @@ def train_model(
         graphs_from_cache=built.from_cache,
         n_skipped=len(built.skipped) + len(target_skips),
         extra={"train_config": train_config.to_dict(), "graph_config": graph_config.to_dict(),
-               "distill": {"teacher": str(teacher), "alpha": alpha, "cached": cache_teacher,
+               "distill": {"teacher": str(teacher), "alpha": alpha, "embedding_scale": embedding_scale,
+                           "cached": cache_teacher,
                            "teacher_cache_seconds": teacher_seconds} if distill else None,
                "max_samples": max_samples, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
     )

@@ -22,13 +22,18 @@ def test_get_model_wraps_the_student_with_the_released_teacher(sample_store):
     assert isinstance(narrow.projection, torch.nn.Linear) and narrow.alpha == 0.25
     loss, pred = narrow.training_loss(collate(sample_store, np.arange(6)), torch.zeros(6, 1))
     assert float(loss.detach()) > 0 and pred.shape == (6, 1)
+    assert model.scale == "per_dim" and get_model("cgcnn", distill=True, embedding_scale="global").scale == "global"
+    with pytest.raises(ValueError, match="per_dim"):
+        get_model("cgcnn", distill=True, embedding_scale="per_atom")
 
 
 def test_distilled_run_saves_a_plain_student(tmp_path):
     result = train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", distill=True,
                          model_overrides={"n_conv": 1}, train_config=TrainConfig(epochs=1),
-                         max_samples=60, split_sizes=(40, 10, 10), out_dir=tmp_path, workers=1, progress=False)
+                         max_samples=60, split_sizes=(40, 10, 10), out_dir=tmp_path, workers=1, progress=False,
+                         embedding_scale="global")
     assert result.extra["distill"]["teacher"] == "crysgnn-v1" and result.extra["distill"]["cached"]
+    assert result.extra["distill"]["embedding_scale"] == "global"
     predictor = load_checkpoint(result.checkpoint)
     assert predictor.model.registry_name == "cgcnn" and not isinstance(predictor.model, DistilledModel)
 
