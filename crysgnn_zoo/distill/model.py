@@ -121,6 +121,7 @@ class DistilledModel(nn.Module):
         self.scale = scale
         self.register_buffer("embedding_scale", None)
         self._scale_ready = False  # set by prepare()/use_cache(), else from the first batch
+        self.loss_terms: dict[str, torch.Tensor] = {}  # the last batch's unweighted task and embedding losses
         self.config = student.config
         self.registry_name = getattr(student, "registry_name", None)
         self.needs_vectors = getattr(student, "needs_vectors", False)
@@ -179,11 +180,13 @@ class DistilledModel(nn.Module):
         pred, h = pred.float(), h.float()  # losses in float32 under bf16 autocast
         task = self.task_loss(pred, y)
         if self.alpha == 0.0:
+            self.loss_terms = {"task": task.detach()}
             return task, pred
         target = self.teacher_embeddings(g)
         if not self._scale_ready:
             self._set_scale(target.detach(), target.device)
         distill = embedding_loss(self.projection(h), target, self.embedding_scale)
+        self.loss_terms = {"task": task.detach(), "embedding": distill.detach()}
         return (1.0 - self.alpha) * task + self.alpha * distill, pred
 
     def regularization(self) -> torch.Tensor | None:

@@ -46,7 +46,8 @@ def task_loss(kind: str) -> LossFn:
 
 @dataclass
 class History:
-    """Per-epoch records: ``train_loss``, ``val_mae`` (target units), ``seconds``, ``lr``."""
+    """Per-epoch records: ``train_loss``, ``val_mae`` (target units), ``seconds``, ``lr``; for a
+    distilled model also ``train_task_loss`` and ``train_embedding_loss`` (each unweighted)."""
 
     epochs: list[dict] = field(default_factory=list)
     best_epoch: int = -1
@@ -195,7 +196,8 @@ class Trainer:
             val_mae = self.evaluate(val)["mae"]
             seconds = time.perf_counter() - t0
             record = {"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
-                      "seconds": seconds, "lr": opt.param_groups[0]["lr"]}
+                      "seconds": seconds, "lr": opt.param_groups[0]["lr"],
+                      **{f"train_{name}_loss": value for name, value in self._epoch_terms.items()}}
             self.history.epochs.append(record)
             if val_mae < self.history.best_val_mae:
                 self.history.best_val_mae, self.history.best_epoch = val_mae, epoch
@@ -217,6 +219,7 @@ class Trainer:
     def _train_epoch(self, loader: GraphLoader, opt, batch_sched) -> float:
         self.model.train()
         total, count = 0.0, 0
+        self._epoch_terms: dict[str, float] = {}
         for g, y, _ in tqdm(loader, desc="batches", leave=False, disable=not self.progress):
             g, y = self._to(g, y)
             with self.autocast():
@@ -233,9 +236,12 @@ class Trainer:
                 batch_sched.step()
             total += float(loss.detach()) * len(y)
             count += len(y)
+            for name, value in getattr(self.model, "loss_terms", {}).items():  # e.g. DistilledModel's two terms
+                self._epoch_terms[name] = self._epoch_terms.get(name, 0.0) + float(value) * len(y)
             del g, loss
             self.heap_trimmer.step()
         self.heap_trimmer.force()
+        self._epoch_terms = {name: value / max(count, 1) for name, value in self._epoch_terms.items()}
         return total / max(count, 1)
 
     def refresh_batchnorm(self, train: GraphLoader) -> int:

@@ -1,6 +1,7 @@
 """get_model(..., distill=True) and distilled training runs, with the released teacher."""
 from __future__ import annotations
 
+import json
 import numpy as np
 import pytest
 import torch
@@ -34,6 +35,10 @@ def test_distilled_run_saves_a_plain_student(tmp_path):
                          embedding_scale="global")
     assert result.extra["distill"]["teacher"] == "crysgnn-v1" and result.extra["distill"]["cached"]
     assert result.extra["distill"]["embedding_scale"] == "global"
+    epoch = json.loads((tmp_path / "history.json").read_text())["epochs"][0]  # both terms logged, unweighted
+    assert epoch["train_embedding_loss"] > 0 and epoch["train_task_loss"] > 0
+    assert epoch["train_loss"] == pytest.approx(0.5 * epoch["train_task_loss"] + 0.5 * epoch["train_embedding_loss"],
+                                                rel=1e-5)
     predictor = load_checkpoint(result.checkpoint)
     assert predictor.model.registry_name == "cgcnn" and not isinstance(predictor.model, DistilledModel)
 
