@@ -4,7 +4,10 @@
 
 Per student: the relative test-MAE change from distillation on each row
 (property of a data set) that has both vanilla and distilled runs, and the mean
-over those rows, next to the paper's mean over its 11 rows.
+over those rows, next to the paper's mean over its 11 rows. Runner output kept
+one level deeper (``results/<variant>/<dataset>/``, e.g. an ablation run with
+``--out benchmarks/results/embedding_scale_global/<dataset>``) gets a table of
+its own, each cell beside the main table's change for the same row.
 """
 from __future__ import annotations
 
@@ -18,46 +21,78 @@ from benchmarks.paper import STUDENTS, paper_mean_change
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def summary(results: Path = RESULTS) -> str:
+def _rows(paths) -> list[tuple[dict, dict]]:
     rows = []
-    for path in sorted(results.glob("*/results.json")):
+    for path in sorted(paths):
         data = json.loads(path.read_text())
         if not isinstance(data, dict) or "summary" not in data or "meta" not in data:
             continue  # another benchmark's results
         for r in data["summary"]:
             if r["change"] is not None:
                 rows.append((data["meta"], r))
-    models = [m for m in STUDENTS if any(r["model"] == m for _, r in rows)]
-    models += sorted({r["model"] for _, r in rows} - set(models))
-    lines = ["# Distillation across data sets (benchmarks.run results)", "",
-             "Relative test-MAE change, distilled / vanilla - 1 (mean over seeds of each). "
-             "Negative = distillation helped.", "",
-             "| data set (profile) | property | " + " | ".join(models) + " |",
-             "|---|---|" + "---|" * len(models)]
+    return rows
+
+
+def _changes(rows: list[tuple[dict, dict]]) -> tuple[dict[tuple, dict[str, float]], dict[tuple, int]]:
     keyed: dict[tuple, dict[str, float]] = {}
     paired: dict[tuple, int] = {}  # (dataset, profile, target, model) -> seeds with both runs
     for meta, r in rows:
         key = (meta["dataset"], meta["profile"], r["target"])
         keyed.setdefault(key, {})[r["model"]] = r["change"]
         paired[key + (r["model"],)] = len(r.get("change_per_seed") or [])
+    return keyed, paired
+
+
+def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]] | None = None) -> list[str]:
+    models = [m for m in STUDENTS if any(r["model"] == m for _, r in rows)]
+    models += sorted({r["model"] for _, r in rows} - set(models))
+    keyed, paired = _changes(rows)
     most = max(paired.values(), default=0)
 
     def cell(key: tuple, m: str) -> str:
         if m not in keyed[key]:
             return "-"
         n = paired[key + (m,)]
-        return f"{100 * keyed[key][m]:+.1f}%" + (f" ({n} of {most} seeds)" if n < most else "")
+        text = f"{100 * keyed[key][m]:+.1f}%" + (f" ({n} of {most} seeds)" if n < most else "")
+        if baseline is not None and m in baseline.get(key, {}):
+            text += f" (main: {100 * baseline[key][m]:+.1f}%)"
+        return text
 
+    lines = ["| data set (profile) | property | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for key in keyed:
         dataset, profile, target = key
         lines.append(f"| {dataset} ({profile}) | {target} | " + " | ".join(cell(key, m) for m in models) + " |")
     means = []
     for m in models:
         vals = [c[m] for c in keyed.values() if m in c]
-        means.append(f"{100 * float(np.mean(vals)):+.1f}% ({len(vals)} rows)" if vals else "-")
+        text = f"{100 * float(np.mean(vals)):+.1f}% ({len(vals)} rows)" if vals else "-"
+        if baseline is not None and vals:
+            same = [baseline[k][m] for k, c in keyed.items() if m in c and m in baseline.get(k, {})]
+            if len(same) == len(vals):
+                text += f" (main, same rows: {100 * float(np.mean(same)):+.1f}%)"
+        means.append(text)
     lines.append("| **mean over rows run** | | " + " | ".join(means) + " |")
     lines.append("| paper, mean over its 11 rows | | " + " | ".join(
         f"{100 * paper_mean_change(m):+.1f}%" if m in STUDENTS else "-" for m in models) + " |")
+    return lines
+
+
+def summary(results: Path = RESULTS) -> str:
+    main_rows = _rows(results.glob("*/results.json"))
+    lines = ["# Distillation across data sets (benchmarks.run results)", "",
+             "Relative test-MAE change, distilled / vanilla - 1 (mean over seeds of each). "
+             "Negative = distillation helped.", "", *_table(main_rows)]
+    baseline, _ = _changes(main_rows)
+    for variant in sorted(p for p in results.iterdir() if p.is_dir()):
+        rows = _rows(variant.glob("*/results.json"))
+        if not rows:
+            continue
+        settings = sorted({f"alpha {m['alpha']}, embedding scale {m.get('embedding_scale', 'per_dim')}"
+                           for m, _ in rows})
+        lines += ["", f"## Variant `{variant.name}` ({'; '.join(settings)})", "",
+                  "Same protocol as the main table except the distillation settings named here; "
+                  "each cell gives the main table's change for the same row beside it.", "",
+                  *_table(rows, baseline)]
     return "\n".join(lines) + "\n"
 
 
