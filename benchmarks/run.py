@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
-from crysgnn_zoo.config import GraphConfig
+from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.graphs.build import build_store
@@ -198,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
             other_distill = mode == "distilled" and (
                 distilled_with.get("alpha") != args.alpha or str(distilled_with.get("teacher")) != str(args.teacher)
                 or distilled_with.get("embedding_scale", "per_dim") != args.embedding_scale)
-            if done["extra"]["train_config"] != cfg.to_dict() or list(done["split_sizes"]) != list(counts) or other_distill:
+            if not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts) \
+                    or other_distill:
                 print(f"error: {folder} finished with other settings (train config, split sizes or distillation); "
                       "use another --out for a different protocol", file=sys.stderr)
                 return 2
@@ -344,6 +345,15 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def same_train_config(recorded: dict, cfg: TrainConfig) -> bool:
+    """Whether a finished run's recorded trainer settings are ``cfg``'s.
+
+    Settings added to :class:`TrainConfig` after a run was recorded are read at their
+    default, which is how that run trained (e.g. ``precision``/``compile``: float32, eager).
+    """
+    return {**TrainConfig().to_dict(), **recorded} == cfg.to_dict()
 
 
 def graph_timing(out: Path, seconds: float, from_cache: bool) -> dict:

@@ -1,6 +1,7 @@
 """The paper-table runner end to end on a tiny sub-sample of the embedded data."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -104,3 +105,13 @@ def test_graph_build_time_survives_resumed_invocations(tmp_path):
     # graphs built elsewhere (no earlier build in this folder): said, not reported as a build time
     fresh = runner.graph_timing(tmp_path / "other", 0.01, from_cache=True)
     assert fresh["graph_build_seconds"] is None and "not timed here" in runner.graph_timing_text(fresh)
+
+
+def test_runs_recorded_before_a_setting_existed_match_its_default():
+    cfg = runner.train_config(PROFILES["quick"], "cgcnn", 0)
+    recorded = cfg.to_dict()
+    del recorded["precision"], recorded["compile"]  # fields added to TrainConfig later
+    assert runner.same_train_config(recorded, cfg)
+    assert not runner.same_train_config({**recorded, "lr": 1.0}, cfg)
+    bf16 = dataclasses.replace(cfg, precision="bf16")
+    assert not runner.same_train_config(recorded, bf16)
