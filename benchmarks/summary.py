@@ -87,10 +87,11 @@ def summary(results: Path = RESULTS) -> str:
         rows = _rows(variant.glob("*/results.json"))
         if not rows:
             continue
-        settings = sorted({f"alpha {m['alpha']}, embedding scale {m.get('embedding_scale', 'per_dim')}"
-                           for m, _ in rows})
+        settings = sorted({f"{m.get('epochs')} epochs, alpha {m['alpha']}, "
+                           f"embedding scale {m.get('embedding_scale', 'per_dim')}" for m, _ in rows})
         lines += ["", f"## Variant `{variant.name}` ({'; '.join(settings)})", "",
-                  "Same protocol as the main table except the distillation settings named here; "
+                  "Same protocol as the main table except the settings named here (main: the profile's "
+                  "epochs, alpha 0.5, embedding scale per_dim); "
                   "each cell gives the main table's change for the same row beside it.", "",
                   *_table(rows, baseline)]
     return "\n".join(lines) + "\n"

@@ -31,10 +31,10 @@ def test_a_variant_folder_gets_its_own_table_beside_the_main_changes(tmp_path):
     _write(tmp_path / "b", "b", [{"target": "z", "model": "cgcnn", "change": -0.10, "change_per_seed": [-0.1] * 3}])
     _write(tmp_path / "scale_global" / "a", "a",
            [{"target": "y", "model": "cgcnn", "change": 0.10, "change_per_seed": [0.1] * 3}],
-           alpha=0.5, embedding_scale="global")
+           alpha=0.5, embedding_scale="global", epochs=10)
     text = summary(tmp_path)
     main, variant = text.split("## Variant")
     assert "+20.0% (2 rows)" in main and "scale_global" not in main
-    assert "`scale_global` (alpha 0.5, embedding scale global)" in variant
+    assert "`scale_global` (10 epochs, alpha 0.5, embedding scale global)" in variant
     assert "| a (quick) | y | +10.0% (main: +50.0%) |" in variant
     assert "+10.0% (1 rows) (main, same rows: +50.0%)" in variant
