@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
     ap.add_argument("--teacher", default="crysgnn-v1")
     ap.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
-    ap.add_argument("--embedding-scale", default="per_dim", choices=["per_dim", "global", "none"],
+    ap.add_argument("--embedding-scale", default="global", choices=["global", "per_dim", "none"],
                     help="unit of the embedding MSE (see crysgnn_zoo.distill.model.teacher_scale)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
     ap.add_argument("--device", default="cpu")
@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha, embedding_scale=args.embedding_scale,
         )
         record = result.to_dict()
+        if record.get("checkpoint"):  # relative to the results folder, so the folder can move
+            record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
         record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
                       paper_row=task.row.row, analog=task.row.analog)
         (folder / "result.json").write_text(json.dumps(record, indent=2))

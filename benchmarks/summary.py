@@ -7,7 +7,9 @@ Per student: the relative test-MAE change from distillation on each row
 over those rows, next to the paper's mean over its 11 rows. Runner output kept
 one level deeper (``results/<variant>/<dataset>/``, e.g. an ablation run with
 ``--out benchmarks/results/embedding_scale_global/<dataset>``) gets a table of
-its own, each cell beside the main table's change for the same row.
+its own, each cell beside the change for the same row in the results whose
+settings (epochs, alpha, embedding scale) differ from the variant's in one field
+only (the main table where it qualifies, else the main table).
 """
 from __future__ import annotations
 
@@ -43,7 +45,21 @@ def _changes(rows: list[tuple[dict, dict]]) -> tuple[dict[tuple, dict[str, float
     return keyed, paired
 
 
-def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]] | None = None) -> list[str]:
+def _settings(rows: list[tuple[dict, dict]]) -> tuple:
+    """(epochs, alpha, embedding scale) of a results folder; runs recorded before the scale was
+    recorded used ``per_dim``."""
+    found = sorted({(m.get("epochs"), m.get("alpha"), m.get("embedding_scale", "per_dim")) for m, _ in rows},
+                   key=str)
+    return found[0] if len(found) == 1 else tuple("/".join(map(str, v)) for v in zip(*found))
+
+
+def _describe(settings: tuple) -> str:
+    epochs, alpha, scale = settings
+    return f"{epochs} epochs, alpha {alpha}, embedding scale {scale}"
+
+
+def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]] | None = None,
+           baseline_name: str = "main") -> list[str]:
     models = [m for m in STUDENTS if any(r["model"] == m for _, r in rows)]
     models += sorted({r["model"] for _, r in rows} - set(models))
     keyed, paired = _changes(rows)
@@ -55,7 +71,7 @@ def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]
         n = paired[key + (m,)]
         text = f"{100 * keyed[key][m]:+.1f}%" + (f" ({n} of {most} seeds)" if n < most else "")
         if baseline is not None and m in baseline.get(key, {}):
-            text += f" (main: {100 * baseline[key][m]:+.1f}%)"
+            text += f" ({baseline_name}: {100 * baseline[key][m]:+.1f}%)"
         return text
 
     lines = ["| data set (profile) | property | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
@@ -69,7 +85,7 @@ def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]
         if baseline is not None and vals:
             same = [baseline[k][m] for k, c in keyed.items() if m in c and m in baseline.get(k, {})]
             if len(same) == len(vals):
-                text += f" (main, same rows: {100 * float(np.mean(same)):+.1f}%)"
+                text += f" ({baseline_name}, same rows: {100 * float(np.mean(same)):+.1f}%)"
         means.append(text)
     lines.append("| **mean over rows run** | | " + " | ".join(means) + " |")
     lines.append("| paper, mean over its 11 rows | | " + " | ".join(
@@ -81,19 +97,24 @@ def summary(results: Path = RESULTS) -> str:
     main_rows = _rows(results.glob("*/results.json"))
     lines = ["# Distillation across data sets (benchmarks.run results)", "",
              "Relative test-MAE change, distilled / vanilla - 1 (mean over seeds of each). "
-             "Negative = distillation helped.", "", *_table(main_rows)]
-    baseline, _ = _changes(main_rows)
+             "Negative = distillation helped." + (f" Settings: {_describe(_settings(main_rows))}." if main_rows else ""),
+             "", *_table(main_rows)]
+    folders = {"main": main_rows}
     for variant in sorted(p for p in results.iterdir() if p.is_dir()):
         rows = _rows(variant.glob("*/results.json"))
-        if not rows:
+        if rows:
+            folders[variant.name] = rows
+    settings = {name: _settings(rows) for name, rows in folders.items()}
+    for name, rows in folders.items():
+        if name == "main":
             continue
-        settings = sorted({f"{m.get('epochs')} epochs, alpha {m['alpha']}, "
-                           f"embedding scale {m.get('embedding_scale', 'per_dim')}" for m, _ in rows})
-        lines += ["", f"## Variant `{variant.name}` ({'; '.join(settings)})", "",
-                  "Same protocol as the main table except the settings named here (main: the profile's "
-                  "epochs, alpha 0.5, embedding scale per_dim); "
-                  "each cell gives the main table's change for the same row beside it.", "",
-                  *_table(rows, baseline)]
+        one_off = [other for other in folders if other != name
+                   and sum(a != b for a, b in zip(settings[other], settings[name])) == 1]
+        base = "main" if "main" in one_off or not one_off or not main_rows else one_off[0]
+        lines += ["", f"## Variant `{name}` ({_describe(settings[name])})", "",
+                  f"Same protocol as the main table except these settings; each cell gives the change for the "
+                  f"same row in `{base}` ({_describe(settings[base])}) beside it.", "",
+                  *_table(rows, _changes(folders[base])[0], base)]
     return "\n".join(lines) + "\n"
 
 

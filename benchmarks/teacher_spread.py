@@ -7,7 +7,7 @@ For each data set: a seeded sample of up to ``--crystals`` crystals
 then
 
 - the per-dimension standard deviation (min / median / max) and the ratio of
-  largest to smallest: the weights the default ``per_dim`` embedding MSE gives
+  largest to smallest: the weights the ``per_dim`` embedding MSE gives
   each dimension are ``1 / std_d**2``, so this ratio squared is how much more a
   barely varying dimension counts than the teacher's main direction;
 - the participation ratio of the embedding covariance's eigenvalues

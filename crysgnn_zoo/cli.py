@@ -49,8 +49,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--distill", action="store_true", help="distill from the pre-trained CrysGNN teacher")
     p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
     p.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
-    p.add_argument("--embedding-scale", default="per_dim", choices=["per_dim", "global", "none"],
-                   help="unit of the embedding MSE: each teacher dimension's spread, one overall spread, or raw")
+    p.add_argument("--embedding-scale", default="global", choices=["global", "per_dim", "none"],
+                   help="unit of the embedding MSE: one overall teacher spread, each dimension's spread, or raw")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)

@@ -87,14 +87,14 @@ def build_model(name: str, config: JsonConfig | dict | None = None, **overrides:
 
 
 def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5,
-              embedding_scale: str = "per_dim", **overrides: Any):
+              embedding_scale: str = "global", **overrides: Any):
     """A freshly initialised model ``name``; keyword overrides change its config.
 
     With ``distill=True`` the student comes wrapped in a
     :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen ``teacher``
     (a release name, a checkpoint folder, or an encoder module): training it
     adds ``alpha`` x the atom-embedding MSE to ``(1 - alpha)`` x the task loss,
-    measured in ``embedding_scale`` units (``per_dim``, ``global`` or ``none``; see
+    measured in ``embedding_scale`` units (``global``, ``per_dim`` or ``none``; see
     :func:`~crysgnn_zoo.distill.model.teacher_scale`).
 
     Raises:

@@ -3,12 +3,18 @@
     loss = (1 - alpha) * task(student(g), y) + alpha * MSE(P(h_student), h_teacher)
 
 ``h`` are per-atom embeddings; ``P`` is a learned linear projection (identity
-when the widths match). By default the MSE is taken in teacher-standardised
-units, ``mean_d ((P(h_s)_d - h_t,d) / sigma_d)^2`` with ``sigma_d`` the spread
-of the teacher's embedding dimension ``d`` over the training crystals: raw
-crysgnn-v1 embeddings have a mean square of ~17 on perov_5, which made the
-raw MSE swamp a task loss on standardised targets (measured: distillation
-then raised CGCNN's test MAE by 62%). Teacher and student see the same atoms in the same
+when the widths match). By default the MSE is taken in units of the teacher's
+overall spread, ``mean_d (P(h_s)_d - h_t,d)^2 / sigma^2`` with ``sigma^2`` the
+mean per-dimension variance of the teacher's embeddings over the training
+crystals (``scale="global"``). Raw crysgnn-v1 embeddings have a mean square of
+~17 on perov_5, which made the raw MSE swamp a task loss on standardised targets
+(measured: distillation then raised CGCNN's test MAE by 62%). Dividing each
+dimension by its own spread instead (``scale="per_dim"``, the default until
+2026-11-24) amplifies dimensions the teacher barely varies: on carbon_24 its
+embeddings span ~2 effective directions and per-dimension spreads differ 74x,
+and distillation raised the light students' MAE by 54-56 % against 8-18 % with
+the overall spread (``benchmarks/results/embedding_scale_per_dim``,
+``benchmarks/teacher_spread.py``). Teacher and student see the same atoms in the same
 order (both graphs come from one :class:`GraphStore`), so no matching step is
 needed. The teacher is frozen, in eval mode, and runs without gradients; with a
 :class:`TeacherEmbeddingCache` it does not run at all during training.
@@ -38,7 +44,7 @@ def embedding_loss(
 SCALES = ("global", "per_dim", "none")
 
 
-def teacher_scale(embeddings: torch.Tensor, kind: str = "per_dim", floor: float = 1e-3) -> torch.Tensor | None:
+def teacher_scale(embeddings: torch.Tensor, kind: str = "global", floor: float = 1e-3) -> torch.Tensor | None:
     """The spread the embedding MSE is measured in, from ``(n_atoms, d)`` teacher embeddings.
 
     ``per_dim``: each dimension's standard deviation (the loss of predicting the
@@ -85,9 +91,9 @@ class DistilledModel(nn.Module):
         teacher: the frozen encoder (``embed(g) -> (n_atoms, d_t)``).
         alpha: weight of the embedding term (paper: 0.5).
         task_loss: ``mse``, ``l1`` or ``huber``.
-        scale: the unit of the embedding MSE (:func:`teacher_scale`): ``per_dim``
-            (default; every committed benchmark used it), ``global`` or ``none``;
-            measured on the training data by :meth:`prepare`.
+        scale: the unit of the embedding MSE (:func:`teacher_scale`): ``global``
+            (default), ``per_dim`` or ``none``; measured on the training data by
+            :meth:`prepare`.
         project_equal_widths: learn a linear projection even when student and
             teacher widths match (initialised to the identity); ``False`` uses
             the identity itself.
@@ -95,7 +101,7 @@ class DistilledModel(nn.Module):
 
     def __init__(
         self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse",
-        scale: str = "per_dim", project_equal_widths: bool = True,
+        scale: str = "global", project_equal_widths: bool = True,
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:

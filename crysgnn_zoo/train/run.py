@@ -97,7 +97,7 @@ def train_model(
     distill: bool = False,
     teacher: str | Path = "crysgnn-v1",
     alpha: float = 0.5,
-    embedding_scale: str = "per_dim",
+    embedding_scale: str = "global",
     cache_teacher: bool = True,
 ) -> RunResult:
     """Train ``model`` on ``target`` of ``data`` and test it.
@@ -112,7 +112,7 @@ def train_model(
         resume: continue an interrupted run in ``out_dir``.
         distill: train with CrysGNN distillation from ``teacher`` (weight ``alpha``);
             with ``cache_teacher`` its atom embeddings are computed once up front;
-            ``embedding_scale``: the unit of the embedding MSE (``per_dim``, ``global``, ``none``).
+            ``embedding_scale``: the unit of the embedding MSE (``global``, ``per_dim``, ``none``).
     """
     graph_config = graph_config or GraphConfig()
     train_config = train_config or TrainConfig()

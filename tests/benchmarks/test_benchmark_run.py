@@ -54,7 +54,7 @@ def test_runner_end_to_end_and_resumable(tmp_path, capsys):
     # a different budget in the same folder would mix protocols in one table: refused
     assert runner.main([*argv, "--epochs", "2"]) == 2  # the later --epochs wins
     assert "other settings" in capsys.readouterr().err
-    for other in (["--alpha", "0.25"], ["--embedding-scale", "global"]):  # distilled runs under other distillation
+    for other in (["--alpha", "0.25"], ["--embedding-scale", "per_dim"]):  # distilled runs under other distillation
         assert runner.main([*argv, *other]) == 2
         assert "other settings" in capsys.readouterr().err
 

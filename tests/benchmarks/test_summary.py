@@ -26,15 +26,22 @@ def test_rows_with_fewer_paired_seeds_are_marked(tmp_path):
     assert "+10.0% (2 rows)" in text and "+2.0% (1 rows)" in text
 
 
-def test_a_variant_folder_gets_its_own_table_beside_the_main_changes(tmp_path):
-    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.50, "change_per_seed": [0.5] * 3}])
-    _write(tmp_path / "b", "b", [{"target": "z", "model": "cgcnn", "change": -0.10, "change_per_seed": [-0.1] * 3}])
-    _write(tmp_path / "scale_global" / "a", "a",
-           [{"target": "y", "model": "cgcnn", "change": 0.10, "change_per_seed": [0.1] * 3}],
-           alpha=0.5, embedding_scale="global", epochs=10)
+def test_a_variant_folder_gets_its_own_table_beside_the_closest_results(tmp_path):
+    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.10, "change_per_seed": [0.1] * 3}], **main)
+    _write(tmp_path / "b", "b", [{"target": "z", "model": "cgcnn", "change": -0.10, "change_per_seed": [-0.1] * 3}],
+           **main)
+    _write(tmp_path / "scale_per_dim" / "a", "a",
+           [{"target": "y", "model": "cgcnn", "change": 0.50, "change_per_seed": [0.5] * 3}],
+           alpha=0.5, embedding_scale="per_dim", epochs=10)
+    _write(tmp_path / "per_dim_alpha" / "a", "a",  # differs from main in two settings, from scale_per_dim in one
+           [{"target": "y", "model": "cgcnn", "change": 0.20, "change_per_seed": [0.2] * 3}],
+           alpha=0.1, embedding_scale="per_dim", epochs=10)
     text = summary(tmp_path)
-    main, variant = text.split("## Variant")
-    assert "+20.0% (2 rows)" in main and "scale_global" not in main
-    assert "`scale_global` (10 epochs, alpha 0.5, embedding scale global)" in variant
-    assert "| a (quick) | y | +10.0% (main: +50.0%) |" in variant
-    assert "+10.0% (1 rows) (main, same rows: +50.0%)" in variant
+    head, alpha, scale = text.split("## Variant")
+    assert "+0.0% (2 rows)" in head and "Settings: 10 epochs, alpha 0.5, embedding scale global" in head
+    assert "`scale_per_dim` (10 epochs, alpha 0.5, embedding scale per_dim)" in scale
+    assert "| a (quick) | y | +50.0% (main: +10.0%) |" in scale
+    assert "+50.0% (1 rows) (main, same rows: +10.0%)" in scale
+    assert "`per_dim_alpha` (10 epochs, alpha 0.1, embedding scale per_dim)" in alpha
+    assert "| a (quick) | y | +20.0% (scale_per_dim: +50.0%) |" in alpha

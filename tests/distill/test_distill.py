@@ -72,10 +72,13 @@ def test_embedding_term_is_measured_in_teacher_standard_deviations(teacher, samp
 
     store = sample_store.subset(np.arange(50))
     student = get_model("cgcnn", atom_dim=16, n_conv=1)
-    model = DistilledModel(student, teacher, alpha=1.0)
+    model = DistilledModel(student, teacher, alpha=1.0, scale="per_dim")
     model.prepare(store, cache=False)
     t = TeacherEmbeddingCache(teacher, store).embeddings
     assert torch.allclose(model.embedding_scale, t.std(0).clamp_min(1e-3))
+    default = DistilledModel(student, teacher, alpha=1.0)  # one overall spread
+    default.prepare(store, cache=False)
+    assert torch.allclose(default.embedding_scale, t.var(0).mean().sqrt().reshape(1))
     g = collate(store, np.arange(8))
     loss, _ = model.training_loss(g, torch.zeros(8, 1))
     h = model.projection(student.embed(g))

@@ -23,7 +23,7 @@ def test_get_model_wraps_the_student_with_the_released_teacher(sample_store):
     assert isinstance(narrow.projection, torch.nn.Linear) and narrow.alpha == 0.25
     loss, pred = narrow.training_loss(collate(sample_store, np.arange(6)), torch.zeros(6, 1))
     assert float(loss.detach()) > 0 and pred.shape == (6, 1)
-    assert model.scale == "per_dim" and get_model("cgcnn", distill=True, embedding_scale="global").scale == "global"
+    assert model.scale == "global" and get_model("cgcnn", distill=True, embedding_scale="per_dim").scale == "per_dim"
     with pytest.raises(ValueError, match="per_dim"):
         get_model("cgcnn", distill=True, embedding_scale="per_atom")
 
@@ -32,9 +32,9 @@ def test_distilled_run_saves_a_plain_student(tmp_path):
     result = train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", distill=True,
                          model_overrides={"n_conv": 1}, train_config=TrainConfig(epochs=1),
                          max_samples=60, split_sizes=(40, 10, 10), out_dir=tmp_path, workers=1, progress=False,
-                         embedding_scale="global")
+                         embedding_scale="per_dim")
     assert result.extra["distill"]["teacher"] == "crysgnn-v1" and result.extra["distill"]["cached"]
-    assert result.extra["distill"]["embedding_scale"] == "global"
+    assert result.extra["distill"]["embedding_scale"] == "per_dim"
     epoch = json.loads((tmp_path / "history.json").read_text())["epochs"][0]  # both terms logged, unweighted
     assert epoch["train_embedding_loss"] > 0 and epoch["train_task_loss"] > 0
     assert epoch["train_loss"] == pytest.approx(0.5 * epoch["train_task_loss"] + 0.5 * epoch["train_embedding_loss"],
