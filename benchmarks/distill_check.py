@@ -8,7 +8,9 @@ Per student three trainings: vanilla; distilled with the teacher's atom
 embeddings cached up front; distilled with the teacher run on every batch.
 Optimiser settings per student come from ``benchmarks.profiles.RECIPES``.
 Writes ``benchmarks/results/distill_check/<student>_<dataset>_<target>.json``
-and rewrites ``table.md`` there from every JSON present.
+and rewrites ``table.md`` there from every JSON present. The committed results
+were measured with ``--embedding-scale per_dim`` (then the default; records
+without the field used it).
 """
 from __future__ import annotations
 
@@ -25,13 +27,14 @@ RUNS = (("vanilla", False, False), ("distilled, cached teacher", True, True), ("
 
 
 def check(model: str, dataset: str, target: str, epochs: int, seed: int, teacher: str, alpha: float,
-          max_samples: int | None) -> dict:
+          max_samples: int | None, embedding_scale: str = "global") -> dict:
     profile = PROFILES["paper"]  # full split fractions 80/10/10, no early stopping
     cfg = train_config(profile, model, seed, epochs)
     rows = []
     for label, distill, cache in RUNS:
         result = train_model(dataset, target, model, train_config=cfg, split_seed=seed, max_samples=max_samples,
-                             distill=distill, teacher=teacher, alpha=alpha, cache_teacher=cache,
+                             distill=distill, teacher=teacher, alpha=alpha, embedding_scale=embedding_scale,
+                             cache_teacher=cache,
                              out_dir=tempfile.mkdtemp(), progress=False)
         rows.append({"run": label, "test_mae": result.test["mae"], "val_mae": result.extra["val"]["mae"],
                      "seconds_per_epoch": result.seconds_per_epoch, "best_epoch": result.best_epoch,
@@ -39,7 +42,8 @@ def check(model: str, dataset: str, target: str, epochs: int, seed: int, teacher
         print(json.dumps({"model": model, **rows[-1]}), flush=True)
     return {"model": model, "dataset": dataset, "target": target, "unit": result.unit, "split_seed": seed,
             "split_hash": result.split_hash, "split_sizes": result.split_sizes, "epochs": epochs,
-            "train_config": cfg.to_dict(), "teacher": teacher, "alpha": alpha, "max_samples": max_samples, "runs": rows}
+            "train_config": cfg.to_dict(), "teacher": teacher, "alpha": alpha, "embedding_scale": embedding_scale,
+            "max_samples": max_samples, "runs": rows}
 
 
 def table(records: list[dict]) -> str:
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--target", default="heat_ref")
     ap.add_argument("--teacher", default="crysgnn-v1")
     ap.add_argument("--alpha", type=float, default=0.5)
+    ap.add_argument("--embedding-scale", default="global", choices=["global", "per_dim", "none"])
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-samples", type=int)
@@ -77,7 +82,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     records = []
     for model in args.models.split(","):
-        rec = check(model, args.dataset, args.target, args.epochs, args.seed, args.teacher, args.alpha, args.max_samples)
+        rec = check(model, args.dataset, args.target, args.epochs, args.seed, args.teacher, args.alpha, args.max_samples,
+                    args.embedding_scale)
         (out / f"{model}_{args.dataset}_{args.target}.json").write_text(json.dumps(rec, indent=1))
         records.append(rec)
         everything = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
