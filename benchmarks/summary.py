@@ -6,10 +6,11 @@ Per student: the relative test-MAE change from distillation on each row
 (property of a data set) that has both vanilla and distilled runs, and the mean
 over those rows, next to the paper's mean over its 11 rows. Runner output kept
 one level deeper (``results/<variant>/<dataset>/``, e.g. an ablation run with
-``--out benchmarks/results/embedding_scale_global/<dataset>``) gets a table of
+``--out benchmarks/results/embedding_scale_per_dim/<dataset>``) gets a table of
 its own, each cell beside the change for the same row in the results whose
-settings (epochs, alpha, embedding scale) differ from the variant's in one field
-only (the main table where it qualifies, else the main table).
+settings (epochs, alpha, embedding scale) differ from the variant's in exactly
+one field: the main table when it does (or when no folder does), else the first
+such variant.
 """
 from __future__ import annotations
 
