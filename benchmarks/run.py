@@ -302,7 +302,9 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         per_seed = r.get("change_per_seed") or []
         paired = (f"{100 * np.mean(per_seed):+.1f} ± {100 * np.std(per_seed):.1f}%" if len(per_seed) > 1
                   else (f"{100 * per_seed[0]:+.1f}%" if per_seed else "-"))
-        seeds = ",".join(map(str, sorted(set(r["vanilla"]["seeds"]) & set(r["distilled"]["seeds"]))))
+        both = sorted(set(r["vanilla"]["seeds"]) & set(r["distilled"]["seeds"]))
+        seeds = ",".join(map(str, both)) or "; ".join(  # no pair yet: each mode's own seeds
+            f"{m} {','.join(map(str, r[m]['seeds']))}" for m in MODES if r[m]["seeds"])
         lines.append(f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {seeds} | {_fmt(r['vanilla'])} | "
                      f"{_fmt(r['distilled'])} | {change} | {paired} | {paper} | {spe_txt} |")
     hashes: dict[str, dict[str, str]] = {}

@@ -115,3 +115,14 @@ def test_runs_recorded_before_a_setting_existed_match_its_default():
     assert not runner.same_train_config({**recorded, "lr": 1.0}, cfg)
     bf16 = dataclasses.replace(cfg, precision="bf16")
     assert not runner.same_train_config(recorded, bf16)
+
+
+def test_a_row_without_distilled_runs_names_the_vanilla_seeds():
+    meta = {"dataset": "x", "profile": "quick", "data": "x", "profile_description": "d", "epochs": 10,
+            "teacher": "crysgnn-v1", "alpha": 0.5, "embedding_scale": "global", "machine": "m",
+            "graph_build_seconds": 1.0, "graphs_from_cache": False, "graph_load_seconds": 1.0}
+    row = {"target": "y", "unit": "eV", "paper_row": None, "analog": False, "model": "alignn", "change": None,
+           "paper": None, "seconds_per_epoch": {"vanilla": 30.0}, "change_per_seed": [], "split_sizes": [8, 1, 1],
+           "vanilla": {"mean": 0.1, "std": 0.01, "n": 3, "seeds": [0, 1, 2]},
+           "distilled": {"mean": None, "std": None, "n": 0, "seeds": []}, "split_hash_by_seed": {}}
+    assert "| y (eV) | alignn | 8/1/1 | vanilla 0,1,2 | 0.1 ± 0.01 | - | - | - | - | 30.0 |" in runner.markdown(meta, [row])
