@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.profiles import PROFILES, train_config
+from crysgnn_zoo.config import EMBEDDING_SCALES
 from crysgnn_zoo.train.run import train_model
 
 OUT = Path(__file__).resolve().parent / "results" / "distill_check"
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--target", default="heat_ref")
     ap.add_argument("--teacher", default="crysgnn-v1")
     ap.add_argument("--alpha", type=float, default=0.5)
-    ap.add_argument("--embedding-scale", default="global", choices=["global", "per_dim", "none"])
+    ap.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-samples", type=int)

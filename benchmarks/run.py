@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
-from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.config import EMBEDDING_SCALES, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.graphs.build import build_store
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
     ap.add_argument("--teacher", default="crysgnn-v1")
     ap.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
-    ap.add_argument("--embedding-scale", default="global", choices=["global", "per_dim", "none"],
+    ap.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
                     help="unit of the embedding MSE (see crysgnn_zoo.distill.model.teacher_scale)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
     ap.add_argument("--device", default="cpu")

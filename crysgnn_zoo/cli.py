@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from crysgnn_zoo.config import GraphConfig, PretrainConfig, TrainConfig
+from crysgnn_zoo.config import EMBEDDING_SCALES, GraphConfig, PretrainConfig, TrainConfig
 
 
 def _split_sizes(text: str) -> tuple[float, float, float]:
@@ -49,7 +49,7 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--distill", action="store_true", help="distill from the pre-trained CrysGNN teacher")
     p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
     p.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
-    p.add_argument("--embedding-scale", default="global", choices=["global", "per_dim", "none"],
+    p.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
                    help="unit of the embedding MSE: one overall teacher spread, each dimension's spread, or raw")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)

@@ -12,6 +12,10 @@ from typing import Any, Literal, TypeVar
 
 T = TypeVar("T", bound="JsonConfig")
 
+# Units of the distillation embedding MSE (see crysgnn_zoo.distill.model.teacher_scale);
+# the first is the default. Kept here, free of torch, so command-line parsers can list them.
+EMBEDDING_SCALES = ("global", "per_dim", "none")
+
 
 class JsonConfig:
     """Mixin: ``to_dict``/``from_dict``/``to_json`` and a stable content hash."""

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from crysgnn_zoo.config import EMBEDDING_SCALES
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
 
@@ -41,7 +42,7 @@ def embedding_loss(
     return F.mse_loss(student_embeddings / scale, teacher_embeddings / scale)
 
 
-SCALES = ("global", "per_dim", "none")
+SCALES = EMBEDDING_SCALES
 
 
 def teacher_scale(embeddings: torch.Tensor, kind: str = "global", floor: float = 1e-3) -> torch.Tensor | None:
