@@ -82,7 +82,7 @@ def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]
     means = []
     for m in models:
         vals = [c[m] for c in keyed.values() if m in c]
-        text = f"{100 * float(np.mean(vals)):+.1f}% ({len(vals)} rows)" if vals else "-"
+        text = f"{100 * float(np.mean(vals)):+.1f}% ({len(vals)} row{'s' if len(vals) != 1 else ''})" if vals else "-"
         if baseline is not None and vals:
             same = [baseline[k][m] for k, c in keyed.items() if m in c and m in baseline.get(k, {})]
             if len(same) == len(vals):

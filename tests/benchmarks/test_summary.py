@@ -23,7 +23,7 @@ def test_rows_with_fewer_paired_seeds_are_marked(tmp_path):
     text = summary(tmp_path)
     assert "| a (quick) | y | -10.0% | +2.0% (1 of 3 seeds) |" in text
     assert "| b (quick) | z | +30.0% | - |" in text
-    assert "+10.0% (2 rows)" in text and "+2.0% (1 rows)" in text
+    assert "+10.0% (2 rows)" in text and "+2.0% (1 row)" in text
 
 
 def test_a_variant_folder_gets_its_own_table_beside_the_closest_results(tmp_path):
@@ -42,6 +42,6 @@ def test_a_variant_folder_gets_its_own_table_beside_the_closest_results(tmp_path
     assert "+0.0% (2 rows)" in head and "Settings: 10 epochs, alpha 0.5, embedding scale global" in head
     assert "`scale_per_dim` (10 epochs, alpha 0.5, embedding scale per_dim)" in scale
     assert "| a (quick) | y | +50.0% (main: +10.0%) |" in scale
-    assert "+50.0% (1 rows) (main, same rows: +10.0%)" in scale
+    assert "+50.0% (1 row) (main, same rows: +10.0%)" in scale
     assert "`per_dim_alpha` (10 epochs, alpha 0.1, embedding scale per_dim)" in alpha
     assert "| a (quick) | y | +20.0% (scale_per_dim: +50.0%) |" in alpha
