@@ -56,7 +56,7 @@ class Source:
     Attributes:
         name: short name used in caches and reports (``mp_37k``).
         kind: ``dataset``, ``file``, ``folder``, ``csv``, ``jarvis``, ``mp``.
-        files: files whose size and mtime make up the fingerprint.
+        files: files whose content makes up the fingerprint.
         targets: target column -> unit (``"eV/atom"``; ``""`` if unknown).
         card: the ``dataset.json`` card, for named datasets.
     """
@@ -73,11 +73,18 @@ class Source:
         return self._reader()
 
     def fingerprint(self) -> str:
-        """Changes when any file behind the source changes (path, size, mtime)."""
+        """Changes when the content of any file behind the source changes.
+
+        Content, not modification time or location: a copied or re-synced data set
+        (new mtimes, another folder) keeps its graph cache; an edited one does not.
+        Hashing reads every file once (about 1 s per GB).
+        """
         h = hashlib.sha256(f"{self.kind}:{self.name}".encode())
         for path in sorted(self.files):
-            st = path.stat()
-            h.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+            h.update(f"{path.name}:{path.stat().st_size}:".encode())
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
         return h.hexdigest()[:16]
 
     def unit(self, target: str) -> str:

@@ -45,6 +45,27 @@ def test_datasets_env_var_points_at_a_folder(tmp_path, monkeypatch):
     assert entry.targets == {"y": 1.5} and src.unit("y") == "eV"
 
 
+
+def test_fingerprint_follows_content_not_mtime_or_location(tmp_path):
+    """A copied or re-synced data set keeps its graph cache key; an edited one gets a new key."""
+    import os
+    import shutil
+
+    embedded = dataset_source("mp_37k_sample")
+    folder = embedded.files[0].parent
+    first = shutil.copytree(folder, tmp_path / "a" / folder.name)  # same name, another place
+    second = shutil.copytree(folder, tmp_path / "b" / folder.name)
+    for path in second.iterdir():  # a later copy: every file gets a new mtime
+        os.utime(path, ns=(1, 1))
+    key_a, key_b = open_source(first).fingerprint(), open_source(second).fingerprint()
+    assert key_a == key_b
+    data = max((p for p in second.iterdir() if p.name != "dataset.json"), key=lambda p: p.stat().st_size)
+    raw = bytearray(data.read_bytes())
+    raw[-1] ^= 0xFF  # same size, same mtime, one byte different
+    data.write_bytes(bytes(raw))
+    os.utime(data, ns=(1, 1))
+    assert open_source(second).fingerprint() != key_a
+
 def test_missing_column_is_named(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "dataset.json").write_text(json.dumps({
