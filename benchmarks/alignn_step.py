@@ -1,14 +1,16 @@
 """Time and memory of one ALIGNN training step on a seeded mp_37k batch.
 
     python -m benchmarks.alignn_step [--precision fp32|bf16] [--checkpoint] [--compile] [--batch-size 64]
-        [--reps 3] [--profile N] [--seed 0] [--heaviest-of 1] [--json out.json]
+        [--reps 3] [--profile N] [--seed 0] [--heaviest-of 1] [--heap trim|retain] [--json out.json]
 
 Builds the graphs of ``--batch-size`` crystals drawn with ``default_rng(seed)``
 from mp_37k (12 neighbours within 8 Angstrom, as the peers benchmark), then
 runs ``--reps`` AdamW steps (forward, MSE loss, backward, step) of the
 paper-size ALIGNN and prints the seconds of each step and the process's peak
 resident memory (VmHWM, GiB); with ``--compile`` the first step includes
-compilation. With ``--profile N`` it prints the top ``N``
+compilation. ``--heap retain`` keeps freed memory for reuse
+(:func:`crysgnn_zoo.train.memory.retain_freed_memory`); ``trim``, the default,
+leaves glibc's defaults (this script never trims). With ``--profile N`` it prints the top ``N``
 operators of one more step by self CPU time (``torch.profiler``).
 
 One configuration per process, so peak memory belongs to that configuration.
@@ -29,6 +31,7 @@ from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.registry import get_model
+from crysgnn_zoo.train.memory import HEAP_POLICIES, retain_freed_memory
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -43,8 +46,11 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--heaviest-of", type=int, default=1,
                    help="draw this many seeded batches and time the one with the most bonds")
     p.add_argument("--dataset", default="mp_37k")
+    p.add_argument("--heap", choices=HEAP_POLICIES, default="trim")
     p.add_argument("--json", default=None)
     a = p.parse_args(argv)
+    if a.heap == "retain" and not retain_freed_memory():
+        p.error("--heap retain needs glibc")
 
     store = build_store(dataset_source(a.dataset), progress=False).store
     rng = np.random.default_rng(a.seed)
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
         "precision": a.precision,
         "checkpoint_line_graph": a.checkpoint,
         "compiled": a.compile,
+        "heap": a.heap,
         "batch_size": a.batch_size,
         "atoms": g.num_nodes(),
         "bonds": g.num_edges(),

@@ -16,6 +16,9 @@ T = TypeVar("T", bound="JsonConfig")
 # the first is the default. Kept here, free of torch, so command-line parsers can list them.
 EMBEDDING_SCALES = ("global", "per_dim", "none")
 
+#: What a training process does with freed memory (see :mod:`crysgnn_zoo.train.memory`).
+HEAP_POLICIES = ("trim", "retain")
+
 
 class JsonConfig:
     """Mixin: ``to_dict``/``from_dict``/``to_json`` and a stable content hash."""

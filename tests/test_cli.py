@@ -11,12 +11,13 @@ def test_train_then_predict(tmp_path, capsys):
     out = tmp_path / "run"
     rc = main(["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--epochs", "2",
                "--max-samples", "120", "--split", "80,20,20", "--set", "n_conv=1", "--set", "atom_dim=16",
-               "--out", str(out), "--no-progress", "--workers", "1"])
+               "--out", str(out), "--no-progress", "--workers", "1", "--heap", "trim"])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "test MAE" in printed and "mean predictor" in printed and "eV" in printed
     result = json.loads((out / "result.json").read_text())
     assert result["split_sizes"] == [80, 20, 20] and result["epochs_run"] == 2
+    assert result["extra"]["heap"] == "trim"
     assert json.loads((out / "split.json").read_text())["hash"] == result["split_hash"]
 
     cif_dir = tmp_path / "cifs"

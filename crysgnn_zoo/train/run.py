@@ -23,6 +23,7 @@ from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.registry import get_model
 from crysgnn_zoo.train.checkpoint import save_checkpoint
 from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.memory import HEAP_POLICIES, retain_freed_memory
 from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
 from crysgnn_zoo.train.trainer import Trainer
 
@@ -99,6 +100,7 @@ def train_model(
     alpha: float = 0.5,
     embedding_scale: str = "global",
     cache_teacher: bool = True,
+    heap: str = "trim",
 ) -> RunResult:
     """Train ``model`` on ``target`` of ``data`` and test it.
 
@@ -113,7 +115,14 @@ def train_model(
         distill: train with CrysGNN distillation from ``teacher`` (weight ``alpha``);
             with ``cache_teacher`` its atom embeddings are computed once up front;
             ``embedding_scale``: the unit of the embedding MSE (``global``, ``per_dim``, ``none``).
+        heap: what happens to freed memory (:mod:`crysgnn_zoo.train.memory`): ``trim`` hands
+            it back to the OS every few seconds (smallest resident size); ``retain`` keeps it
+            for reuse (:func:`~crysgnn_zoo.train.memory.retain_freed_memory`: faster steps
+            with large tensors, e.g. ALIGNN, more resident memory; process-wide). Results
+            are the same either way.
     """
+    if heap not in HEAP_POLICIES:
+        raise ValueError(f"heap must be one of {HEAP_POLICIES}, got {heap!r}")
     graph_config = graph_config or GraphConfig()
     train_config = train_config or TrainConfig()
     source = data if isinstance(data, Source) else open_source(data)
@@ -156,7 +165,10 @@ def train_model(
     val_loader = GraphLoader(store, split.val, y, 256, with_vectors=vec)
     test_loader = GraphLoader(store, split.test, y, 256, with_vectors=vec)
 
-    trainer = Trainer(net, train_config, out_dir=out, device=device, progress=progress)
+    if heap == "retain" and not retain_freed_memory():
+        heap = "trim"  # not glibc: nothing to change
+    trainer = Trainer(net, train_config, out_dir=out, device=device, progress=progress,
+                      heap_trim_interval=None if heap == "retain" else 5.0)
     t0 = time.perf_counter()
     history = trainer.fit(train_loader, val_loader, resume=resume)
     train_seconds = time.perf_counter() - t0
@@ -183,7 +195,7 @@ def train_model(
                "distill": {"teacher": str(teacher), "alpha": alpha, "embedding_scale": embedding_scale,
                            "cached": cache_teacher,
                            "teacher_cache_seconds": teacher_seconds} if distill else None,
-               "max_samples": max_samples, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
+               "max_samples": max_samples, "heap": heap, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
     )
     if out:
         card = {"result": result.to_dict(), "history": history.to_dict()}

@@ -11,6 +11,6 @@ def test_reports_step_times_and_peak_memory(tmp_path):
     result = alignn_step.main(["--dataset", "mp_37k_sample", "--batch-size", "3", "--reps", "2",
                                "--checkpoint", "--json", str(out)])
     assert json.loads(out.read_text()) == result
-    assert result["checkpoint_line_graph"] is True and result["precision"] == "fp32"
+    assert result["checkpoint_line_graph"] is True and result["precision"] == "fp32" and result["heap"] == "trim"
     assert len(result["step_seconds"]) == 2 and min(result["step_seconds"]) > 0
     assert result["bond_pairs"] > result["bonds"] > result["atoms"] > 0 and result["peak_gib"] > 0

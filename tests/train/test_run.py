@@ -40,3 +40,38 @@ def test_run_writes_skipped_csv(tmp_path):
     assert result.n_skipped == 2 and sum(result.split_sizes) == 38
     rows = list(csv.reader(open(tmp_path / "run" / "skipped.csv")))
     assert rows[0] == ["where", "kind", "reason"] and len(rows) == 3
+    assert result.extra["heap"] == "trim"
+
+
+def test_unknown_heap_policy_is_refused_before_any_work(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="heap must be one of"):
+        train_model(str(tmp_path / "never_read.csv"), "y", "cgcnn", heap="keep")
+
+
+def test_heap_policy_changes_memory_not_results(tmp_path):
+    # retain is process-wide: each policy trains in its own child process, on one thread
+    # (so that only the allocator differs, not the order of multi-threaded reductions)
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+import torch
+torch.set_num_threads(1)
+from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.train.run import train_model
+r = train_model("mp_37k_sample", "band_gap", "alignn", heap=sys.argv[1], max_samples=24, split_sizes=(16, 4, 4),
+                model_overrides=dict(alignn_layers=1, gcn_layers=1, hidden_dim=16, embedding_dim=8),
+                train_config=TrainConfig(epochs=2, batch_size=8), workers=1, progress=False)
+print(json.dumps([r.test["mae"], r.extra["val"]["mae"], r.extra["heap"]]))
+"""
+    runs = {}
+    for policy in ("trim", "retain"):
+        out = subprocess.run([sys.executable, "-c", code, policy], capture_output=True, text=True, check=True,
+                             env={**__import__("os").environ, "CRYSGNN_ZOO_CACHE": str(tmp_path / policy)})
+        runs[policy] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert runs["trim"][2] == "trim" and runs["retain"][2] == "retain"
+    assert runs["trim"][:2] == runs["retain"][:2], runs  # bit-identical metrics
