@@ -24,6 +24,9 @@ both at 128 entries (the same run: 0.58 GiB at steps 25 and 30, same wall
 time). The caches read their capacity from the environment when the first bf16
 product runs, so ``import crysgnn_zoo`` calls it; variables you set win.
 
+:func:`retain_freed_memory` makes the opposite trade, time for memory: freed
+blocks stay mapped for reuse (``train_model(..., heap="retain")``).
+
 Everything here is a no-op where it cannot work (not Linux, not glibc).
 """
 from __future__ import annotations
@@ -96,29 +99,24 @@ def reset_peak_resident() -> bool:
         return False
 
 
-@lru_cache(maxsize=1)
-def _malloc_trim():
-    name = ctypes.util.find_library("c")
+@lru_cache(maxsize=None)
+def _glibc_function(name: str, argtypes: tuple):
+    """A glibc function with its C signature (returning int), or ``None`` where there is none."""
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        trim = libc.malloc_trim
+        fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return trim
-
-
-@lru_cache(maxsize=1)
-def _mallopt():
-    name = ctypes.util.find_library("c")
-    try:
-        fn = ctypes.CDLL(name or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int]
+    fn.argtypes = list(argtypes)
     fn.restype = ctypes.c_int
     return fn
+
+
+def _malloc_trim():
+    return _glibc_function("malloc_trim", (ctypes.c_size_t,))
+
+
+def _mallopt():
+    return _glibc_function("mallopt", (ctypes.c_int, ctypes.c_int))
 
 
 # glibc <malloc.h>
@@ -126,7 +124,6 @@ _M_TRIM_THRESHOLD = -1
 _M_TOP_PAD = -2
 _M_MMAP_MAX = -4
 _INT_MAX = 2**31 - 1
-
 
 
 def retain_freed_memory() -> bool:
@@ -138,8 +135,9 @@ def retain_freed_memory() -> bool:
     line-graph tensors on an MP batch are hundreds of MB each, so every step
     pays that zeroing again. This call serves all blocks from the heap
     (``M_MMAP_MAX=0``) and hardly ever shrinks it (``M_TRIM_THRESHOLD`` at its
-    maximum, 2 GiB, and 1 GiB kept when it does): freed blocks are reused without new page faults, at the price of
-    a resident size near the largest step's peak plus fragmentation.
+    maximum, 2 GiB, and 1 GiB kept when it does): freed blocks are reused
+    without new page faults, at the price of a resident size near the largest
+    step's peak plus fragmentation.
     Use it without :class:`HeapTrimmer` (trimming hands the pages back again).
 
     Measured (``python -m benchmarks.alignn_step --reps 6 --seed 1 --heap
