@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
+import os
+import subprocess
+import sys
+
+import pytest
 
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.sources import csv_source, dataset_source
@@ -44,8 +50,6 @@ def test_run_writes_skipped_csv(tmp_path):
 
 
 def test_unknown_heap_policy_is_refused_before_any_work(tmp_path):
-    import pytest
-
     with pytest.raises(ValueError, match="heap must be one of"):
         train_model(str(tmp_path / "never_read.csv"), "y", "cgcnn", heap="keep")
 
@@ -53,10 +57,6 @@ def test_unknown_heap_policy_is_refused_before_any_work(tmp_path):
 def test_heap_policy_changes_memory_not_results(tmp_path):
     # retain is process-wide: each policy trains in its own child process, on one thread
     # (so that only the allocator differs, not the order of multi-threaded reductions)
-    import json
-    import subprocess
-    import sys
-
     code = """
 import json, sys
 import torch
@@ -71,7 +71,7 @@ print(json.dumps([r.test["mae"], r.extra["val"]["mae"], r.extra["heap"]]))
     runs = {}
     for policy in ("trim", "retain"):
         out = subprocess.run([sys.executable, "-c", code, policy], capture_output=True, text=True, check=True,
-                             env={**__import__("os").environ, "CRYSGNN_ZOO_CACHE": str(tmp_path / policy)})
+                             env={**os.environ, "CRYSGNN_ZOO_CACHE": str(tmp_path / policy)})
         runs[policy] = json.loads(out.stdout.strip().splitlines()[-1])
     assert runs["trim"][2] == "trim" and runs["retain"][2] == "retain"
     assert runs["trim"][:2] == runs["retain"][:2], runs  # bit-identical metrics
