@@ -31,7 +31,8 @@ from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.registry import get_model
-from crysgnn_zoo.train.memory import HEAP_POLICIES, retain_freed_memory
+from crysgnn_zoo.config import HEAP_POLICIES
+from crysgnn_zoo.train.memory import retain_freed_memory
 
 
 def main(argv: list[str] | None = None) -> dict:

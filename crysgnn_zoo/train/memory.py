@@ -38,8 +38,6 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from crysgnn_zoo.config import HEAP_POLICIES  # noqa: F401  (re-exported)
-
 _STATUS = Path("/proc/self/status")
 
 #: Entries kept per cache by :func:`bound_dnnl_caches` (PyTorch's default: 1,024).

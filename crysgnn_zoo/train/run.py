@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.config import HEAP_POLICIES, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SkipReport, Skipped
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
@@ -23,7 +23,7 @@ from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.registry import get_model
 from crysgnn_zoo.train.checkpoint import save_checkpoint
 from crysgnn_zoo.train.loader import GraphLoader
-from crysgnn_zoo.train.memory import HEAP_POLICIES, retain_freed_memory
+from crysgnn_zoo.train.memory import retain_freed_memory
 from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
 from crysgnn_zoo.train.trainer import Trainer
 
@@ -167,8 +167,8 @@ def train_model(
 
     if heap == "retain" and not retain_freed_memory():
         heap = "trim"  # not glibc: nothing to change
-    trainer = Trainer(net, train_config, out_dir=out, device=device, progress=progress,
-                      heap_trim_interval=None if heap == "retain" else 5.0)
+    trim = {"heap_trim_interval": None} if heap == "retain" else {}  # retain: trimming would undo it
+    trainer = Trainer(net, train_config, out_dir=out, device=device, progress=progress, **trim)
     t0 = time.perf_counter()
     history = trainer.fit(train_loader, val_loader, resume=resume)
     train_seconds = time.perf_counter() - t0
