@@ -4,7 +4,8 @@
 
 Per student: the relative test-MAE change from distillation on each row
 (property of a data set) that has both vanilla and distilled runs, and the mean
-over those rows, next to the paper's mean over its 11 rows. Runner output kept
+over those rows, next to the paper's mean over its 11 rows; where rows map to a
+paper row (analogs included), also both means over just those rows. Runner output kept
 one level deeper (``results/<variant>/<dataset>/``, e.g. an ablation run with
 ``--out benchmarks/results/embedding_scale_per_dim/<dataset>``) gets a table of
 its own, each cell beside the change for the same row in the results whose
@@ -91,7 +92,27 @@ def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]
     lines.append("| **mean over rows run** | | " + " | ".join(means) + " |")
     lines.append("| paper, mean over its 11 rows | | " + " | ".join(
         f"{100 * paper_mean_change(m):+.1f}%" if m in STUDENTS else "-" for m in models) + " |")
+    mapped = _paper_changes(rows)
+    if mapped:
+        ours, theirs = [], []
+        for m in models:
+            pairs = [(keyed[k][m], mapped[k][m]) for k in keyed if m in keyed[k] and m in mapped.get(k, {})]
+            n = f" ({len(pairs)} row{'s' if len(pairs) != 1 else ''})"
+            ours.append(f"{100 * float(np.mean([a for a, _ in pairs])):+.1f}%{n}" if pairs else "-")
+            theirs.append(f"{100 * float(np.mean([b for _, b in pairs])):+.1f}%{n}" if pairs else "-")
+        lines.append("| mean over rows with a paper counterpart | | " + " | ".join(ours) + " |")
+        lines.append("| paper, mean over the same rows | | " + " | ".join(theirs) + " |")
     return lines
+
+
+def _paper_changes(rows: list[tuple[dict, dict]]) -> dict[tuple, dict[str, float]]:
+    """The paper's relative change for every row that maps to one of its rows (analogs included)."""
+    mapped: dict[tuple, dict[str, float]] = {}
+    for meta, r in rows:
+        change = (r.get("paper") or {}).get("change")
+        if change is not None:
+            mapped.setdefault((meta["dataset"], meta["profile"], r["target"]), {})[r["model"]] = change
+    return mapped
 
 
 def summary(results: Path = RESULTS) -> str:

@@ -45,3 +45,23 @@ def test_a_variant_folder_gets_its_own_table_beside_the_closest_results(tmp_path
     assert "+50.0% (1 row) (main, same rows: +10.0%)" in scale
     assert "`per_dim_alpha` (10 epochs, alpha 0.1, embedding scale per_dim)" in alpha
     assert "| a (quick) | y | +20.0% (scale_per_dim: +50.0%) |" in alpha
+
+
+def test_rows_with_a_paper_counterpart_are_averaged_beside_the_papers_same_rows(tmp_path):
+    _write(tmp_path / "a", "a", [
+        {"target": "y", "model": "cgcnn", "change": -0.10, "change_per_seed": [-0.1] * 3,
+         "paper": {"vanilla": 0.5, "distilled": 0.4, "change": -0.20}},
+        {"target": "w", "model": "cgcnn", "change": 0.30, "change_per_seed": [0.3] * 3,
+         "paper": {"vanilla": 1.0, "distilled": 0.9, "change": -0.10}},
+        {"target": "y", "model": "alignn", "change": 0.02, "change_per_seed": [0.02] * 3},
+    ])
+    _write(tmp_path / "b", "b", [{"target": "z", "model": "cgcnn", "change": 0.40, "change_per_seed": [0.4] * 3}])
+    text = summary(tmp_path)
+    assert "| mean over rows with a paper counterpart | | +10.0% (2 rows) | - |" in text
+    assert "| paper, mean over the same rows | | -15.0% (2 rows) | - |" in text
+    assert "+20.0% (3 rows)" in text
+
+
+def test_no_paper_lines_when_no_row_maps_to_the_paper(tmp_path):
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.1, "change_per_seed": [0.1] * 3}])
+    assert "paper counterpart" not in summary(tmp_path)
