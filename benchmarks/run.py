@@ -4,6 +4,7 @@
     python -m benchmarks.run --dataset mp --profile quick --models cgcnn,alignn --seeds 0,1,2
     python -m benchmarks.run --dataset mp --data-path mp.2018.6.1.json --profile paper
     python -m benchmarks.run --dataset jarvis --data-path dft_3d.json
+    python -m benchmarks.run --dataset mp --models crysxpp --set autoencoder=null --out benchmarks/results/crysxpp_from_scratch/mp
 
 ``--dataset mp`` runs the paper's MP rows on an MP 2018.6.1 JSON when
 ``--data-path`` is given, otherwise on ``mp_37k`` from the shared data sets
@@ -18,7 +19,8 @@ same budget. Each run lives in ``<out>/runs/<property>/<student>/<mode>/seed<k>`
 and is skipped when finished, continued when interrupted. After every run
 ``results.json`` (every run's config, split hash, timings, metrics),
 ``table.md`` and ``plot.png`` under ``<out>`` (default
-``benchmarks/results/<dataset>``) are rewritten.
+``benchmarks/results/<dataset>``) are rewritten. ``--set key=value`` changes
+every listed student's config (an ablation; use its own ``--out``).
 """
 from __future__ import annotations
 
@@ -36,10 +38,12 @@ from tqdm.auto import tqdm
 
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
+from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import EMBEDDING_SCALES, HEAP_POLICIES, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.registry import model_config
 from crysgnn_zoo.train.run import select_target, train_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -154,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--heap", default="trim", choices=HEAP_POLICIES,
                     help="freed memory: hand back to the OS (trim) or keep for reuse (retain: faster "
                          "ALIGNN steps, more resident memory); results are the same")
+    ap.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="student config override for every --models entry (repeatable; JSON values, "
+                         "e.g. autoencoder=null); recorded in every run and in the table")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -161,6 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     seeds = [int(s) for s in args.seeds.split(",")]
     properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
+    try:
+        overrides = parse_overrides(args.set)
+        for model in models:  # refuse an unknown model or field before hours of graph building
+            model_config(model, **overrides)
+    except (argparse.ArgumentTypeError, KeyError, ValueError, TypeError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
     try:
         plan = plan_for(args.dataset, args.data_path, properties)
     except (BenchmarkDataError, SourceNotFoundError) as exc:
@@ -187,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": args.dataset, "data": plan.data_label, "profile": profile.name,
         "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
         "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
-        "alpha": args.alpha, "embedding_scale": args.embedding_scale, **graph_timing(out, graph_seconds, built.from_cache),
+        "alpha": args.alpha, "embedding_scale": args.embedding_scale, "model_overrides": overrides,
+        **graph_timing(out, graph_seconds, built.from_cache),
         "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPU cores, {args.device}",
     }
     bar = tqdm(jobs, desc=f"{args.dataset} runs", unit="run")
@@ -202,14 +217,15 @@ def main(argv: list[str] | None = None) -> int:
                 distilled_with.get("alpha") != args.alpha or str(distilled_with.get("teacher")) != str(args.teacher)
                 or distilled_with.get("embedding_scale", "per_dim") != args.embedding_scale)
             if not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts) \
-                    or other_distill:
-                print(f"error: {folder} finished with other settings (train config, split sizes or distillation); "
+                    or other_distill or done.get("model_overrides", {}) != overrides:
+                print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
+                      "--set overrides); "
                       "use another --out for a different protocol", file=sys.stderr)
                 return 2
             continue
         started = time.perf_counter()
         result = train_model(
-            plan.source, task.target, model, train_config=cfg,
+            plan.source, task.target, model, model_overrides=overrides, train_config=cfg,
             max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
             workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
             distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha, embedding_scale=args.embedding_scale,
@@ -218,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         record = result.to_dict()
         if record.get("checkpoint"):  # relative to the results folder, so the folder can move
             record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
-        record.update(mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
+        record.update(model_overrides=overrides, mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
                       paper_row=task.row.row, analog=task.row.analog)
         (folder / "result.json").write_text(json.dumps(record, indent=2))
         write_outputs(out, meta)
@@ -287,6 +303,9 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         "both modes; it also seeds initialisation and batch order)",
         f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, embedding MSE in "
         f"{meta.get('embedding_scale', 'per_dim')} teacher units, teacher embeddings cached",
+        *([f"- Student config overrides (ablation): "
+           + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta['model_overrides'].items())]
+          if meta.get("model_overrides") else []),
         f"- Machine: {meta['machine']}; {graph_timing_text(meta)}",
         "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
         "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",

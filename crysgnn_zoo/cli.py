@@ -25,7 +25,8 @@ def _split_sizes(text: str) -> tuple[float, float, float]:
     return tuple(parts)  # type: ignore[return-value]
 
 
-def _overrides(items: list[str]) -> dict:
+def parse_overrides(items: list[str] | None) -> dict:
+    """``["key=value", ...]`` -> ``{key: value}``; values parse as JSON (``null``, ``3``, ``true``), else stay strings."""
     out = {}
     for item in items or []:
         key, _, raw = item.partition("=")
@@ -89,7 +90,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         data,
         args.target,
         args.model,
-        model_overrides=_overrides(args.set),
+        model_overrides=parse_overrides(args.set),
         graph_config=GraphConfig(cutoff=args.cutoff, max_neighbors=args.max_neighbors),
         train_config=TrainConfig(
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -192,7 +193,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
             "data_sources": manifest["sources"], "data_counts": {k: manifest[k] for k in ("entries", "skipped", "duplicates", "kept")},
             "command": "crysgnn-zoo " + " ".join(sys.argv[1:])}
     result = pretrain(
-        store, args.out, config, CrysGNNConfig(**_overrides(args.set)),
+        store, args.out, config, CrysGNNConfig(**parse_overrides(args.set)),
         GraphConfig.from_dict(manifest["graph_config"]), device=args.device,
         progress=not args.no_progress, resume=args.resume, max_steps=args.max_steps,
         save_replicas=args.save_replicas, card=card,

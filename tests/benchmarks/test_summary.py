@@ -65,3 +65,16 @@ def test_rows_with_a_paper_counterpart_are_averaged_beside_the_papers_same_rows(
 def test_no_paper_lines_when_no_row_maps_to_the_paper(tmp_path):
     _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.1, "change_per_seed": [0.1] * 3}])
     assert "paper counterpart" not in summary(tmp_path)
+
+
+def test_an_override_variant_is_described_and_compared_with_main(tmp_path):
+    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "crysxpp", "change": 0.04, "change_per_seed": [0.04] * 3}],
+           **main)
+    _write(tmp_path / "scratch" / "a", "a",
+           [{"target": "y", "model": "crysxpp", "change": -0.02, "change_per_seed": [-0.02] * 3}],
+           **main, model_overrides={"autoencoder": None})
+    head, variant = summary(tmp_path).split("## Variant")
+    assert "students with" not in head
+    assert "`scratch` (10 epochs, alpha 0.5, embedding scale global, students with autoencoder=null)" in variant
+    assert "| a (quick) | y | -2.0% (main: +4.0%) |" in variant
