@@ -78,3 +78,16 @@ def test_an_override_variant_is_described_and_compared_with_main(tmp_path):
     assert "students with" not in head
     assert "`scratch` (10 epochs, alpha 0.5, embedding scale global, students with autoencoder=null)" in variant
     assert "| a (quick) | y | -2.0% (main: +4.0%) |" in variant
+
+
+def test_a_larger_training_set_is_part_of_a_variants_settings(tmp_path):
+    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}],
+           **main)
+    _write(tmp_path / "bigger" / "a", "a",
+           [{"target": "y", "model": "cgcnn", "change": -0.06, "change_per_seed": [-0.06] * 3}],
+           **{**main, "epochs": 30}, max_train=5000)
+    head, variant = summary(tmp_path).split("## Variant")
+    assert "training crystals" not in head
+    assert "`bigger` (30 epochs, at most 5000 training crystals, alpha 0.5, embedding scale global)" in variant
+    assert "(10 epochs, alpha 0.5, embedding scale global) beside it" in variant  # compared with main
