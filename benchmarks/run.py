@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         record = result.to_dict()
         if record.get("checkpoint"):  # relative to the results folder, so the folder can move
             record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
-        record.update(model_overrides=overrides, mode=mode, seed=seed, wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
-                      paper_row=task.row.row, analog=task.row.analog)
+        record.update(model_overrides=overrides, mode=mode, seed=seed, wall_seconds=time.perf_counter() - started,
+                      unit=result.unit or task.unit, paper_row=task.row.row, analog=task.row.analog)
         (folder / "result.json").write_text(json.dumps(record, indent=2))
         write_outputs(out, meta)
     write_outputs(out, meta)
