@@ -42,6 +42,7 @@ from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import EMBEDDING_SCALES, HEAP_POLICIES, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
+from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.registry import model_config
 from crysgnn_zoo.train.run import select_target, train_model
@@ -111,7 +112,7 @@ def _tasks(source: Source, mapping: dict[str, RowMap], properties: list[str] | N
     names = properties or list(mapping)
     unknown = [t for t in names if t not in source.targets]
     if unknown:
-        raise KeyError(f"{source.name} has no target(s) {unknown}; available: {sorted(source.targets)}")
+        raise UnknownNameError(f"{source.name} has no target(s) {unknown}; available: {sorted(source.targets)}")
     tasks = []
     for t in names:
         row = mapping.get(t, RowMap(None, False))
@@ -138,12 +139,24 @@ def run_dir(out: Path, target: str, model: str, mode: str, seed: int) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The runner; a named error of the package (bad data, a folder in use, a damaged
+    checkpoint) is one line on stderr and exit code 2."""
+    try:
+        return _main(argv)
+    except CrysgnnZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", required=True, help="mp, jarvis, or a data set name (perov_5, mp_ehull, ...)")
     ap.add_argument("--profile", default="quick", choices=sorted(PROFILES))
     ap.add_argument("--models", default=",".join(STUDENTS), help="comma-separated registry names")
     ap.add_argument("--properties", help="comma-separated targets (default: the paper rows the data maps to)")
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (split, init and batch order)")
+    ap.add_argument("--modes", default=",".join(MODES),
+                    help="comma-separated: vanilla, distilled (default both; e.g. vanilla alone while no teacher is chosen)")
     ap.add_argument("--max-train", type=int, help="cap the training set")
     ap.add_argument("--epochs", type=int, help="override the profile's epochs")
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
@@ -167,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     profile = PROFILES[args.profile]
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     seeds = [int(s) for s in args.seeds.split(",")]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or set(modes) - set(MODES):
+        print(f"error: --modes takes {', '.join(MODES)}; got {args.modes!r}", file=sys.stderr)
+        return 2
     properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
     try:
         overrides = parse_overrides(args.set)
@@ -195,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = split_counts(len(labelled), profile, plan.paper_split, args.max_train)
         for seed in seeds:
             for model in models:
-                for mode in MODES:
+                for mode in modes:
                     jobs.append((task, counts, seed, model, mode))
     meta = {
         "dataset": args.dataset, "data": plan.data_label, "profile": profile.name,

@@ -4,6 +4,7 @@
     crysgnn-zoo models
     crysgnn-zoo train --dataset mp_37k --target band_gap [--model cgcnn] ...
     crysgnn-zoo predict --checkpoint runs/x/checkpoint --data structures/
+    crysgnn-zoo check mp_37k my_cifs/
     crysgnn-zoo demo
 """
 from __future__ import annotations
@@ -13,9 +14,11 @@ import csv
 import json
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 from crysgnn_zoo.config import EMBEDDING_SCALES, HEAP_POLICIES, GraphConfig, PretrainConfig, TrainConfig
+from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 
 
 def _split_sizes(text: str) -> tuple[float, float, float]:
@@ -85,7 +88,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     data = args.data_path or args.dataset
     if not data:
-        raise SystemExit("train: give --dataset NAME or --data-path PATH")
+        raise ConfigError("train: give --dataset NAME or --data-path PATH")
     result = train_model(
         data,
         args.target,
@@ -119,6 +122,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from crysgnn_zoo.data.errors import NoUsableDataError
     from crysgnn_zoo.data.sources import open_source
     from crysgnn_zoo.graphs.build import build_store
     from crysgnn_zoo.train.checkpoint import load_checkpoint
@@ -126,6 +130,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     predictor = load_checkpoint(args.checkpoint)
     built = build_store(open_source(args.data), predictor.graph_config, cache=False,
                         workers=args.workers, progress=not args.no_progress)
+    if len(built.store) == 0:
+        reasons = f": {built.skipped.summary(3)}" if len(built.skipped) else ""
+        raise NoUsableDataError(str(args.data), f"no structure could be read, nothing predicted{reasons}")
+    print(built.summary(), file=sys.stderr)
     pred = predictor.predict(built.store, device=args.device)
     header = ["id", f"{predictor.target} ({predictor.unit})" if predictor.unit else predictor.target]
     out = open(args.out, "w", newline="") if args.out else sys.stdout
@@ -160,7 +168,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
     if args.all_datasets:
         sources += sorted(list_datasets(include_embedded=False))
     if not sources:
-        raise SystemExit("curate: give --sources ... and/or --all-datasets")
+        raise ConfigError("curate: give --sources ... and/or --all-datasets")
     result = curate(
         sources, args.out, GraphConfig(cutoff=args.cutoff, max_neighbors=args.max_neighbors),
         CurateConfig(block_size=args.block_size, volume_tolerance=args.volume_tolerance),
@@ -215,6 +223,37 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Read every structure of each source under the data policies (README, Data); exit 1 if any is refused."""
+    from collections import Counter
+
+    from tqdm.auto import tqdm
+
+    from crysgnn_zoo.data.errors import CrystalDataError, SkipReport
+    from crysgnn_zoo.data.sources import open_source
+    from crysgnn_zoo.data.structures import parse_structure
+
+    refused = SkipReport()
+    for spec in args.sources:
+        source = open_source(spec)
+        n, kinds = 0, Counter()
+        for entry in tqdm(source.entries(), desc=source.name, unit="crystal", disable=args.no_progress):
+            n += 1
+            try:
+                parse_structure(entry.fmt, entry.payload, entry.where)
+            except CrystalDataError as exc:
+                refused.add(exc)
+                kinds[type(exc).__name__] += 1
+        detail = ", ".join(f"{k} {v}" for k, v in kinds.most_common())
+        print(f"{source.name}: {n} structures, {n - sum(kinds.values())} pass, "
+              f"{sum(kinds.values())} refused{f' ({detail})' if detail else ''}")
+    if len(refused):
+        print(refused.summary(args.show), file=sys.stderr)
+        if args.out:
+            refused.to_csv(args.out)
+    return 1 if len(refused) else 0
+
+
 def _cmd_models(args: argparse.Namespace) -> int:
     from crysgnn_zoo.registry import list_models, model_entry
 
@@ -252,10 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("train", help="train a model on a dataset, folder or file")
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log progress and print tracebacks of errors")
+    p = sub.add_parser("train", parents=[verbose], help="train a model on a dataset, folder or file")
     _add_train_args(p)
     p.set_defaults(func=_cmd_train)
-    p = sub.add_parser("predict", help="predict with a saved checkpoint")
+    p = sub.add_parser("predict", parents=[verbose], help="predict with a saved checkpoint")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--data", required=True, help="dataset name, file or folder")
     p.add_argument("--out", help="CSV to write (default: stdout)")
@@ -263,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_predict)
-    p = sub.add_parser("curate", help="build a de-duplicated, sharded pre-training set")
+    p = sub.add_parser("curate", parents=[verbose], help="build a de-duplicated, sharded pre-training set")
     p.add_argument("--sources", nargs="*", help="dataset names, files or folders (labels are ignored)")
     p.add_argument("--all-datasets", action="store_true", help="every dataset in the datasets folder")
     p.add_argument("--out", required=True, help="curation folder")
@@ -277,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finalize-only", action="store_true", help="de-duplicate and write the manifest")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_curate)
-    p = sub.add_parser("pretrain", help="pre-train the CrysGNN teacher (torchrun for several processes)")
+    p = sub.add_parser("pretrain", parents=[verbose], help="pre-train the CrysGNN teacher (torchrun for several processes)")
     d = PretrainConfig()
     p.add_argument("--curated", required=True, help="a finalized curation folder")
     p.add_argument("--out", required=True)
@@ -298,11 +340,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_pretrain)
-    p = sub.add_parser("datasets", help="list the datasets found")
+    p = sub.add_parser("check", parents=[verbose],
+                       help="read every structure of the sources under the data policies; exit 1 if any is refused")
+    p.add_argument("sources", nargs="+", help="dataset names, files or folders")
+    p.add_argument("--out", help="CSV of the refused structures (where, kind, reason)")
+    p.add_argument("--show", type=int, default=5, help="refused structures to print")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("datasets", parents=[verbose], help="list the datasets found")
     p.set_defaults(func=_cmd_datasets)
-    p = sub.add_parser("models", help="list the registered models")
+    p = sub.add_parser("models", parents=[verbose], help="list the registered models")
     p.set_defaults(func=_cmd_models)
-    p = sub.add_parser("demo", help="train CGCNN on the embedded sample and report test MAE")
+    p = sub.add_parser("demo", parents=[verbose], help="train CGCNN on the embedded sample and report test MAE")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--device", default="cpu")
@@ -312,16 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every named error of the package is one line on stderr and exit code 2
+    (``-v`` prints its traceback too)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from crysgnn_zoo.data.errors import CrystalDataError
-
     try:
         return args.func(args)
-    except (CrystalDataError, KeyError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"crysgnn-zoo {args.command}: error: {msg}", file=sys.stderr)
+    except CrysgnnZooError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        message = " ".join(str(exc).split("\n"))
+        print(f"crysgnn-zoo {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

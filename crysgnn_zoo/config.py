@@ -10,6 +10,9 @@ import hashlib
 import json
 from typing import Any, Literal, TypeVar
 
+from crysgnn_zoo.errors import ConfigError
+
+
 T = TypeVar("T", bound="JsonConfig")
 
 # Units of the distillation embedding MSE (see crysgnn_zoo.distill.model.teacher_scale);
@@ -31,7 +34,7 @@ class JsonConfig:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - names)
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown {cls.__name__} field(s) {unknown}; valid fields: {sorted(names)}"
             )
         return cls(**data)
@@ -40,7 +43,7 @@ class JsonConfig:
         names = {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         unknown = sorted(set(changes) - names)
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown {type(self).__name__} field(s) {unknown}; valid fields: {sorted(names)}"
             )
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
@@ -76,13 +79,13 @@ class GraphConfig(JsonConfig):
 
     def __post_init__(self) -> None:
         if not self.cutoff > 0:
-            raise ValueError(f"cutoff must be > 0 Angstrom, got {self.cutoff}")
+            raise ConfigError(f"cutoff must be > 0 Angstrom, got {self.cutoff}")
         if self.max_neighbors is not None and self.max_neighbors < 1:
-            raise ValueError(f"max_neighbors must be >= 1 or None, got {self.max_neighbors}")
+            raise ConfigError(f"max_neighbors must be >= 1 or None, got {self.max_neighbors}")
         if self.isolated not in ("nearest", "error"):
-            raise ValueError(f"isolated must be 'nearest' or 'error', got {self.isolated!r}")
+            raise ConfigError(f"isolated must be 'nearest' or 'error', got {self.isolated!r}")
         if self.max_isolated_radius < self.cutoff:
-            raise ValueError("max_isolated_radius must be >= cutoff")
+            raise ConfigError("max_isolated_radius must be >= cutoff")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,9 +138,9 @@ class TrainConfig(JsonConfig):
 
     def __post_init__(self) -> None:
         if self.bn_refresh_batches < 0:
-            raise ValueError("TrainConfig.bn_refresh_batches must be >= 0")
+            raise ConfigError("TrainConfig.bn_refresh_batches must be >= 0")
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
-            raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+            raise ConfigError("epochs and batch_size must be >= 1 and lr > 0")
         checks = {
             "optimizer": ("adam", "adamw", "sgd"),
             "scheduler": ("cosine", "onecycle", "none"),
@@ -146,7 +149,7 @@ class TrainConfig(JsonConfig):
         }
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+                raise ConfigError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +183,6 @@ class PretrainConfig(JsonConfig):
     def __post_init__(self) -> None:
         weights = [self.feature_weight, self.connectivity_weight, self.spacegroup_weight, self.contrastive_weight]
         if min(weights) < 0 or sum(weights) == 0:
-            raise ValueError("objective weights must be >= 0 and not all 0")
+            raise ConfigError("objective weights must be >= 0 and not all 0")
         if self.contrast_on not in ("spacegroup", "crystal_system"):
-            raise ValueError("contrast_on must be 'spacegroup' or 'crystal_system'")
+            raise ConfigError("contrast_on must be 'spacegroup' or 'crystal_system'")

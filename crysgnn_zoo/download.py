@@ -9,10 +9,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from crysgnn_zoo.errors import CrysgnnZooError
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
 
 
-class DownloadError(RuntimeError):
+class DownloadError(CrysgnnZooError, RuntimeError):
     """A download failed or its SHA-256 did not match."""
 
 

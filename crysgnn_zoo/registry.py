@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from crysgnn_zoo.config import JsonConfig
+from crysgnn_zoo.errors import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def model_entry(name: str) -> ModelEntry:
     if name not in _REGISTRY:
         near = difflib.get_close_matches(name, list(_REGISTRY), n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise KeyError(f"unknown model {name!r}{hint}; available: {', '.join(sorted(_REGISTRY))}")
+        raise UnknownNameError(f"unknown model {name!r}{hint}; available: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 

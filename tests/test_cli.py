@@ -5,6 +5,7 @@ import csv
 import json
 
 from crysgnn_zoo.cli import main
+from crysgnn_zoo.data.sources import dataset_source
 
 
 def test_train_then_predict(tmp_path, capsys):
@@ -22,8 +23,6 @@ def test_train_then_predict(tmp_path, capsys):
 
     cif_dir = tmp_path / "cifs"
     cif_dir.mkdir()
-    from crysgnn_zoo.data.sources import dataset_source
-
     entries = [e for _, e in zip(range(3), dataset_source("mp_37k_sample").entries())]
     for e in entries:
         (cif_dir / f"{e.id}.cif").write_text(e.payload)
@@ -70,3 +69,45 @@ def test_every_student_trains_vanilla_and_distilled_from_the_cli(model, tmp_path
         result = json.loads((out / "result.json").read_text())
         assert result["model"] == model and (result["extra"]["distill"] is not None) == bool(extra)
         assert json.loads((out / "checkpoint" / "config.json").read_text())["model"] == model
+
+
+def test_predict_that_reads_nothing_exits_non_zero_and_writes_no_csv(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--epochs", "1",
+                 "--max-samples", "40", "--split", "30,5,5", "--set", "n_conv=1", "--set", "atom_dim=8",
+                 "--out", str(out), "--no-progress", "--workers", "1"]) == 0
+    bad = tmp_path / "broken.cif"
+    bad.write_text("data_broken\n_cell_length_a 3\n")
+    rc = main(["predict", "--checkpoint", str(out / "checkpoint"), "--data", str(bad),
+               "--out", str(tmp_path / "p.csv"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and str(bad) in err and "Traceback" not in err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_build_summary_counts_atoms_joined_by_the_isolated_atom_rule(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--epochs", "1",
+                 "--max-samples", "40", "--split", "30,5,5", "--set", "n_conv=1", "--set", "atom_dim=8",
+                 "--cutoff", "2.5", "--out", str(out), "--no-progress", "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    n_isolated = json.loads((out / "result.json").read_text())["n_isolated"]
+    assert n_isolated > 0
+    assert f"{n_isolated} atom(s) had no neighbour within 2.5 Angstrom" in printed
+
+
+def test_check_reports_each_refused_structure(tmp_path, capsys):
+    folder = tmp_path / "cifs"
+    folder.mkdir()
+    entry = next(iter(dataset_source("mp_37k_sample").entries()))
+    (folder / "good.cif").write_text(entry.payload)
+    head, sites = entry.payload.split("_atom_site_occupancy\n")
+    first, rest = sites.split("\n", 1)
+    (folder / "half.cif").write_text(f"{head}_atom_site_occupancy\n{first[:-1]}0.5\n{rest}")
+    (folder / "id_prop.csv").write_text("good,0\nhalf,0\n")
+    assert main(["check", str(folder), "--no-progress", "--out", str(tmp_path / "refused.csv")]) == 1
+    captured = capsys.readouterr()
+    assert "2 structures, 1 pass, 1 refused (DisorderError 1)" in captured.out
+    assert "half.cif" in captured.err or "(half)" in captured.err
+    assert main(["check", "mp_37k_sample", "--no-progress"]) == 0
+    assert "1000 structures, 1000 pass, 0 refused" in capsys.readouterr().out

@@ -11,8 +11,10 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crysgnn_zoo.errors import CrysgnnZooError
 
-class CrystalDataError(ValueError):
+
+class CrystalDataError(CrysgnnZooError, ValueError):
     """Base class: ``where`` names the file/row/id, ``reason`` what is wrong."""
 
     def __init__(self, where: str, reason: str) -> None:
@@ -29,6 +31,20 @@ class UnknownElementError(StructureError):
     """A structure holds an element outside the supported table (Z = 1..103)."""
 
 
+class DisorderError(StructureError):
+    """A site is partially occupied or shared by several species (a disordered
+    structure); a graph needs one element per site, so it is refused, never guessed."""
+
+
+class OverlappingAtomsError(StructureError):
+    """Two atoms (or an atom and a periodic image) are closer than
+    :data:`crysgnn_zoo.data.checks.MIN_ATOM_DISTANCE`: duplicated or overlapping sites."""
+
+
+class DegenerateCellError(StructureError):
+    """The cell has (near) zero volume: a zero-length or coplanar lattice vector."""
+
+
 class TargetError(CrystalDataError):
     """A target value is missing, not a number, or NaN."""
 
@@ -39,6 +55,11 @@ class MissingColumnError(CrystalDataError):
 
 class SourceNotFoundError(CrystalDataError):
     """A dataset name, file or folder cannot be found."""
+
+
+class NoUsableDataError(CrystalDataError):
+    """A source gave no crystal that can be used (empty, every entry skipped,
+    or no value for the target), or too few to split; raised before any training."""
 
 
 @dataclass(frozen=True)

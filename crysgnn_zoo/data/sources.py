@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator
 
 from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError, StructureError
 from crysgnn_zoo.data.structures import as_float
+from crysgnn_zoo.data.text import open_text
 
 log = logging.getLogger(__name__)
 csv.field_size_limit(1 << 30)
@@ -173,16 +174,10 @@ def dataset_folder_source(folder: str | Path) -> Source:
 # ----------------------------------------------------------------------------- tables
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", newline="")
-    return open(path, newline="")
-
-
 def _csv_cif_rows(
     path: Path, id_col: str, cif_col: str, target_cols: list[str]
 ) -> Iterator[RawEntry]:
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         missing = [c for c in [id_col, cif_col, *target_cols] if c not in header]
@@ -205,7 +200,7 @@ def _csv_cif_rows(
 def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEntry]:
     """CGCNN/ALIGNN ``id_prop.csv``: ``file_or_id, target[, target...]`` without header."""
     folder = index.parent
-    with open(index, newline="") as fh:
+    with open_text(index) as fh:
         for row_no, row in enumerate(csv.reader(fh), start=1):
             if not row or not row[0].strip():
                 continue
@@ -231,7 +226,7 @@ def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEn
 
 
 def _id_prop_targets(index: Path) -> dict[str, str]:
-    with open(index, newline="") as fh:
+    with open_text(index) as fh:
         for row in csv.reader(fh):
             if row:
                 n = len(row) - 1
@@ -253,7 +248,7 @@ def folder_source(folder: str | Path) -> Source:
 def csv_source(path: str | Path, id_column: str = "material_id", cif_column: str = "cif") -> Source:
     """A CSV (or .csv.gz) with an id column, a CIF column and numeric target columns."""
     path = Path(path)
-    with _open_text(path) as fh:
+    with open_text(path) as fh:
         header = next(csv.reader(fh), [])
     for col in (id_column, cif_column):
         if col not in header:

@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
+from crysgnn_zoo.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Split:
@@ -55,31 +57,41 @@ class Split:
 
     @classmethod
     def load(cls, path: str | Path, ids: Sequence[str]) -> "Split":
-        """Re-create a saved split against a set whose ids are ``ids``."""
-        data = json.loads(Path(path).read_text())
+        """Re-create a saved split against a set whose ids are ``ids``.
+
+        Raises:
+            ConfigError: the file is not a saved split, or names ids this set lacks, or its hash differs.
+        """
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: not a readable saved split ({type(exc).__name__}: {exc})") from None
+        lacking = [k for k in ("train", "val", "test", "seed", "hash") if not isinstance(data, dict) or k not in data]
+        if lacking:
+            raise ConfigError(f"{path}: not a saved split (lacks {lacking})")
         pos = {k: i for i, k in enumerate(ids)}
         parts = {}
         for part in ("train", "val", "test"):
             missing = [k for k in data[part] if k not in pos]
             if missing:
-                raise ValueError(f"{path}: {len(missing)} {part} id(s) not in this set, e.g. {missing[:3]}")
+                raise ConfigError(f"{path}: {len(missing)} {part} id(s) not in this set, e.g. {missing[:3]}")
             parts[part] = np.asarray([pos[k] for k in data[part]], dtype=np.int64)
         split = cls(ids=np.asarray(ids, dtype=str), seed=data["seed"], **parts)
         if split.hash != data["hash"]:
-            raise ValueError(f"{path}: split hash mismatch ({split.hash} != {data['hash']})")
+            raise ConfigError(f"{path}: split hash mismatch ({split.hash} != {data['hash']})")
         return split
 
 
 def _sizes(n: int, sizes: Sequence[float]) -> tuple[int, int, int]:
     if len(sizes) != 3:
-        raise ValueError(f"split needs three sizes (train, val, test), got {list(sizes)}")
+        raise ConfigError(f"split needs three sizes (train, val, test), got {list(sizes)}")
     if all(float(s).is_integer() and s >= 1 for s in sizes) and sum(sizes) > 1.0 + 1e-9:
         n_train, n_val, n_test = (int(s) for s in sizes)
         if n_train + n_val + n_test > n:
-            raise ValueError(f"split sizes {list(sizes)} exceed the {n} crystals available")
+            raise ConfigError(f"split sizes {list(sizes)} exceed the {n} crystals available")
         return n_train, n_val, n_test
     if abs(sum(sizes) - 1.0) > 1e-6 or min(sizes) < 0:
-        raise ValueError(f"split fractions must be >= 0 and sum to 1, got {list(sizes)}")
+        raise ConfigError(f"split fractions must be >= 0 and sum to 1, got {list(sizes)}")
     n_val = int(sizes[1] * n)
     n_test = int(sizes[2] * n)
     return n - n_val - n_test, n_val, n_test

@@ -14,21 +14,25 @@ from typing import Any
 
 import numpy as np
 
-from crysgnn_zoo.data.errors import StructureError, UnknownElementError
+from crysgnn_zoo.data.checks import check_lattice, check_overlaps
+from crysgnn_zoo.data.cif import check_cif_cell, check_merged_sites, check_sites, cif_structure_block
 from crysgnn_zoo.data.elements import MAX_Z
-
-_MIN_VOLUME = 1e-3  # Angstrom^3
+from crysgnn_zoo.data.errors import StructureError, UnknownElementError
+from crysgnn_zoo.data.text import read_text
 
 
 def atoms_from_arrays(
     lattice: Any, frac_coords: Any, symbols: list[str], where: str
 ) -> "Atoms":  # noqa: F821 - jarvis type
     """Validated jarvis ``Atoms`` from a lattice (rows, Angstrom), fractional
-    coordinates and element symbols.
+    coordinates and element symbols. Every reader ends here, so the checks of
+    :mod:`crysgnn_zoo.data.checks` hold for every structure, however it was read.
 
     Raises:
-        StructureError: empty cell, non-finite values or a degenerate lattice.
+        StructureError: empty cell or non-finite values.
+        DegenerateCellError: a zero-length or coplanar lattice vector.
         UnknownElementError: an element outside Z = 1..103.
+        OverlappingAtomsError: two atoms closer than ``MIN_ATOM_DISTANCE``.
     """
     from ase.data import atomic_numbers
     from jarvis.core.atoms import Atoms
@@ -43,9 +47,7 @@ def atoms_from_arrays(
         raise StructureError(where, f"{len(symbols)} elements but coordinates of shape {frac.shape}")
     if not (np.isfinite(lattice).all() and np.isfinite(frac).all()):
         raise StructureError(where, "lattice or coordinates contain NaN/inf")
-    volume = abs(float(np.linalg.det(lattice)))
-    if volume < _MIN_VOLUME:
-        raise StructureError(where, f"degenerate lattice: cell volume {volume:.3g} Angstrom^3")
+    check_lattice(lattice, where)
     for sym in set(symbols):
         z = atomic_numbers.get(sym)
         if z is None:
@@ -54,50 +56,70 @@ def atoms_from_arrays(
             raise UnknownElementError(
                 where, f"element {sym} (Z={z}) is outside the supported range Z=1..{MAX_Z}"
             )
+    check_overlaps(lattice, frac, list(symbols), where)
     return Atoms(lattice_mat=lattice, coords=frac, elements=list(symbols), cartesian=False)
 
 
-def _from_ase_text(text: str, fmt: str, where: str):
-    import ase.io
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ase_atoms = ase.io.read(io.StringIO(text), format=fmt)
-    except KeyError as exc:  # ASE raises KeyError('Xx') for an unknown symbol
-        raise UnknownElementError(where, f"unknown element {exc.args[0]!r}") from None
-    except StopIteration:
-        raise StructureError(where, f"malformed {fmt.upper()}: no complete structure block") from None
-    except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
-        detail = f": {exc}" if str(exc) else f" ({type(exc).__name__})"
-        raise StructureError(where, f"malformed {fmt.upper()}{detail}") from None
-    if isinstance(ase_atoms, list):
-        ase_atoms = ase_atoms[0]
+def _ase_atoms_to_jarvis(ase_atoms, where: str):
     if len(ase_atoms) == 0:
         raise StructureError(where, "empty cell: the structure has no atoms")
-    if not ase_atoms.pbc.all() or ase_atoms.cell.rank < 3:
+    if not ase_atoms.pbc.all() or ase_atoms.cell.rank == 0:
         raise StructureError(where, "not a periodic 3D crystal (cell missing or incomplete)")
-    return atoms_from_arrays(
-        ase_atoms.cell.array,
-        ase_atoms.get_scaled_positions(wrap=False),
-        ase_atoms.get_chemical_symbols(),
-        where,
-    )
+    lattice = ase_atoms.cell.array
+    check_lattice(lattice, where)  # before fractional coordinates, which need an invertible cell
+    return atoms_from_arrays(lattice, ase_atoms.get_scaled_positions(wrap=False),
+                             ase_atoms.get_chemical_symbols(), where)
+
+
+def _malformed(fmt: str, exc: Exception, where: str) -> StructureError:
+    if isinstance(exc, KeyError):  # ASE raises KeyError('Xx') for an unknown symbol
+        return UnknownElementError(where, f"unknown element {exc.args[0]!r}")
+    if isinstance(exc, StopIteration):
+        return StructureError(where, f"malformed {fmt}: no complete structure block")
+    detail = f": {exc}" if str(exc) else f" ({type(exc).__name__})"
+    return StructureError(where, f"malformed {fmt}{detail}")
 
 
 def atoms_from_cif(text: str, where: str = "<cif>"):
-    """Parse CIF text (first data block) into validated jarvis ``Atoms``."""
+    """Parse CIF text (one structure) into validated jarvis ``Atoms``.
+
+    Disordered sites (:func:`crysgnn_zoo.data.cif.check_sites`) and sites that the
+    symmetry expansion would merge are errors; the cell is checked as written.
+
+    Raises:
+        StructureError (or a subclass): see :mod:`crysgnn_zoo.data.cif`.
+    """
     lowered = text.lower()
     if "_atom_site_fract_x" not in lowered and "_atom_site_cartn_x" not in lowered:
         if "_cell_length_a" in lowered:
             raise StructureError(where, "empty cell: the CIF has no atom sites")
         raise StructureError(where, "malformed CIF: no cell and no atom sites found")
-    return _from_ase_text(text, "cif", where)
+    block = cif_structure_block(text, where)
+    check_cif_cell(block, where)
+    check_sites(block, where)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ase_atoms = block.get_atoms(fractional_occupancies=False)
+    except StructureError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
+        raise _malformed("CIF", exc, where) from None
+    check_merged_sites(block, ase_atoms, where)
+    return _ase_atoms_to_jarvis(ase_atoms, where)
 
 
 def atoms_from_poscar(text: str, where: str = "<poscar>"):
     """Parse POSCAR/CONTCAR text into validated jarvis ``Atoms``."""
-    return _from_ase_text(text, "vasp", where)
+    import ase.io
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ase_atoms = ase.io.read(io.StringIO(text), format="vasp")
+    except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
+        raise _malformed("POSCAR", exc, where) from None
+    return _ase_atoms_to_jarvis(ase_atoms, where)
 
 
 def atoms_from_jarvis_dict(record: dict, where: str = "<jarvis>"):
@@ -113,6 +135,7 @@ def atoms_from_jarvis_dict(record: dict, where: str = "<jarvis>"):
         try:
             coords = coords @ np.linalg.inv(lattice)
         except np.linalg.LinAlgError:
+            check_lattice(lattice, where)
             raise StructureError(where, "degenerate lattice: cannot invert") from None
     return atoms_from_arrays(lattice, coords, symbols, where)
 
@@ -127,11 +150,7 @@ def parse_structure(fmt: str, payload: Any, where: str):
 
 def _parse_file(path: str, where: str):
     lowered = path.lower()
-    try:
-        with open(path) as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise StructureError(where, f"cannot read file: {exc.strerror}") from None
+    text = read_text(path, where)
     if lowered.endswith(".cif"):
         return atoms_from_cif(text, where)
     return atoms_from_poscar(text, where)

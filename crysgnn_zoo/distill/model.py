@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from crysgnn_zoo.config import EMBEDDING_SCALES
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
 
@@ -54,7 +55,7 @@ def teacher_scale(embeddings: torch.Tensor, kind: str = "global", floor: float =
     geometry, does not amplify dimensions it barely varies); ``none``: raw MSE.
     """
     if kind not in SCALES:
-        raise ValueError(f"embedding scale must be one of {SCALES}, got {kind!r}")
+        raise ConfigError(f"embedding scale must be one of {SCALES}, got {kind!r}")
     if kind == "none":
         return None
     if kind == "per_dim":
@@ -106,7 +107,7 @@ class DistilledModel(nn.Module):
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+            raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
         self.student = student
         self.alpha = alpha
         self.set_task_loss(task_loss)
@@ -124,7 +125,7 @@ class DistilledModel(nn.Module):
                     self.projection.bias.zero_()
         self.cache: TeacherEmbeddingCache | None = None
         if scale not in SCALES:
-            raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+            raise ConfigError(f"scale must be one of {SCALES}, got {scale!r}")
         self.scale = scale
         self.register_buffer("embedding_scale", None)
         self._scale_ready = False  # set by prepare()/use_cache(), else from the first batch
@@ -137,7 +138,7 @@ class DistilledModel(nn.Module):
     def set_task_loss(self, kind: str) -> None:
         """``mse``, ``l1`` or ``huber`` on normalised targets."""
         if kind not in _TASK:
-            raise ValueError(f"task loss must be one of {sorted(_TASK)}, got {kind!r}")
+            raise ConfigError(f"task loss must be one of {sorted(_TASK)}, got {kind!r}")
         self.task_loss = _TASK[kind]
 
     @property

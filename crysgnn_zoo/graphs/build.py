@@ -57,8 +57,8 @@ def build_one(entry: RawEntry, config: GraphConfig):
     atoms = parse_structure(entry.fmt, entry.payload, entry.where)
     try:
         nl = neighbors_of(atoms, config)
-    except ValueError as exc:  # overlapping atoms, isolated atoms with isolated="error"
-        raise CrystalDataError(entry.where, str(exc)) from None
+    except CrystalDataError as exc:  # isolated atoms with isolated="error"; the entry gets its name
+        raise type(exc)(entry.where, exc.reason) from None
     return atoms, nl
 
 
@@ -89,7 +89,11 @@ def _build_chunk(args: tuple[list[RawEntry], GraphConfig, list[str]]):
 
 @dataclass
 class BuildResult:
-    """A built (or cache-loaded) set with what was skipped and how long it took."""
+    """A built (or cache-loaded) set with what was skipped and how long it took.
+
+    ``n_isolated`` counts atoms with no neighbour within ``cutoff`` (Angstrom),
+    which the isolated-atom rule joined to their nearest atoms (``GraphConfig.isolated``).
+    """
 
     store: GraphStore
     skipped: SkipReport
@@ -97,6 +101,15 @@ class BuildResult:
     from_cache: bool
     n_isolated: int
     cache_path: Path | None
+    cutoff: float | None = None
+
+    def summary(self) -> str:
+        """One line: crystals built, skipped, and atoms joined by the isolated-atom rule."""
+        how = "loaded from the cache" if self.from_cache else f"built in {self.seconds:.1f} s"
+        cutoff = f" within {self.cutoff:g} Angstrom" if self.cutoff is not None else ""
+        return (f"graphs: {len(self.store)} crystals {how}, {len(self.skipped)} skipped; "
+                f"{self.n_isolated} atom(s) had no neighbour{cutoff} and were joined to their "
+                "nearest atoms (isolated-atom rule)")
 
 
 def _chunks(it: Iterable, size: int) -> Iterator[list]:
@@ -171,7 +184,7 @@ def build_store(
         store, report, iso = build_entries(
             source.entries(), config, target_names, workers, progress, desc=source.name
         )
-        return BuildResult(store, report, time.perf_counter() - start, False, iso, None)
+        return BuildResult(store, report, time.perf_counter() - start, False, iso, None, config.cutoff)
 
     root = Path(cache_root) if cache_root else cache_dir("graphs")
     folder = root / cache_key(source, config)
@@ -183,7 +196,7 @@ def build_store(
         skipped = SkipReport.from_list(manifest["skipped"])
         log.info("loaded %d graphs of %s from %s", len(store), source.name, folder)
         return BuildResult(
-            store, skipped, time.perf_counter() - start, True, manifest["n_isolated"], folder
+            store, skipped, time.perf_counter() - start, True, manifest["n_isolated"], folder, config.cutoff
         )
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -224,7 +237,7 @@ def build_store(
     manifest_path.write_text(json.dumps(manifest, indent=1))
     if len(report):
         log.warning("%s: %s", source.name, report.summary())
-    return BuildResult(store, report, seconds, False, n_isolated, folder)
+    return BuildResult(store, report, seconds, False, n_isolated, folder, config.cutoff)
 
 
 def clear_cache(cache_root: str | Path | None = None) -> None:

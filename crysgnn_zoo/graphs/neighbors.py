@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from crysgnn_zoo.data.errors import DegenerateCellError, OverlappingAtomsError, StructureError
+
 _EPS = 1e-8  # Angstrom^2: a squared distance below this is an atom with itself
 
 
@@ -46,8 +48,9 @@ class NeighborList:
     n_isolated: int = 0
 
 
-class IsolatedAtomsError(ValueError):
-    """An atom has no neighbour within the cutoff and the config says to fail."""
+class IsolatedAtomsError(StructureError):
+    """An atom has no neighbour within the cutoff and the config says to fail
+    (``where`` is ``<structure>`` here; the graph builder names the entry)."""
 
 
 def bond_vectors(nl: "NeighborList", lattice: np.ndarray) -> np.ndarray:
@@ -95,7 +98,7 @@ def _image_shifts(lattice: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.nd
     hold a neighbour within ``cutoff`` of an atom in the home cell."""
     volume = abs(float(np.linalg.det(lattice)))
     if volume < 1e-6:
-        raise ValueError("lattice is singular (cell volume ~ 0)")
+        raise DegenerateCellError("<structure>", "lattice is singular (cell volume ~ 0)")
     heights = [
         volume / np.linalg.norm(np.cross(lattice[(k + 1) % 3], lattice[(k + 2) % 3]))
         for k in range(3)
@@ -150,6 +153,7 @@ def find_neighbors(
     if len(lonely):
         if isolated == "error":
             raise IsolatedAtomsError(
+                "<structure>",
                 f"{len(lonely)} atom(s) (indices {lonely[:5].tolist()}) have no neighbour "
                 f"within {cutoff} Angstrom"
             )
@@ -159,6 +163,7 @@ def find_neighbors(
         while len(todo):
             if radius >= max_isolated_radius:
                 raise IsolatedAtomsError(
+                    "<structure>",
                     f"atom(s) {todo[:5].tolist()} have no neighbour within "
                     f"{max_isolated_radius} Angstrom"
                 )
@@ -206,7 +211,7 @@ def _neighbors_within(
     d2[d2 > cut2] = np.inf
     same = d2 < _EPS
     if int(same.sum()) != n_c:  # exactly one zero per centre: itself, home cell
-        raise ValueError("two atoms overlap (distance < 1e-4 Angstrom)")
+        raise OverlappingAtomsError("<structure>", "two atoms overlap (distance < 1e-4 Angstrom)")
     d2[same] = np.inf
     width = n_a * n_m
     if max_neighbors is not None and max_neighbors < width:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crysgnn_zoo.errors import UnknownNameError
 from crysgnn_zoo.graphs.neighbors import NeighborList
 
 
@@ -59,7 +60,7 @@ class GraphStore:
 
     def target(self, name: str) -> np.ndarray:
         if name not in self.targets:
-            raise KeyError(f"target {name!r} not in this set; available: {sorted(self.targets)}")
+            raise UnknownNameError(f"target {name!r} not in this set; available: {sorted(self.targets)}")
         return self.targets[name]
 
     # ------------------------------------------------------------------ build/combine

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from crysgnn_zoo.train.checkpoint import CheckpointError
+
 REQUIRED = ("name", "architecture", "sha256", "num_params", "data", "training", "metrics", "license", "command")
 
 
@@ -41,7 +43,7 @@ class ModelCard:
     def from_dict(cls, data: dict[str, Any]) -> "ModelCard":
         missing = [k for k in REQUIRED if k not in data]
         if missing:
-            raise ValueError(f"model card lacks {missing}")
+            raise CheckpointError(f"model card {data.get('name', '?')!r} lacks {missing}")
         known = {f.name for f in dataclasses.fields(cls)}
         extra = {k: v for k, v in data.items() if k not in known}
         return cls(**{k: v for k, v in data.items() if k in known and k != "extra"},

@@ -23,18 +23,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download, sha256_of
+from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
+from crysgnn_zoo.errors import CrysgnnZooError
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
+from crysgnn_zoo.train.checkpoint import WeightsVerificationError, verify_weights
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
 
 
-class WeightsNotFoundError(FileNotFoundError):
+class WeightsNotFoundError(CrysgnnZooError, FileNotFoundError):
     """No copy of the weights could be found or fetched; the message says how to get one."""
-
-
-class WeightsVerificationError(ValueError):
-    """A weights file does not match its recorded SHA-256 (corrupted or mismatched)."""
 
 
 @dataclass(frozen=True)
@@ -65,19 +63,9 @@ _load_release_table()
 
 
 def verify_folder(folder: Path, expected_sha256: str | None = None) -> Path:
-    """Check ``folder/weights.pt`` against ``expected_sha256`` and the folder's card."""
-    weights = folder / "weights.pt"
-    if not (folder / "config.json").exists() or not weights.exists():
-        raise WeightsVerificationError(f"{folder}: incomplete checkpoint (needs config.json and weights.pt)")
-    got = sha256_of(weights)
-    card_path = folder / "card.json"
-    card_sha = json.loads(card_path.read_text()).get("sha256") if card_path.exists() else None
-    for label, want in (("release table", expected_sha256), ("card.json", card_sha)):
-        if want and got != want:
-            raise WeightsVerificationError(
-                f"{weights}: SHA-256 {got[:16]}... does not match the {label} ({want[:16]}...); "
-                "the file is corrupted or belongs to another release: delete the folder and fetch it again"
-            )
+    """Check ``folder/weights.pt`` against its card and ``expected_sha256`` (see
+    :func:`~crysgnn_zoo.train.checkpoint.verify_weights`); returns ``folder``."""
+    verify_weights(folder, expected_sha256)
     return folder
 
 

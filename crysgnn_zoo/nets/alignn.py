@@ -27,6 +27,7 @@ from torch.utils.checkpoint import checkpoint
 
 from crysgnn_zoo._dgl import dgl
 from crysgnn_zoo.config import JsonConfig
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, EdgeGatedGraphConv, GaussianExpansion, MLPLayer
 from crysgnn_zoo.registry import register_model
@@ -67,9 +68,9 @@ class ALIGNNConfig(JsonConfig):
 
     def __post_init__(self) -> None:
         if self.hidden_dim < 1 or self.embedding_dim < 1 or self.n_targets < 1:
-            raise ValueError("ALIGNNConfig widths and n_targets must be >= 1")
+            raise ConfigError("ALIGNNConfig widths and n_targets must be >= 1")
         if self.alignn_layers < 0 or self.gcn_layers < 0 or self.edge_bins < 2 or self.angle_bins < 2:
-            raise ValueError("ALIGNNConfig layer counts must be >= 0 and bins >= 2")
+            raise ConfigError("ALIGNNConfig layer counts must be >= 0 and bins >= 2")
 
 
 def bond_angle_cosines(g, lg) -> torch.Tensor:

@@ -31,6 +31,7 @@ from torch import nn
 
 from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.registry import register_model
@@ -61,9 +62,9 @@ class CGCNNConfig(JsonConfig):
     def __post_init__(self) -> None:
         for name in ("atom_dim", "n_conv", "hidden_dim", "n_targets"):
             if getattr(self, name) < 1:
-                raise ValueError(f"CGCNNConfig.{name} must be >= 1")
+                raise ConfigError(f"CGCNNConfig.{name} must be >= 1")
         if self.n_hidden < 0:
-            raise ValueError("CGCNNConfig.n_hidden must be >= 0")
+            raise ConfigError("CGCNNConfig.n_hidden must be >= 0")
 
 
 class CGCNNConv(nn.Module):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
 from crysgnn_zoo.nets.pretrained import load_encoder_weights
 from crysgnn_zoo.registry import register_model
@@ -43,7 +44,7 @@ class CrysXPPConfig(CGCNNConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.selector_l1 < 0:
-            raise ValueError("CrysXPPConfig.selector_l1 must be >= 0")
+            raise ConfigError("CrysXPPConfig.selector_l1 must be >= 0")
 
 
 class CrysXPP(CGCNN):

@@ -34,6 +34,7 @@ from torch import nn
 from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.data.elements import MAX_Z
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.registry import register_model
@@ -66,9 +67,9 @@ class GATGNNConfig(JsonConfig):
     def __post_init__(self) -> None:
         for name in ("dim", "n_layers", "n_heads", "hidden_dim", "n_targets"):
             if getattr(self, name) < 1:
-                raise ValueError(f"GATGNNConfig.{name} must be >= 1")
+                raise ConfigError(f"GATGNNConfig.{name} must be >= 1")
         if self.n_hidden < 0:
-            raise ValueError("GATGNNConfig.n_hidden must be >= 0")
+            raise ConfigError("GATGNNConfig.n_hidden must be >= 0")
 
 
 class AGATLayer(nn.Module):

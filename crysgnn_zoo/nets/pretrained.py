@@ -11,6 +11,8 @@ from pathlib import Path
 
 from torch import nn
 
+from crysgnn_zoo.errors import ConfigError
+
 ENCODER_PREFIXES = ("embedding.", "convs.")
 ENCODER_FIELDS = ("atom_dim", "n_conv", "gaussian_stop", "gaussian_step")  # must agree between donor and model
 
@@ -34,13 +36,13 @@ def load_encoder_weights(
         value = getattr(model.config, field, None)
         have = getattr(donor.config, field, None)
         if have != value:
-            raise ValueError(f"pre-trained weights {source!r} ({folder}) have {field}={have!r}, this model needs {value!r}")
+            raise ConfigError(f"pre-trained weights {source!r} ({folder}) have {field}={have!r}, this model needs {value!r}")
     mine = model.state_dict()
     copied = {k: v for k, v in donor.state_dict().items() if k.startswith(prefixes) and k in mine}
     if not copied:
-        raise ValueError(f"pre-trained weights {source!r} ({folder}) hold no tensors under {prefixes}")
+        raise ConfigError(f"pre-trained weights {source!r} ({folder}) hold no tensors under {prefixes}")
     for k, v in copied.items():
         if mine[k].shape != v.shape:
-            raise ValueError(f"pre-trained weights {source!r}: {k} has shape {tuple(v.shape)}, model needs {tuple(mine[k].shape)}")
+            raise ConfigError(f"pre-trained weights {source!r}: {k} has shape {tuple(v.shape)}, model needs {tuple(mine[k].shape)}")
     model.load_state_dict(copied, strict=False)
     return sorted(copied)

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from crysgnn_zoo.config import GraphConfig, JsonConfig
 from crysgnn_zoo.data.errors import CrystalDataError, Skipped
 from crysgnn_zoo.data.sources import RawEntry, open_source
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.build import _pool, build_one
 from crysgnn_zoo.graphs.store import GraphStore
 
@@ -51,7 +52,7 @@ def crystal_system_of(spacegroup: int) -> int:
     for k, end in enumerate(_SYSTEM_ENDS):
         if spacegroup <= end:
             return k
-    raise ValueError(f"space group {spacegroup} is not in 1..230")
+    raise ConfigError(f"space group {spacegroup} is not in 1..230")
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def curate(
     config = config or CurateConfig()
     i, n = shard
     if not 0 <= i < n:
-        raise ValueError(f"shard must be i/n with 0 <= i < n, got {i}/{n}")
+        raise ConfigError(f"shard must be i/n with 0 <= i < n, got {i}/{n}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     settings = {"sources": list(specs), "graph_config": graph_config.to_dict(), "curate_config": config.to_dict()}
@@ -164,7 +165,7 @@ def curate(
     if settings_path.exists():
         old = json.loads(settings_path.read_text())
         if old != settings:
-            raise ValueError(f"{out} was started with other settings: {old}; use a new folder")
+            raise ConfigError(f"{out} was started with other settings: {old}; use a new folder")
     else:
         settings_path.write_text(json.dumps(settings, indent=1))
 

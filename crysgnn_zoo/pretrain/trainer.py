@@ -9,6 +9,7 @@ checkpoints and writes the teacher.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -26,7 +27,8 @@ from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
-from crysgnn_zoo.train.checkpoint import save_checkpoint
+from crysgnn_zoo.train.checkpoint import load_resume_state, save_checkpoint
+from crysgnn_zoo.train.lock import RunLock
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +111,20 @@ def pretrain(
     Writes to ``out_dir``: ``last.pt`` (resume state), ``history.json`` and
     ``teacher/`` (the encoder as a checkpoint folder with its card). With
     ``save_replicas`` every rank also writes ``replica-<rank>.pt`` (its final
-    weights), to verify that data-parallel replicas agree.
+    weights), to verify that data-parallel replicas agree. Rank 0 holds the
+    folder's :class:`~crysgnn_zoo.train.lock.RunLock` for the run.
+
+    Raises:
+        RunLockedError: another process is running in ``out_dir``.
     """
+    with RunLock(out_dir) if _dist_info()[1] == 0 else contextlib.nullcontext():
+        return _pretrain(store, out_dir, config, model_config, graph_config, device=device, progress=progress,
+                         resume=resume, max_steps=max_steps, val_fraction=val_fraction,
+                         save_replicas=save_replicas, card=card)
+
+
+def _pretrain(store, out_dir, config, model_config, graph_config, *, device, progress, resume, max_steps,
+              val_fraction, save_replicas, card) -> PretrainResult:
     config = config or PretrainConfig()
     model_config = model_config or CrysGNNConfig()
     graph_config = graph_config or GraphConfig()
@@ -140,7 +154,7 @@ def pretrain(
     start_epoch = 0
     state_path = out / "last.pt"
     if resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=True)
+        state = load_resume_state(state_path, device)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])

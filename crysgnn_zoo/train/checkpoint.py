@@ -16,6 +16,10 @@ import numpy as np
 import torch
 
 from crysgnn_zoo.config import GraphConfig
+from crysgnn_zoo.data.errors import CrystalDataError
+from crysgnn_zoo.data.text import read_text
+from crysgnn_zoo.download import sha256_of
+from crysgnn_zoo.errors import CrysgnnZooError
 from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.registry import build_model, model_entry
@@ -25,8 +29,56 @@ from crysgnn_zoo.train.normalizer import Normalizer
 CHECKPOINT_FORMAT = 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint folder is incomplete or was written by an incompatible version."""
+class CheckpointError(CrysgnnZooError, ValueError):
+    """A checkpoint folder is incomplete, unreadable, or was written by an incompatible version."""
+
+
+class WeightsVerificationError(CrysgnnZooError, ValueError):
+    """``weights.pt`` cannot be verified (no card, no hash) or does not match its recorded SHA-256."""
+
+
+_CONFIG_KEYS = ("format", "model", "model_config", "graph_config", "featurizer", "target", "normalizer")
+
+
+def verify_weights(folder: str | Path, expected_sha256: str | None = None) -> str:
+    """Check ``folder/weights.pt`` against the SHA-256 in ``folder/card.json``
+    (and ``expected_sha256``, e.g. a release table's); returns the hash.
+
+    Raises:
+        CheckpointError: ``config.json`` or ``weights.pt`` is missing, or the card is not JSON.
+        WeightsVerificationError: no card or no hash in it, or a hash differs.
+    """
+    folder = Path(folder)
+    for name in ("config.json", "weights.pt"):
+        if not (folder / name).is_file():
+            raise CheckpointError(f"{folder}: not a crysgnn-zoo checkpoint (no {name})")
+    card_path = folder / "card.json"
+    if not card_path.is_file():
+        raise WeightsVerificationError(
+            f"{card_path}: missing, so {folder / 'weights.pt'} cannot be verified; "
+            "a checkpoint folder holds config.json, weights.pt and card.json (with the weights' sha256)"
+        )
+    card_sha = _read_json(card_path).get("sha256")
+    if not card_sha:
+        raise WeightsVerificationError(f"{card_path}: no sha256, so {folder / 'weights.pt'} cannot be verified")
+    got = sha256_of(folder / "weights.pt")
+    for label, want in (("release table", expected_sha256), ("card.json", card_sha)):
+        if want and got != want:
+            raise WeightsVerificationError(
+                f"{folder / 'weights.pt'}: SHA-256 {got[:16]}... does not match the {label} ({want[:16]}...); "
+                "the file is corrupted, was changed, or belongs to another release: fetch or save it again"
+            )
+    return got
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(read_text(path))
+    except (json.JSONDecodeError, CrystalDataError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: not a JSON object")
+    return data
 
 
 def save_checkpoint(
@@ -58,7 +110,8 @@ def save_checkpoint(
     }
     (path / "config.json").write_text(json.dumps(config, indent=2))
     torch.save(model.state_dict(), path / "weights.pt")
-    (path / "card.json").write_text(json.dumps(card or {}, indent=2, default=str))
+    card = {**(card or {}), "sha256": sha256_of(path / "weights.pt")}
+    (path / "card.json").write_text(json.dumps(card, indent=2, default=str))
     return path
 
 
@@ -85,17 +138,65 @@ class Predictor:
         return np.concatenate(out) if out else np.zeros(0)
 
 
-def load_checkpoint(path: str | Path, device: str = "cpu") -> Predictor:
-    """Rebuild the model saved in folder ``path``.
+def load_state_dict_file(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """A state dict saved with ``torch.save``, loaded with ``weights_only=True``.
 
     Raises:
-        CheckpointError: a file is missing, or the format/featuriser differs.
+        CheckpointError: the file is truncated, not a torch file, or not a dict of tensors.
+    """
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types; its advice (weights_only=False) is unsafe
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        reason = "truncated or not a torch file" if not first.startswith("Weights only load failed") else \
+            "holds objects other than tensors"
+        raise CheckpointError(f"{path}: cannot be read as weights ({reason}; {type(exc).__name__})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: not a state dict (a {type(state).__name__}, not a mapping of names to tensors)")
+    return state
+
+
+def load_resume_state(path: Path, device: str | torch.device = "cpu") -> dict:
+    """A trainer's ``last.pt`` (resume state), loaded with ``weights_only=True``.
+
+    Raises:
+        CheckpointError: the file is damaged; the message says how to start over.
+    """
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+        raise CheckpointError(
+            f"{path}: the resume state cannot be read ({type(exc).__name__}); move it away to start "
+            "this run over (the run's other files are kept)"
+        ) from None
+
+
+def _load_weights(model: torch.nn.Module, path: Path, name: str, device: str) -> None:
+    state = load_state_dict_file(path, device)
+    mine = model.state_dict()
+    missing = sorted(set(mine) - set(state))
+    unexpected = sorted(set(state) - set(mine))
+    shapes = [k for k in set(mine) & set(state) if mine[k].shape != state[k].shape]
+    if missing or unexpected or shapes:
+        detail = "; ".join(f"{label}: {keys[:3]}" for label, keys in
+                           (("missing", missing), ("unexpected", unexpected), ("other shape", sorted(shapes))) if keys)
+        raise CheckpointError(f"{path}: the weights do not fit model {name!r} of config.json ({detail})")
+    model.load_state_dict(state)
+
+
+def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str | None = None) -> Predictor:
+    """Rebuild the model saved in folder ``path``, after verifying its weights.
+
+    Raises:
+        CheckpointError: a file is missing or unreadable, or the format/featuriser differs.
+        WeightsVerificationError: the weights cannot be verified or their hash differs.
     """
     path = Path(path)
-    for name in ("config.json", "weights.pt"):
-        if not (path / name).exists():
-            raise CheckpointError(f"{path}: not a crysgnn-zoo checkpoint (no {name})")
-    config = json.loads((path / "config.json").read_text())
+    verify_weights(path, expected_sha256)
+    config = _read_json(path / "config.json")
+    missing = [k for k in _CONFIG_KEYS if k not in config]
+    if missing:
+        raise CheckpointError(f"{path / 'config.json'} lacks {missing}")
     if config.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: checkpoint format {config.get('format')} != {CHECKPOINT_FORMAT}")
     if config.get("featurizer") != FEATURIZER_VERSION:
@@ -108,15 +209,13 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> Predictor:
     if init_field:
         model_config[init_field] = None  # the saved weights below replace any pre-trained start
     model = build_model(config["model"], model_config)
-    state = torch.load(path / "weights.pt", map_location=device, weights_only=True)
-    model.load_state_dict(state)
+    _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
-    card = json.loads((path / "card.json").read_text()) if (path / "card.json").exists() else {}
     return Predictor(
         model=model,
         graph_config=GraphConfig.from_dict(config["graph_config"]),
         normalizer=Normalizer(**config["normalizer"]),
         target=config["target"],
         unit=config.get("unit", ""),
-        card=card,
+        card=_read_json(path / "card.json"),
     )

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from crysgnn_zoo.data.errors import NoUsableDataError
+
 
 @dataclass(frozen=True)
 class Normalizer:
@@ -16,7 +18,15 @@ class Normalizer:
 
     @classmethod
     def fit(cls, y: np.ndarray) -> "Normalizer":
+        """Mean and standard deviation of ``y`` (a constant ``y`` keeps ``std=1``).
+
+        Raises:
+            NoUsableDataError: ``y`` is empty or holds a NaN/inf.
+        """
         y = np.asarray(y, dtype=np.float64)
+        if y.size == 0 or not np.isfinite(y).all():
+            raise NoUsableDataError("training targets", f"no finite target value to fit the normaliser on "
+                                                        f"({y.size} value(s), {int((~np.isfinite(y)).sum())} not finite)")
         std = float(y.std())
         return cls(float(y.mean()), std if std > 1e-12 else 1.0)
 

@@ -5,6 +5,7 @@ The CLI's ``train``, the README's demo and the benchmarks all call
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -15,14 +16,16 @@ import numpy as np
 import torch
 
 from crysgnn_zoo.config import HEAP_POLICIES, GraphConfig, TrainConfig
-from crysgnn_zoo.data.errors import SkipReport, Skipped
+from crysgnn_zoo.data.errors import NoUsableDataError, SkipReport, Skipped
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
-from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.errors import ConfigError, UnknownNameError
+from crysgnn_zoo.graphs.build import BuildResult, build_store
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.registry import get_model
 from crysgnn_zoo.train.checkpoint import save_checkpoint
 from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import retain_freed_memory
 from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
 from crysgnn_zoo.train.trainer import Trainer
@@ -52,13 +55,17 @@ class RunResult:
     n_skipped: int
     checkpoint: str | None = None
     extra: dict = field(default_factory=dict)
+    n_isolated: int = 0
+    graphs: str = ""
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     def summary(self) -> str:
+        """Two lines: the graph build (``graphs``) and the test metrics with their data and budget."""
         u = f" {self.unit}" if self.unit else ""
         return (
+            (f"{self.graphs}\n" if self.graphs else "") +
             f"{self.model} on {self.dataset}/{self.target}, split seed {self.split_seed} "
             f"(hash {self.split_hash}, {'/'.join(map(str, self.split_sizes))}): "
             f"test MAE {self.test['mae']:.4f}{u} (mean predictor {self.mean_predictor_mae:.4f}{u}), "
@@ -77,6 +84,43 @@ def select_target(store: GraphStore, target: str, source_name: str) -> tuple[Gra
         for i in store.ids[~ok]
     ])
     return (store if ok.all() else store.subset(np.nonzero(ok)[0])), report
+
+
+def usable_data(
+    source: Source, built: BuildResult, target: str, max_samples: int | None, seed: int
+) -> tuple[GraphStore, SkipReport]:
+    """The crystals of ``built`` with a finite ``target`` (then ``max_samples`` of them, seeded).
+
+    Raises:
+        NoUsableDataError: none is left; the message counts what was skipped and shows why.
+    """
+    store, target_skips = select_target(built.store, target, source.name)
+    store = store.subset(subsample(len(store), max_samples, seed))
+    if len(store) == 0:
+        skipped = SkipReport(built.skipped.items + target_skips.items)
+        raise NoUsableDataError(
+            source.name,
+            f"no usable crystals for target {target!r}: {len(built.store) + len(built.skipped)} entries read, "
+            f"{len(built.skipped)} skipped as unreadable, {len(target_skips)} without a value for {target!r}"
+            + (f"; {skipped.summary(3)}" if len(skipped) else ""),
+        )
+    return store, target_skips
+
+
+def checked_split(store: GraphStore, sizes, seed: int, source: str, target: str) -> Split:
+    """:func:`random_split` that refuses an empty train, validation or test part.
+
+    Raises:
+        NoUsableDataError: too few crystals for the split asked for.
+    """
+    split = random_split(store.ids, sizes, seed)
+    empty = [part for part, n in zip(("train", "validation", "test"), split.sizes) if n == 0]
+    if empty:
+        raise NoUsableDataError(
+            source, f"only {len(store)} usable crystal(s) for target {target!r}: the split "
+                    f"{list(sizes)} leaves the {' and '.join(empty)} part empty"
+        )
+    return split
 
 
 def train_model(
@@ -120,26 +164,42 @@ def train_model(
             for reuse (:func:`~crysgnn_zoo.train.memory.retain_freed_memory`: faster steps
             with large tensors, e.g. ALIGNN, more resident memory; process-wide). Results
             are the same either way.
+
+    Raises:
+        NoUsableDataError: nothing usable for ``target``, or too few crystals for the split
+            (before any training; nothing is written to ``out_dir``).
+        RunLockedError: another process is running in ``out_dir``.
     """
     if heap not in HEAP_POLICIES:
-        raise ValueError(f"heap must be one of {HEAP_POLICIES}, got {heap!r}")
+        raise ConfigError(f"heap must be one of {HEAP_POLICIES}, got {heap!r}")
+    out = Path(out_dir) if out_dir else None
+    with RunLock(out) if out else contextlib.nullcontext():
+        return _train_model(
+            data, target, model, model_overrides=model_overrides, graph_config=graph_config,
+            train_config=train_config, max_samples=max_samples, split_sizes=split_sizes, split_seed=split_seed,
+            out=out, device=device, workers=workers, resume=resume, progress=progress, distill=distill,
+            teacher=teacher, alpha=alpha, embedding_scale=embedding_scale, cache_teacher=cache_teacher, heap=heap,
+        )
+
+
+def _train_model(
+    data, target, model, *, model_overrides, graph_config, train_config, max_samples, split_sizes, split_seed,
+    out, device, workers, resume, progress, distill, teacher, alpha, embedding_scale, cache_teacher, heap,
+) -> RunResult:
     graph_config = graph_config or GraphConfig()
     train_config = train_config or TrainConfig()
     source = data if isinstance(data, Source) else open_source(data)
     if target not in source.targets:
-        raise KeyError(
+        raise UnknownNameError(
             f"{source.name} has no target {target!r}; available: {sorted(source.targets)}"
         )
     built = build_store(source, graph_config, workers=workers, progress=progress)
-    store, target_skips = select_target(built.store, target, source.name)
-    store = store.subset(subsample(len(store), max_samples, split_seed))
-    out = Path(out_dir) if out_dir else None
+    store, target_skips = usable_data(source, built, target, max_samples, split_seed)
     if out and resume and (out / "split.json").exists():
         split = Split.load(out / "split.json", store.ids)
     else:
-        split = random_split(store.ids, split_sizes, split_seed)
+        split = checked_split(store, split_sizes, split_seed, source.name, target)
     if out:
-        out.mkdir(parents=True, exist_ok=True)
         split.save(out / "split.json")
     y = store.target(target)
 
@@ -151,7 +211,7 @@ def train_model(
         net.set_task_loss(train_config.loss)
         teacher_graph = getattr(net.teacher_model, "graph_config", None)
         if teacher_graph is not None and teacher_graph != graph_config:
-            raise ValueError(
+            raise ConfigError(
                 f"the teacher was trained on graphs built with {teacher_graph}, this run uses {graph_config}; "
                 "per-atom distillation needs the same graph settings"
             )
@@ -191,6 +251,8 @@ def train_model(
         graph_seconds=built.seconds,
         graphs_from_cache=built.from_cache,
         n_skipped=len(built.skipped) + len(target_skips),
+        n_isolated=built.n_isolated,
+        graphs=built.summary(),
         extra={"train_config": train_config.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {"teacher": str(teacher), "alpha": alpha, "embedding_scale": embedding_scale,
                            "cached": cache_teacher,

@@ -6,6 +6,7 @@ supplies one that adds an embedding term.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -20,8 +21,12 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.data.errors import NoUsableDataError
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
+from crysgnn_zoo.train.checkpoint import load_resume_state
 from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer
 from crysgnn_zoo.train.metrics import regression_metrics
 from crysgnn_zoo.train.normalizer import Normalizer
@@ -101,7 +106,7 @@ class Trainer:
         It changes memory, not results."""
         self.config = config or TrainConfig()
         if self.config.precision == "bf16" and not getattr(model, "supports_bf16", False):
-            raise ValueError(
+            raise ConfigError(
                 f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
                 "uses DGL message-passing kernels that take float32 on CPU"
             )
@@ -109,7 +114,7 @@ class Trainer:
             from crysgnn_zoo.nets.layers import set_compiled_kernels
 
             if not set_compiled_kernels(model, True):
-                raise ValueError(
+                raise ConfigError(
                     f"TrainConfig(compile=True) is supported for ALIGNN only; {type(model).__name__} "
                     "has no layer with a compiled path"
                 )
@@ -159,8 +164,21 @@ class Trainer:
 
         With ``resume=True`` and a ``last.pt`` in ``out_dir``, training
         continues from the epoch after the saved one with the same optimiser,
-        scheduler, normaliser and history.
+        scheduler, normaliser and history. ``out_dir`` is locked for the run
+        (:class:`~crysgnn_zoo.train.lock.RunLock`).
+
+        Raises:
+            NoUsableDataError: no training or no validation crystals.
+            RunLockedError: another process is running in ``out_dir``.
         """
+        for part, loader in (("training", train), ("validation", val)):
+            if len(loader.index) == 0:
+                raise NoUsableDataError(f"{part} set", "no crystals to train on" if part == "training"
+                                        else "no crystals to select epochs on")
+        with RunLock(self.out_dir) if self.out_dir else contextlib.nullcontext():
+            return self._fit(train, val, resume)
+
+    def _fit(self, train: GraphLoader, val: GraphLoader, resume: bool) -> History:
         c = self.config
         opt = self._optimizer()
         sched = self._scheduler(opt, len(train))
@@ -169,7 +187,7 @@ class Trainer:
             self.normalizer = Normalizer.fit(train.targets[train.index])
         state_path = self.out_dir / "last.pt" if self.out_dir else None
         if resume and state_path is not None and state_path.exists():
-            state = torch.load(state_path, map_location=self.device, weights_only=True)
+            state = load_resume_state(state_path, self.device)
             self.model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             if sched is not None and state.get("scheduler"):

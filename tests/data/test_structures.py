@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from crysgnn_zoo.data.errors import StructureError, UnknownElementError
+from crysgnn_zoo.data.errors import DegenerateCellError, StructureError, UnknownElementError
 from crysgnn_zoo.data.structures import atoms_from_arrays, atoms_from_cif, atoms_from_jarvis_dict, atoms_from_poscar
 from crysgnn_zoo.data.sources import dataset_source
 
@@ -46,7 +46,7 @@ def test_unknown_element(good_cif):
 
 
 def test_degenerate_lattice_and_nan():
-    with pytest.raises(StructureError, match="degenerate lattice"):
+    with pytest.raises(DegenerateCellError, match="degenerate cell: lattice vector\(s\) a, b, c have zero length"):
         atoms_from_arrays(np.zeros((3, 3)), np.zeros((1, 3)), ["Na"], "flat")
     with pytest.raises(StructureError, match="NaN"):
         atoms_from_arrays(np.eye(3), np.full((1, 3), np.nan), ["Na"], "nan")

@@ -1,0 +1,135 @@
+"""CIF checks that need the CIF's own site table, before ASE's reader builds a cell.
+
+ASE's reader silently picks the majority species of a mixed site, reads a
+partially occupied site as a full one, and merges sites that land on the same
+position after symmetry expansion. Here each of those is an error that names
+the file, the site labels and the occupancies:
+
+- **Disorder** (:class:`DisorderError`): a site whose ``_atom_site_occupancy``
+  differs from 1 by more than :data:`OCCUPANCY_TOLERANCE`, or whose
+  ``_atom_site_type_symbol`` names several elements (``Fe0.5Co0.5``).
+  Oxidation states (``Fe2+``) are fine.
+- **Coinciding sites** (:class:`OverlappingAtomsError`): two listed sites on one
+  position (within ASE's symmetry tolerance of 1e-3 in fractional coordinates),
+  which the reader would merge into one atom.
+- **Degenerate cell** (:class:`DegenerateCellError`): the cell as written has a
+  zero edge or coplanar edges.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import numpy as np
+
+from crysgnn_zoo.data.checks import check_cell
+from crysgnn_zoo.data.errors import DisorderError, OverlappingAtomsError, StructureError
+
+OCCUPANCY_TOLERANCE = 0.005  # a site with 0.995 <= occupancy <= 1.005 is fully occupied
+_ELEMENT = re.compile(r"[A-Z][a-z]?")
+_CELL_TAGS = ("_cell_length_a", "_cell_length_b", "_cell_length_c",
+              "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma")
+
+
+def _number(value) -> float | None:
+    """A CIF numeric value (``0.5``, ``0.50(2)``) as float; ``None`` for ``?``/``.``/text."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(re.sub(r"\(\d+\)$", "", str(value).strip()))
+    except ValueError:
+        return None
+
+
+def cif_structure_block(text: str, where: str):
+    """The one data block of ``text`` that holds a structure (ASE ``CIFBlock``).
+
+    Raises:
+        StructureError: no block holds a structure, or several do (a silent pick
+            of one would be a guess).
+    """
+    from ase.io.cif import parse_cif
+
+    try:
+        blocks = [b for b in parse_cif(io.StringIO(text)) if b.has_structure()]
+    except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
+        detail = f": {exc}" if str(exc) else f" ({type(exc).__name__})"
+        raise StructureError(where, f"malformed CIF{detail}") from None
+    if not blocks:
+        raise StructureError(where, "malformed CIF: no data block with both atom symbols and positions")
+    if len(blocks) > 1:
+        names = ", ".join(b.name for b in blocks[:5])
+        raise StructureError(where, f"the CIF holds {len(blocks)} structures (data blocks {names}); "
+                                    "give one structure per file")
+    return blocks[0]
+
+
+def check_cif_cell(block, where: str) -> None:
+    """The cell as written: complete, numeric and not degenerate."""
+    values = [_number(block.get(tag)) if tag in block else None for tag in _CELL_TAGS]
+    if any(v is None for v in values):
+        missing = [t for t, v in zip(_CELL_TAGS, values) if v is None]
+        raise StructureError(where, f"not a periodic 3D crystal: the CIF gives no numeric {', '.join(missing)}")
+    lengths, angles = np.asarray(values[:3]), np.asarray(values[3:])
+    cos = np.cos(np.radians(angles))
+    factor = 1.0 - (cos**2).sum() + 2.0 * cos.prod()
+    volume = float(abs(lengths.prod()) * math.sqrt(max(factor, 0.0)))
+    check_cell(np.abs(lengths), angles, volume, where)
+
+
+def _site_names(block, n: int) -> list[str]:
+    labels = block.get("_atom_site_label")
+    return [str(x) for x in labels] if labels is not None else [f"#{i + 1}" for i in range(n)]
+
+
+def check_sites(block, where: str) -> None:
+    """Raise :class:`DisorderError` for partially occupied or mixed-species sites, listing them all."""
+    types = block.get("_atom_site_type_symbol")
+    occupancies = block.get("_atom_site_occupancy")
+    n = len(types if types is not None else block.get_symbols())
+    names = _site_names(block, n)
+    species = [str(t) for t in types] if types is not None else block.get_symbols()
+    problems = []
+    for name, symbol in zip(names, species):
+        if len(set(_ELEMENT.findall(symbol))) > 1:
+            problems.append(f"site {name} lists several species {symbol!r}")
+    for name, symbol, raw in zip(names, species, occupancies if occupancies is not None else []):
+        occ = _number(raw)
+        if occ is not None and abs(occ - 1.0) > OCCUPANCY_TOLERANCE:
+            problems.append(f"site {name} ({symbol}) has occupancy {occ:g}")
+    if problems:
+        shown = "; ".join(problems[:6]) + (f"; and {len(problems) - 6} more" if len(problems) > 6 else "")
+        raise DisorderError(
+            where, f"disordered structure: {shown}. A crystal graph needs one element on each fully occupied "
+                   "site: order the structure first (e.g. pick one species per site, or pymatgen's "
+                   "OrderDisorderedStructureTransformation)"
+        )
+
+
+def check_merged_sites(block, ase_atoms, where: str) -> None:
+    """Raise :class:`OverlappingAtomsError` when the symmetry expansion merged a listed
+    site into another (ASE records each atom's source site in ``spacegroup_kinds``)."""
+    kinds = ase_atoms.arrays.get("spacegroup_kinds")
+    if kinds is None:
+        return
+    listed = block.get_unsymmetrized_structure()
+    merged = sorted(set(range(len(listed))) - set(np.asarray(kinds).tolist()))
+    if not merged:
+        return
+    names = _site_names(block, len(listed))
+    symbols = listed.get_chemical_symbols()
+    frac = listed.get_scaled_positions(wrap=True)
+    kept = ase_atoms.get_scaled_positions(wrap=True)
+    pairs = []
+    for j in merged:
+        diff = kept - frac[j]
+        diff -= np.rint(diff)
+        i = int(kinds[int(np.argmin(np.abs(diff).max(axis=1)))])
+        x, y, z = frac[j]
+        pairs.append(f"sites {names[i]} ({symbols[i]}) and {names[j]} ({symbols[j]}) are on the same "
+                     f"position ({x:.4f}, {y:.4f}, {z:.4f})")
+    raise OverlappingAtomsError(
+        where, "; ".join(pairs[:6]) + ": duplicated or overlapping atoms, which would be merged into one "
+               "(a mixed site written without occupancies?)"
+    )

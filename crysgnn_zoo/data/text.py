@@ -1,0 +1,60 @@
+"""Reading structure text: UTF-8 (with or without a byte-order mark), and bytes
+that are not UTF-8 read as Latin-1, so a CIF with a Latin-1 comment
+(``20\\xb0C``, ``Caf\\xe9``) is read instead of refused. Binary files are refused."""
+from __future__ import annotations
+
+import codecs
+import gzip
+from pathlib import Path
+from typing import IO
+
+from crysgnn_zoo.data.errors import StructureError
+
+_ERRORS = "crysgnn_zoo_latin1"
+
+
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+def _errors() -> str:
+    """The codec error handler's name, registered on first use."""
+    try:
+        codecs.lookup_error(_ERRORS)
+    except LookupError:
+        codecs.register_error(_ERRORS, _latin1_fallback)
+    return _ERRORS
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """``data`` as text: UTF-8 where it is UTF-8, Latin-1 for the bytes that are not.
+
+    Raises:
+        StructureError: the bytes hold NUL characters (a binary file, not text).
+    """
+    if b"\x00" in data:
+        raise StructureError(where, "not a text file (it holds NUL bytes)")
+    return data.decode("utf-8-sig", errors=_errors())
+
+
+def read_text(path: str | Path, where: str | None = None) -> str:
+    """The text of the file ``path`` (see :func:`decode_text`).
+
+    Raises:
+        StructureError: the file cannot be read, or is binary.
+    """
+    where = where or str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise StructureError(where, f"cannot read file: {exc.strerror}") from None
+    return decode_text(data, where)
+
+
+def open_text(path: Path) -> IO[str]:
+    """A text stream of a table (``.gz`` decompressed), decoded as :func:`decode_text` does."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors=_errors(), newline="")
+    return open(path, encoding="utf-8-sig", errors=_errors(), newline="")
