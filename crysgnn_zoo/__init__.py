@@ -6,6 +6,7 @@ Public API::
     cz.list_models()                      # ['cgcnn', ...]
     model = cz.get_model("cgcnn")         # paper defaults; keyword overrides
     cz.train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn")
+    cz.predict(cz.load_model("cgcnn-mp37k-formation-energy"), ["my.cif"])  # a DataFrame
 """
 __version__ = "0.1.0"
 
@@ -17,6 +18,7 @@ from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.sources import list_datasets, open_source
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.hub.resolve import load_teacher
+from crysgnn_zoo.predict import load_model, predict
 from crysgnn_zoo.registry import get_model, list_models, register_model
 from crysgnn_zoo.train.checkpoint import load_checkpoint
 from crysgnn_zoo.train.run import train_model
@@ -32,8 +34,10 @@ __all__ = [
     "list_datasets",
     "list_models",
     "load_checkpoint",
+    "load_model",
     "load_teacher",
     "open_source",
+    "predict",
     "register_model",
     "train_model",
 ]

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
@@ -48,7 +47,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", help="dataset name (see `crysgnn-zoo datasets`)")
     p.add_argument("--data-path", help="a file or folder instead of a named dataset")
     p.add_argument("--target", required=True, help="target column, e.g. formation_energy_per_atom")
-    p.add_argument("--model", default="cgcnn", help="registry name (see `crysgnn-zoo models`)")
+    p.add_argument("--model", help="registry name (see `crysgnn-zoo models`; default cgcnn, or the --init weights')")
+    p.add_argument("--init", metavar="NAME|PATH",
+                   help="start from released weights or a checkpoint folder (fine-tuning; a new output layer "
+                        "when --target differs from theirs)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model config override (repeatable)")
     p.add_argument("--distill", action="store_true", help="distill from the pre-trained CrysGNN teacher")
     p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
@@ -114,6 +116,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         embedding_scale=args.embedding_scale,
         heap=args.heap,
+        init=args.init,
     )
     print(result.summary())
     if result.checkpoint:
@@ -122,29 +125,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from crysgnn_zoo.data.errors import NoUsableDataError
-    from crysgnn_zoo.data.sources import open_source
-    from crysgnn_zoo.graphs.build import build_store
-    from crysgnn_zoo.train.checkpoint import load_checkpoint
+    from crysgnn_zoo.predict import load_model, predict
 
-    predictor = load_checkpoint(args.checkpoint)
-    built = build_store(open_source(args.data), predictor.graph_config, cache=False,
-                        workers=args.workers, progress=not args.no_progress)
-    if len(built.store) == 0:
-        reasons = f": {built.skipped.summary(3)}" if len(built.skipped) else ""
-        raise NoUsableDataError(str(args.data), f"no structure could be read, nothing predicted{reasons}")
-    print(built.summary(), file=sys.stderr)
-    pred = predictor.predict(built.store, device=args.device)
-    header = ["id", f"{predictor.target} ({predictor.unit})" if predictor.unit else predictor.target]
-    out = open(args.out, "w", newline="") if args.out else sys.stdout
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for ident, value in zip(built.store.ids, pred):
-        writer.writerow([ident, f"{value:.6g}"])
-    if args.out:
-        out.close()
-    if len(built.skipped):
-        print(built.skipped.summary(), file=sys.stderr)
+    paths = list(args.paths or []) + list(args.data or [])
+    if not paths:
+        raise ConfigError("predict: give one or more CIF/POSCAR files, folders, CSV files or data set names")
+    predictor = load_model(args.model, args.device)
+    table = predict(predictor, paths, batch_size=args.batch_size, device=args.device, workers=args.workers,
+                    progress=not args.no_progress)
+    failed = table[table.error != ""]
+    print(f"{len(table) - len(failed)} of {len(table)} structures predicted ({predictor.target}, "
+          f"{predictor.unit or 'no unit'}); {len(failed)} could not be read", file=sys.stderr)
+    for row in failed.head(args.show).itertuples():
+        print(f"  {row.id}: {row.error}", file=sys.stderr)
+    table.to_csv(args.out or sys.stdout, index=False, float_format="%.6g")
     return 0
 
 
@@ -255,10 +249,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
+    from crysgnn_zoo.hub.resolve import released_models
     from crysgnn_zoo.registry import list_models, model_entry
 
+    print("architectures:")
     for name in list_models():
-        print(f"{name:12s} {model_entry(name).summary}")
+        print(f"  {name:12s} {model_entry(name).summary}")
+    print("released weights (crysgnn-zoo predict --model NAME ...):")
+    for card in released_models():
+        print(f"  {card['name']:34s} {card['summary']}")
     return 0
 
 
@@ -297,10 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", parents=[verbose], help="train a model on a dataset, folder or file")
     _add_train_args(p)
     p.set_defaults(func=_cmd_train)
-    p = sub.add_parser("predict", parents=[verbose], help="predict with a saved checkpoint")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--data", required=True, help="dataset name, file or folder")
+    p = sub.add_parser("predict", parents=[verbose],
+                       help="predict with a released model or a checkpoint folder; writes id, prediction, unit as CSV")
+    p.add_argument("paths", nargs="*", help="CIF/POSCAR files, folders of them, CSV files with a CIF column, "
+                                            "or data set names")
+    p.add_argument("--model", "--checkpoint", dest="model", required=True,
+                   help="released model name (see `crysgnn-zoo models`) or checkpoint folder")
+    p.add_argument("--data", action="append", help="one more file, folder or data set (repeatable)")
     p.add_argument("--out", help="CSV to write (default: stdout)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")

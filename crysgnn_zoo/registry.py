@@ -103,8 +103,11 @@ def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alp
         ValueError: unknown override (the message lists the valid fields).
     """
     model = build_model(name, None, **overrides)
-    if not distill:
-        return model
+    return with_teacher(model, teacher, alpha, embedding_scale) if distill else model
+
+
+def with_teacher(model, teacher: Any = "crysgnn-v1", alpha: float = 0.5, embedding_scale: str = "global"):
+    """``model`` wrapped for distillation from ``teacher`` (see :func:`get_model`)."""
     from crysgnn_zoo.distill import DistilledModel
     from crysgnn_zoo.hub.resolve import load_teacher
 

@@ -31,7 +31,13 @@ def test_train_then_predict(tmp_path, capsys):
                "--out", str(tmp_path / "p.csv"), "--no-progress"])
     assert rc == 0
     rows = list(csv.reader(open(tmp_path / "p.csv")))
-    assert rows[0] == ["id", "band_gap (eV)"] and [r[0] for r in rows[1:]] == [e.id for e in entries]
+    assert rows[0] == ["id", "prediction", "unit", "error", "unseen_elements"]
+    assert [r[0] for r in rows[1:]] == [e.id for e in entries] and {r[2] for r in rows[1:]} == {"eV"}
+    for folder in (str(cif_dir), *(str(cif_dir / f"{e.id}.cif") for e in entries)):  # no id_prop.csv needed
+        (cif_dir / "id_prop.csv").unlink(missing_ok=True)
+        assert main(["predict", "--model", str(out / "checkpoint"), folder, "--out", str(tmp_path / "q.csv"),
+                     "--no-progress"]) == 0
+    assert list(csv.reader(open(tmp_path / "q.csv")))[1][:3] == rows[-1][:3]
 
 
 def test_unknown_dataset_is_a_clean_error(capsys):

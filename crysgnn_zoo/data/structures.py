@@ -156,11 +156,20 @@ def _parse_file(path: str, where: str):
     return atoms_from_poscar(text, where)
 
 
+def _parse_converted(payload: tuple, where: str):
+    """``(converter, obj)``: ``converter(obj, where)`` gives lattice, fractional coordinates and symbols
+    of an in-memory structure (ASE, pymatgen), or raises a named error."""
+    convert, obj = payload
+    arrays = convert(obj, where)
+    return atoms_from_arrays(arrays["lattice"], arrays["frac_coords"], arrays["symbols"], where)
+
+
 _PARSERS = {
     "cif": atoms_from_cif,
     "poscar": atoms_from_poscar,
     "jarvis": atoms_from_jarvis_dict,
     "file": _parse_file,
+    "convert": _parse_converted,
 }
 
 

@@ -160,6 +160,17 @@ def cache_key(source: Source, config: GraphConfig) -> str:
     return f"{source.name}-{source.fingerprint()}-{config.fingerprint()}-f{CACHE_FORMAT}"
 
 
+def cache_folder(source: Source, config: GraphConfig, cache_root: str | Path | None = None) -> Path:
+    """Where :func:`build_store` keeps (or would keep) the graphs of ``source`` under ``config``."""
+    root = Path(cache_root) if cache_root else cache_dir("graphs")
+    return root / cache_key(source, config)
+
+
+def is_cached(source: Source, config: GraphConfig, cache_root: str | Path | None = None) -> bool:
+    """Whether a finished graph cache of ``source`` under ``config`` exists."""
+    return (cache_folder(source, config, cache_root) / "manifest.json").exists()
+
+
 def build_store(
     source: Source,
     config: GraphConfig | None = None,
@@ -186,8 +197,7 @@ def build_store(
         )
         return BuildResult(store, report, time.perf_counter() - start, False, iso, None, config.cutoff)
 
-    root = Path(cache_root) if cache_root else cache_dir("graphs")
-    folder = root / cache_key(source, config)
+    folder = cache_folder(source, config, cache_root)
     manifest_path = folder / "manifest.json"
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())

@@ -58,6 +58,13 @@ class GraphStore:
         arrays += [self.node_ptr, self.edge_ptr]
         return int(sum(a.nbytes for a in arrays))
 
+    def elements(self, index: np.ndarray | None = None) -> list[int]:
+        """Sorted atomic numbers present in the crystals ``index`` (default all)."""
+        if index is None:
+            return sorted(int(z) for z in np.unique(self.atomic_numbers))
+        parts = [self.atomic_numbers[self.node_ptr[k]:self.node_ptr[k + 1]] for k in np.asarray(index)]
+        return sorted(int(z) for z in np.unique(np.concatenate(parts))) if parts else []
+
     def target(self, name: str) -> np.ndarray:
         if name not in self.targets:
             raise UnknownNameError(f"target {name!r} not in this set; available: {sorted(self.targets)}")

@@ -143,6 +143,31 @@ def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> 
     )
 
 
+def _card_summary(card: dict) -> str:
+    """One line: what a released weight set predicts and how well (or that it is an encoder)."""
+    data = card.get("data", {})
+    test = card.get("metrics", {}).get("test")
+    if not test:
+        return f"{card.get('architecture', '?')} encoder, no property head (a teacher or a pre-trained start)"
+    unit = card.get("metrics", {}).get("unit", "")
+    return (f"{card.get('architecture', '?')}, {data.get('dataset', '?')} {data.get('target', '?')}: "
+            f"test MAE {test['mae']:.4g} {unit} ({data.get('split_sizes', ['?'] * 3)[2]} test crystals)")
+
+
+def released_models() -> list[dict]:
+    """Cards of the weight sets of the installed weights package, each with a one-line ``summary``."""
+    try:
+        import crysgnn_zoo_weights
+    except ImportError:
+        return []
+    cards = []
+    for name in crysgnn_zoo_weights.available():
+        path = crysgnn_zoo_weights.path_of(name) / "card.json"
+        card = json.loads(path.read_text()) if path.exists() else {"name": name}
+        cards.append({**card, "name": name, "summary": _card_summary(card)})
+    return cards
+
+
 def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
     """The pre-trained CrysGNN encoder, frozen and in eval mode.
 

@@ -15,6 +15,7 @@ class AtomEncoderModel(nn.Module):
     """Base class: subclasses implement ``embed`` and ``readout``."""
 
     needs_vectors: bool = False
+    head_prefixes: tuple[str, ...] = ("out.",)  # the output layer, re-initialised when fine-tuning on a new target
     supports_bf16: bool = False  # TrainConfig(precision="bf16") needs torch paths for every DGL op
     embedding_dim: int
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +21,11 @@ from crysgnn_zoo.data.errors import NoUsableDataError, SkipReport, Skipped
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
 from crysgnn_zoo.errors import ConfigError, UnknownNameError
-from crysgnn_zoo.graphs.build import BuildResult, build_store
+from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is_cached
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.registry import get_model
+from crysgnn_zoo.registry import get_model, with_teacher
 from crysgnn_zoo.train.checkpoint import save_checkpoint
+from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import retain_freed_memory
@@ -107,6 +109,31 @@ def usable_data(
     return store, target_skips
 
 
+def build_drawn(
+    source: Source, config: GraphConfig, target: str, k: int, seed: int, workers: int | None, progress: bool
+) -> tuple[BuildResult, SkipReport]:
+    """Graphs for ``k`` entries drawn (seeded) among those with a finite ``target``, read without
+    parsing; the same crystals :func:`usable_data` draws from a full build when every entry is readable.
+
+    Raises:
+        NoUsableDataError: no drawn entry could be built.
+    """
+    t0 = time.perf_counter()
+    entries = list(source.entries())
+    usable = [e for e in entries if np.isfinite(e.targets.get(target, np.nan))]
+    target_skips = SkipReport([Skipped(e.where, f"target {target!r} is missing or NaN", "target")
+                               for e in entries if not np.isfinite(e.targets.get(target, np.nan))])
+    drawn = [usable[i] for i in subsample(len(usable), k, seed)]
+    store, skipped, n_isolated = build_entries(drawn, config, sorted(source.targets), workers or os.cpu_count() or 1,
+                                               progress, total=len(drawn), desc=f"{source.name} ({len(drawn)} drawn)")
+    built = BuildResult(store, skipped, time.perf_counter() - t0, False, n_isolated, None, config.cutoff)
+    if len(store) == 0:
+        raise NoUsableDataError(source.name, f"no usable crystals for target {target!r}: {len(entries)} entries, "
+                                             f"{len(drawn)} drawn, {len(skipped)} of them unreadable; "
+                                             f"{SkipReport(skipped.items + target_skips.items).summary(3)}")
+    return built, target_skips
+
+
 def checked_split(store: GraphStore, sizes, seed: int, source: str, target: str) -> Split:
     """:func:`random_split` that refuses an empty train, validation or test part.
 
@@ -126,7 +153,7 @@ def checked_split(store: GraphStore, sizes, seed: int, source: str, target: str)
 def train_model(
     data: str | Path | Source,
     target: str,
-    model: str = "cgcnn",
+    model: str | None = None,
     *,
     model_overrides: dict | None = None,
     graph_config: GraphConfig | None = None,
@@ -145,17 +172,21 @@ def train_model(
     embedding_scale: str = "global",
     cache_teacher: bool = True,
     heap: str = "trim",
+    init: str | Path | None = None,
 ) -> RunResult:
     """Train ``model`` on ``target`` of ``data`` and test it.
 
     Args:
         data: dataset name, path or :class:`Source` (see :func:`open_source`).
         target: target column (``formation_energy_per_atom``).
-        model: registry name.
+        model: registry name (default ``cgcnn``; with ``init``, the donor's architecture).
         max_samples: draw this many crystals first (seeded by ``split_seed``).
         split_sizes: fractions or counts for train/val/test.
         out_dir: run folder: split.json, trainer state, checkpoint/, result.json.
         resume: continue an interrupted run in ``out_dir``.
+        init: start from released weights (a name) or a checkpoint folder: the donor's architecture,
+            config and weights, with a new output layer when ``target`` differs from the donor's
+            (:mod:`crysgnn_zoo.train.finetune`).
         distill: train with CrysGNN distillation from ``teacher`` (weight ``alpha``);
             with ``cache_teacher`` its atom embeddings are computed once up front;
             ``embedding_scale``: the unit of the embedding MSE (``global``, ``per_dim``, ``none``).
@@ -179,22 +210,32 @@ def train_model(
             train_config=train_config, max_samples=max_samples, split_sizes=split_sizes, split_seed=split_seed,
             out=out, device=device, workers=workers, resume=resume, progress=progress, distill=distill,
             teacher=teacher, alpha=alpha, embedding_scale=embedding_scale, cache_teacher=cache_teacher, heap=heap,
+            init=init,
         )
 
 
 def _train_model(
     data, target, model, *, model_overrides, graph_config, train_config, max_samples, split_sizes, split_seed,
-    out, device, workers, resume, progress, distill, teacher, alpha, embedding_scale, cache_teacher, heap,
+    out, device, workers, resume, progress, distill, teacher, alpha, embedding_scale, cache_teacher, heap, init,
 ) -> RunResult:
-    graph_config = graph_config or GraphConfig()
     train_config = train_config or TrainConfig()
+    torch.manual_seed(train_config.seed)  # the new output layer of a start from weights, reproducibly
+    started = init_model(init, target, model, model_overrides) if init is not None else None
+    if started is not None and graph_config is not None and graph_config != started[2].graph_config:
+        raise ConfigError(f"--init {init}: the weights were trained on graphs built with "
+                          f"{started[2].graph_config}, this run asks for {graph_config}")
+    graph_config = graph_config or (started[2].graph_config if started else GraphConfig())
     source = data if isinstance(data, Source) else open_source(data)
     if target not in source.targets:
         raise UnknownNameError(
             f"{source.name} has no target {target!r}; available: {sorted(source.targets)}"
         )
-    built = build_store(source, graph_config, workers=workers, progress=progress)
-    store, target_skips = usable_data(source, built, target, max_samples, split_seed)
+    if max_samples is None or is_cached(source, graph_config):
+        built = build_store(source, graph_config, workers=workers, progress=progress)
+        store, target_skips = usable_data(source, built, target, max_samples, split_seed)
+    else:  # only the drawn crystals get graphs
+        built, target_skips = build_drawn(source, graph_config, target, max_samples, split_seed, workers, progress)
+        store = built.store
     if out and resume and (out / "split.json").exists():
         split = Split.load(out / "split.json", store.ids)
     else:
@@ -204,8 +245,14 @@ def _train_model(
     y = store.target(target)
 
     torch.manual_seed(train_config.seed)
-    net = get_model(model, distill=distill, teacher=teacher, alpha=alpha, embedding_scale=embedding_scale,
-                    **(model_overrides or {}))
+    init_report = None
+    if started is not None:
+        model, student, init_report = started
+        net = with_teacher(student, teacher, alpha, embedding_scale) if distill else student
+    else:
+        model = model or "cgcnn"
+        net = get_model(model, distill=distill, teacher=teacher, alpha=alpha, embedding_scale=embedding_scale,
+                        **(model_overrides or {}))
     teacher_seconds = 0.0
     if distill:
         net.set_task_loss(train_config.loss)
@@ -257,10 +304,12 @@ def _train_model(
                "distill": {"teacher": str(teacher), "alpha": alpha, "embedding_scale": embedding_scale,
                            "cached": cache_teacher,
                            "teacher_cache_seconds": teacher_seconds} if distill else None,
-               "max_samples": max_samples, "heap": heap, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
+               "max_samples": max_samples, "heap": heap,
+               "init": init_report.to_dict() if init_report else None, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
     )
     if out:
-        card = {"result": result.to_dict(), "history": history.to_dict()}
+        card = {"result": result.to_dict(), "history": history.to_dict(),
+                "elements": store.elements(split.train)}
         student = net.student if distill else net
         result.checkpoint = str(save_checkpoint(
             out / "checkpoint", student, graph_config=graph_config, target=target,

@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.sources import csv_source, dataset_source
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.train.run import select_target, train_model
@@ -61,7 +62,7 @@ def test_heap_policy_changes_memory_not_results(tmp_path):
 import json, sys
 import torch
 torch.set_num_threads(1)
-from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.train.run import train_model
 r = train_model("mp_37k_sample", "band_gap", "alignn", heap=sys.argv[1], max_samples=24, split_sizes=(16, 4, 4),
                 model_overrides=dict(alignn_layers=1, gcn_layers=1, hidden_dim=16, embedding_dim=8),
@@ -75,3 +76,16 @@ print(json.dumps([r.test["mae"], r.extra["val"]["mae"], r.extra["heap"]]))
         runs[policy] = json.loads(out.stdout.strip().splitlines()[-1])
     assert runs["trim"][2] == "trim" and runs["retain"][2] == "retain"
     assert runs["trim"][:2] == runs["retain"][:2], runs  # bit-identical metrics
+
+
+def test_max_samples_builds_only_the_drawn_crystals_and_draws_the_same_ones(tmp_path):
+    from crysgnn_zoo.graphs.build import build_store
+    from crysgnn_zoo.train.run import build_drawn, usable_data
+
+    source = dataset_source("mp_37k_sample")
+    built, _ = build_drawn(source, GraphConfig(), "band_gap", 50, 3, workers=1, progress=False)
+    assert len(built.store) == 50 and not built.from_cache
+    full = build_store(source, GraphConfig(), workers=1, cache_root=tmp_path, progress=False)
+    store, _ = usable_data(source, full, "band_gap", 50, 3)
+    assert list(store.ids) == list(built.store.ids)
+    assert np.array_equal(store.positions, built.store.positions) and np.array_equal(store.src, built.store.src)

@@ -1,0 +1,182 @@
+"""Predict with a released property model or a saved checkpoint.
+
+    from crysgnn_zoo import load_model, predict
+    model = load_model("cgcnn-mp37k-formation-energy")   # or a checkpoint folder
+    table = predict(model, ["my.cif", ase_atoms, "cifs/"])  # pandas DataFrame
+
+Structures may be ASE ``Atoms``, pymatgen ``Structure`` (when pymatgen is
+installed), jarvis-tools ``Atoms``, CIF/POSCAR paths, folders of CIF/POSCAR
+files (an ``id_prop.csv`` is not needed), CSV files with an id and a CIF
+column, or any data set name :func:`~crysgnn_zoo.data.sources.open_source`
+knows. Every structure gets a row: the prediction in the model's unit, or the
+reason it could not be read (never a silent drop). Structures holding elements
+the model never saw in training are flagged and warned about.
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from crysgnn_zoo.data.errors import DisorderError, NoUsableDataError, StructureError
+from crysgnn_zoo.data.sources import RawEntry, csv_source, open_source
+from crysgnn_zoo.graphs.build import build_entries
+from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
+from crysgnn_zoo.train.checkpoint import Predictor, load_checkpoint
+
+log = logging.getLogger(__name__)
+
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
+STRUCTURE_NAMES = ("POSCAR", "CONTCAR")
+_ID_COLUMNS = ("material_id", "id", "jid", "name")
+_CIF_COLUMNS = ("cif", "structure", "atoms")
+
+
+def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor:
+    """A released property model by name (``crysgnn-zoo models`` lists them) or a checkpoint
+    folder, verified against its card (and the release table for released names)."""
+    folder = resolve_weights(name_or_path)
+    release = RELEASES.get(str(name_or_path))
+    return load_checkpoint(folder, device=device, expected_sha256=release.weights_sha256 if release else None)
+
+
+def _is_structure_file(path: Path) -> bool:
+    return path.suffix.lower() in STRUCTURE_SUFFIXES or path.name.startswith(STRUCTURE_NAMES)
+
+
+def _csv_entries(path: Path) -> Iterator[RawEntry]:
+    header = pd.read_csv(path, nrows=0).columns.tolist()
+    id_col = next((c for c in _ID_COLUMNS if c in header), None)
+    cif_col = next((c for c in _CIF_COLUMNS if c in header), None)
+    if id_col is None or cif_col is None:
+        raise StructureError(str(path), f"needs an id column ({'/'.join(_ID_COLUMNS)}) and a CIF column "
+                                        f"({'/'.join(_CIF_COLUMNS)}); the file has {header}")
+    yield from csv_source(path, id_column=id_col, cif_column=cif_col).entries()
+
+
+def _path_entries(path: Path) -> Iterator[RawEntry]:
+    if path.is_dir() and not (path / "dataset.json").exists() and not (path / "id_prop.csv").exists():
+        files = sorted(p for p in path.iterdir() if p.is_file() and _is_structure_file(p))
+        if not files:
+            raise NoUsableDataError(str(path), f"no CIF/POSCAR files ({', '.join(STRUCTURE_SUFFIXES)}) in this folder")
+        for p in files:
+            yield RawEntry(p.stem, "file", str(p), {}, str(p))
+    elif path.is_file() and path.name.lower().endswith((".csv", ".csv.gz")):
+        yield from _csv_entries(path)
+    else:
+        yield from open_source(path).entries()
+
+
+def _ase_payload(atoms, where: str) -> dict:
+    occupancy = atoms.info.get("occupancy") or {}
+    partial = {site: occ for site, occ in occupancy.items() if any(abs(v - 1.0) > 5e-3 for v in occ.values())}
+    if partial:
+        raise DisorderError(where, f"disordered structure: ASE occupancies {dict(list(partial.items())[:4])}")
+    if not atoms.pbc.all():
+        raise StructureError(where, "not a periodic 3D crystal (ASE Atoms with pbc not all True)")
+    return {"lattice": atoms.cell.array, "frac_coords": atoms.get_scaled_positions(wrap=False),
+            "symbols": atoms.get_chemical_symbols()}
+
+
+def _pymatgen_payload(structure, where: str) -> dict:
+    if not structure.is_ordered:
+        sites = [f"site {i} {site.species}" for i, site in enumerate(structure) if not site.is_ordered]
+        raise DisorderError(where, f"disordered structure: {'; '.join(sites[:6])}")
+    return {"lattice": structure.lattice.matrix, "frac_coords": structure.frac_coords,
+            "symbols": [site.specie.symbol for site in structure]}
+
+
+def _object_entry(obj: Any, index: int) -> RawEntry:
+    """An in-memory structure as a raw entry; conversion errors surface when the entry is built."""
+    kind = type(obj).__module__.split(".")[0]
+    ident = f"structure-{index}"
+    where = f"structure {index} ({type(obj).__name__})"
+    if kind == "ase":
+        return RawEntry(ident, "convert", (_ase_payload, obj), {}, where)
+    if kind == "pymatgen":
+        return RawEntry(ident, "convert", (_pymatgen_payload, obj), {}, where)
+    if kind == "jarvis" and hasattr(obj, "to_dict"):
+        return RawEntry(ident, "jarvis", obj.to_dict(), {}, where)
+    return RawEntry(ident, "convert", (_not_a_structure, type(obj).__name__), {}, where)
+
+
+def _not_a_structure(type_name: str, where: str) -> dict:
+    raise StructureError(where, f"a {type_name} is not a structure: give ASE Atoms, pymatgen Structure, jarvis "
+                                "Atoms, a CIF/POSCAR path, a folder of them, or a CSV with a CIF column")
+
+
+def structure_entries(structures: Any) -> list[RawEntry]:
+    """Raw entries, in input order, for one structure, a path, or a list of them."""
+    items = structures if isinstance(structures, (list, tuple)) else [structures]
+    entries: list[RawEntry] = []
+    for index, item in enumerate(items):
+        if isinstance(item, (str, Path)):
+            entries.extend(_path_entries(Path(item).expanduser()))
+        else:
+            entries.append(_object_entry(item, index))
+    return entries
+
+
+def _unseen(store, elements: Iterable[int] | None) -> list[str]:
+    """Per crystal of ``store``: the symbols of elements outside ``elements`` (``""`` when none)."""
+    from ase.data import chemical_symbols
+
+    if not elements:
+        return [""] * len(store)
+    seen = set(int(z) for z in elements)
+    out = []
+    for k in range(len(store)):
+        zs = set(store.atomic_numbers[store.node_ptr[k]:store.node_ptr[k + 1]].tolist())
+        out.append(" ".join(chemical_symbols[z] for z in sorted(zs - seen)))
+    return out
+
+
+def predict(
+    model: Predictor | str | Path,
+    structures: Any,
+    *,
+    batch_size: int = 256,
+    device: str = "cpu",
+    workers: int = 1,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Predictions for ``structures`` (see the module docstring for the kinds accepted).
+
+    Returns:
+        One row per structure, in input order: ``id``, ``prediction`` (in ``unit``; NaN when
+        the structure could not be read), ``unit``, ``error`` (why it could not be read, else
+        ``""``) and ``unseen_elements`` (elements absent from the model's training data).
+
+    Raises:
+        NoUsableDataError: no structure was given or none could be read.
+    """
+    predictor = model if isinstance(model, Predictor) else load_model(model, device)
+    entries = structure_entries(structures)
+    if not entries:
+        raise NoUsableDataError(str(structures)[:80], "no structures given")
+    store, skipped, _ = build_entries(entries, predictor.graph_config, [], workers=workers, progress=progress,
+                                      total=len(entries), desc="structures")
+    reasons = {s.where: s.reason for s in skipped}
+    if len(store) == 0:
+        raise NoUsableDataError(entries[0].where if len(entries) == 1 else f"{len(entries)} structures",
+                                f"none could be read, nothing predicted: {skipped.summary(3)}")
+    values = predictor.predict(store, batch_size=batch_size, device=device)
+    unseen = iter(_unseen(store, predictor.card.get("elements")))
+    values_iter = iter(values)
+    rows = []
+    for entry in entries:
+        if entry.where in reasons:
+            rows.append((entry.id, np.nan, predictor.unit, reasons[entry.where], ""))
+        else:
+            rows.append((entry.id, float(next(values_iter)), predictor.unit, "", next(unseen)))
+    table = pd.DataFrame(rows, columns=["id", "prediction", "unit", "error", "unseen_elements"])
+    flagged = table[table.unseen_elements != ""]
+    if len(flagged):
+        warnings.warn(f"{len(flagged)} structure(s) hold elements the model never saw in training "
+                      f"({' '.join(sorted(set(' '.join(flagged.unseen_elements).split())))}): "
+                      "their predictions are extrapolations", stacklevel=2)
+    return table

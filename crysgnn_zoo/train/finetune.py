@@ -1,0 +1,72 @@
+"""Starting a run from released or saved weights (``train --init NAME|PATH``).
+
+The new model takes the donor's architecture and config (keyword overrides
+still apply, e.g. a dropout), then every donor tensor of the same name and
+shape. When the run's target differs from the donor's, the output layer
+(``AtomEncoderModel.head_prefixes``) keeps its fresh initialisation: a new head
+on the donor's encoder and readout.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from crysgnn_zoo.config import GraphConfig
+from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
+from crysgnn_zoo.registry import build_model, model_entry
+from crysgnn_zoo.train.checkpoint import Predictor, load_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InitReport:
+    """What a start from weights did: donor, copied tensors, whether the head is new."""
+
+    source: str
+    donor_target: str | None
+    copied: list[str]
+    new_head: bool
+    graph_config: GraphConfig
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "donor_target": self.donor_target, "copied": len(self.copied),
+                "new_head": self.new_head}
+
+
+def _donor(source: str | Path) -> Predictor:
+    release = RELEASES.get(str(source))
+    return load_checkpoint(resolve_weights(source), expected_sha256=release.weights_sha256 if release else None)
+
+
+def init_model(source: str | Path, target: str, model: str | None = None,
+               overrides: dict | None = None) -> tuple[str, torch.nn.Module, InitReport]:
+    """``(registry name, model, report)``: a model built like the donor ``source`` and
+    initialised from its weights (a new output layer when ``target`` differs).
+
+    Raises:
+        ConfigError: ``model`` names another architecture than the donor's.
+    """
+    donor = _donor(source)
+    name = donor.model.registry_name
+    if model is not None and model != name:
+        raise ConfigError(f"--init {source}: the weights are a {name!r} model, not {model!r}; drop --model "
+                          f"or give --model {name}")
+    config = {**donor.model.config.to_dict(), **(overrides or {})}
+    init_field = model_entry(name).init_field
+    if init_field:
+        config[init_field] = None  # the donor's weights replace any pre-trained start
+    net = build_model(name, config)
+    new_head = donor.target != target
+    mine = net.state_dict()
+    heads = tuple(getattr(net, "head_prefixes", ("out.",)))
+    copied = {k: v for k, v in donor.model.state_dict().items()
+              if k in mine and mine[k].shape == v.shape and not (new_head and k.startswith(heads))}
+    net.load_state_dict(copied, strict=False)
+    log.info("initialised %s from %s: %d tensors copied%s", name, source, len(copied),
+             ", new output layer" if new_head else "")
+    return name, net, InitReport(str(source), donor.target, sorted(copied), new_head, donor.graph_config)
