@@ -12,34 +12,12 @@
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import io
 import json
 import platform
 import shutil
-import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _pack(folder: Path, name: str, dest: Path) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for path in sorted(folder.iterdir()):
-            info = tar.gettarinfo(str(path), arcname=f"{name}/{path.name}")
-            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            with open(path, "rb") as fh:
-                tar.addfile(info, fh)
-    with open(dest, "wb") as out, gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
-        gz.write(raw.getvalue())
-    return dest
 
 
 def main() -> None:
@@ -57,7 +35,9 @@ def main() -> None:
 
     import torch
 
+    from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
+    from crysgnn_zoo.hub.release import pack, record
     from crysgnn_zoo.train.checkpoint import load_checkpoint
 
     src = Path(args.pretrain_dir) / "teacher"
@@ -65,7 +45,7 @@ def main() -> None:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    for f in ("config.json", "weights.pt"):
+    for f in ("config.json", "weights.pt", "card.json"):  # the card (with the hash) lets load_checkpoint verify
         shutil.copy2(src / f, dest / f)
     raw_card = json.loads((src / "card.json").read_text())
     manifest = json.loads((Path(args.curated) / "manifest.json").read_text())
@@ -86,7 +66,7 @@ def main() -> None:
     card = ModelCard(
         name=args.name,
         architecture="crysgnn",
-        sha256=_sha(dest / "weights.pt"),
+        sha256=sha256_of(dest / "weights.pt"),
         num_params=num_params,
         data={
             "sources": manifest["sources"],
@@ -138,12 +118,8 @@ Budget: {raw_card['epochs']} epochs, {raw_card['steps']:,} steps of {raw_card['p
 {probe_block}
 SHA-256 of weights.pt: `{card.sha256}`. Full record: `card.json`.
 """)
-    archive = _pack(dest, args.name, ROOT / "dist" / f"{args.name}.tar.gz")
-    table_path = ROOT / "crysgnn_zoo" / "hub" / "releases.json"
-    table = json.loads(table_path.read_text()) if table_path.exists() else []
-    table = [r for r in table if r["name"] != args.name]
-    table.append({"name": args.name, "url": None, "archive_sha256": _sha(archive), "weights_sha256": card.sha256})
-    table_path.write_text(json.dumps(table, indent=1) + "\n")
+    archive = pack(dest, args.name, ROOT / "dist" / f"{args.name}.tar.gz")
+    record(args.name, archive, card.sha256)
     print(f"released {args.name}: {dest} (sha256 {card.sha256[:16]}...), archive {archive}")
 
 

@@ -26,3 +26,28 @@ def test_readme_shows_the_example_file_verbatim():
     body = (ROOT / "examples" / "distill_own_loop.py").read_text()
     loop = body[body.index("store = build_store"): body.index("student = model.student")]
     assert loop.strip() in readme
+
+
+def test_finetune_example_runs_from_a_checkpoint(tmp_path):
+    from crysgnn_zoo.config import TrainConfig
+    from crysgnn_zoo.train.run import train_model
+
+    donor = tmp_path / "donor"
+    train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                train_config=TrainConfig(epochs=1), max_samples=60, split_sizes=(40, 10, 10), out_dir=donor,
+                workers=1, progress=False)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "finetune_release.py"), "--init", str(donor / "checkpoint"),
+         "--target", "band_gap", "--epochs", "1", "--n", "60"],
+        capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "eV/atom" in out.stdout and re.search(r"test MAE [0-9.]+ eV ", out.stdout)
+    assert (tmp_path / "runs" / "finetuned" / "checkpoint" / "card.json").exists()
+
+
+def test_readme_shows_the_finetune_example_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    body = (ROOT / "examples" / "finetune_release.py").read_text()
+    assert body[body.index("model = cz.load_model"):].strip() in readme

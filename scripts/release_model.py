@@ -1,0 +1,126 @@
+"""Release a trained property model: weights folder with card and README, archive, hash table.
+
+    python scripts/release_model.py --run benchmarks/results/full/mp/runs/formation_energy_per_atom/cgcnn/vanilla/seed0 \
+        --name cgcnn-mp37k-formation-energy --command "python -m benchmarks.run ..."
+
+The run folder is one of ``train_model``'s (``result.json``, ``history.json``,
+``checkpoint/``). The release gets the weights only (no optimiser state), a
+``card.json`` (data set and its content fingerprint, split seed/hash/sizes,
+test MAE/RMSE/R2 with units, mean-predictor MAE, validation curve, teacher if
+distilled, elements seen in training, command, data licence) and a README.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _data_record(result: dict) -> dict:
+    from crysgnn_zoo.data.sources import dataset_source
+
+    source = dataset_source(result["dataset"])
+    card = source.card or {}
+    return {"dataset": result["dataset"], "fingerprint": source.fingerprint(), "source": card.get("source", ""),
+            "target": result["target"], "unit": result["unit"], "split_seed": result["split_seed"],
+            "split_hash": result["split_hash"], "split_sizes": result["split_sizes"],
+            "n_skipped": result["n_skipped"]}
+
+
+def build_card(run: Path, name: str, command: str, license_: str) -> dict:
+    """The card of the model trained in ``run`` (see the module docstring)."""
+    from crysgnn_zoo.download import sha256_of
+    from crysgnn_zoo.hub.card import ModelCard
+    from crysgnn_zoo.train.checkpoint import load_checkpoint
+
+    result = json.loads((run / "result.json").read_text())
+    history = json.loads((run / "history.json").read_text())
+    predictor = load_checkpoint(run / "checkpoint")
+    distill = result["extra"].get("distill")
+    card = ModelCard(
+        name=name,
+        architecture=result["model"],
+        sha256=sha256_of(run / "checkpoint" / "weights.pt"),
+        num_params=sum(p.numel() for p in predictor.model.parameters() if p.requires_grad),
+        data=_data_record(result),
+        training={"train_config": result["extra"]["train_config"], "graph_config": result["extra"]["graph_config"],
+                  "epochs_run": result["epochs_run"], "best_epoch": result["best_epoch"],
+                  "seconds_per_epoch": result["seconds_per_epoch"], "train_seconds": result["train_seconds"],
+                  "distilled_from": distill and {k: distill[k] for k in ("teacher", "alpha", "embedding_scale")},
+                  "selection": "weights of the epoch with the lowest validation MAE"},
+        metrics={"unit": result["unit"], "test": result["test"], "validation": result["extra"]["val"],
+                 "mean_predictor_mae": result["mean_predictor_mae"]},
+        license=license_,
+        command=command,
+        extra={"elements": predictor.card.get("elements", []),
+               "validation_curve": [{"epoch": e["epoch"], "val_mae": e["val_mae"], "train_loss": e["train_loss"]}
+                                    for e in history["epochs"]]},
+    )
+    out = card.to_dict()
+    out["elements"] = out["extra"].pop("elements")  # read by predict() for its unseen-element warning
+    return out
+
+
+def _readme(card: dict) -> str:
+    d, m, t = card["data"], card["metrics"], card["training"]
+    u = m["unit"]
+    teacher = (f"distilled from {t['distilled_from']['teacher']} (alpha {t['distilled_from']['alpha']})"
+               if t["distilled_from"] else "trained without distillation")
+    return f"""# {card['name']}
+
+{card['architecture'].upper()} predicting {d['target']} ({u}) of a crystal, trained on {d['dataset']}
+(content fingerprint `{d['fingerprint']}`; {d['source']}), {teacher}.
+
+Split seed {d['split_seed']}, hash `{d['split_hash']}`, {d['split_sizes'][0]}/{d['split_sizes'][1]}/{d['split_sizes'][2]}
+train/validation/test crystals. {t['epochs_run']} epochs ({t['seconds_per_epoch']:.0f} s/epoch on 2 CPU cores), weights of
+epoch {t['best_epoch']} (lowest validation MAE).
+
+| test MAE | test RMSE | test R2 | mean-predictor MAE |
+|---|---|---|---|
+| {m['test']['mae']:.4f} {u} | {m['test']['rmse']:.4f} {u} | {m['test']['r2']:.3f} | {m['mean_predictor_mae']:.4f} {u} |
+
+    crysgnn-zoo predict --model {card['name']} my.cif
+
+Command: `{card['command']}`. Licence: {card['license']}.
+SHA-256 of weights.pt: `{card['sha256']}`. Full record: `card.json`.
+"""
+
+
+def release(run: Path, name: str, command: str, license_: str, weights_root: Path, dist: Path,
+            table: Path | None = None) -> Path:
+    """Write ``weights_root/<name>/`` and ``dist/<name>.tar.gz`` and record both hashes; returns the folder."""
+    from crysgnn_zoo.hub.release import RELEASE_TABLE, pack, record
+
+    card = build_card(run, name, command, license_)
+    dest = weights_root / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for f in ("config.json", "weights.pt"):
+        shutil.copy2(run / "checkpoint" / f, dest / f)
+    (dest / "card.json").write_text(json.dumps(card, indent=1))
+    (dest / "README.md").write_text(_readme(card))
+    archive = pack(dest, name, dist / f"{name}.tar.gz")
+    record(name, archive, card["sha256"], table or RELEASE_TABLE)
+    return dest
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True, help="a train_model run folder (result.json, checkpoint/)")
+    ap.add_argument("--name", required=True, help="release name, e.g. cgcnn-mp37k-formation-energy")
+    ap.add_argument("--command", required=True, help="the command that trained it")
+    ap.add_argument("--license", default="MIT (weights); training data: Materials Project, CC BY 4.0")
+    args = ap.parse_args()
+    dest = release(Path(args.run), args.name, args.command, args.license,
+                   ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist")
+    card = json.loads((dest / "card.json").read_text())
+    print(f"released {args.name}: {dest} (sha256 {card['sha256'][:16]}...), test MAE "
+          f"{card['metrics']['test']['mae']:.4f} {card['metrics']['unit']}")
+
+
+if __name__ == "__main__":
+    main()
