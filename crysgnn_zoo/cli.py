@@ -135,7 +135,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                     progress=not args.no_progress)
     failed = table[table.error != ""]
     print(f"{len(table) - len(failed)} of {len(table)} structures predicted ({predictor.target}, "
-          f"{predictor.unit or 'no unit'}); {len(failed)} could not be read", file=sys.stderr)
+          f"{predictor.unit or 'no unit'}); {len(failed)} could not be read; {table.attrs['n_isolated']} atom(s) "
+          f"had no neighbour within {table.attrs['cutoff']:g} Angstrom and were joined to their nearest atoms "
+          "(isolated-atom rule)", file=sys.stderr)
     for row in failed.head(args.show).itertuples():
         print(f"  {row.id}: {row.error}", file=sys.stderr)
     table.to_csv(args.out or sys.stdout, index=False, float_format="%.6g")

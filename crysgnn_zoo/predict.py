@@ -149,7 +149,9 @@ def predict(
     Returns:
         One row per structure, in input order: ``id``, ``prediction`` (in ``unit``; NaN when
         the structure could not be read), ``unit``, ``error`` (why it could not be read, else
-        ``""``) and ``unseen_elements`` (elements absent from the model's training data).
+        ``""``) and ``unseen_elements`` (elements absent from the model's training data);
+        ``attrs["n_isolated"]`` counts atoms with no neighbour within the cutoff, joined to
+        their nearest atoms.
 
     Raises:
         NoUsableDataError: no structure was given or none could be read.
@@ -158,8 +160,8 @@ def predict(
     entries = structure_entries(structures)
     if not entries:
         raise NoUsableDataError(str(structures)[:80], "no structures given")
-    store, skipped, _ = build_entries(entries, predictor.graph_config, [], workers=workers, progress=progress,
-                                      total=len(entries), desc="structures")
+    store, skipped, n_isolated = build_entries(entries, predictor.graph_config, [], workers=workers,
+                                               progress=progress, total=len(entries), desc="structures")
     reasons = {s.where: s.reason for s in skipped}
     if len(store) == 0:
         raise NoUsableDataError(entries[0].where if len(entries) == 1 else f"{len(entries)} structures",
@@ -174,6 +176,8 @@ def predict(
         else:
             rows.append((entry.id, float(next(values_iter)), predictor.unit, "", next(unseen)))
     table = pd.DataFrame(rows, columns=["id", "prediction", "unit", "error", "unseen_elements"])
+    table.attrs["n_isolated"] = n_isolated  # atoms joined to their nearest atoms (isolated-atom rule)
+    table.attrs["cutoff"] = predictor.graph_config.cutoff
     flagged = table[table.unseen_elements != ""]
     if len(flagged):
         warnings.warn(f"{len(flagged)} structure(s) hold elements the model never saw in training "

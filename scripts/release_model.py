@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # benchmarks.paper: the paper's table
 
 
 def _data_record(result: dict) -> dict:
@@ -27,7 +29,18 @@ def _data_record(result: dict) -> dict:
     return {"dataset": result["dataset"], "fingerprint": source.fingerprint(), "source": card.get("source", ""),
             "target": result["target"], "unit": result["unit"], "split_seed": result["split_seed"],
             "split_hash": result["split_hash"], "split_sizes": result["split_sizes"],
-            "n_skipped": result["n_skipped"]}
+            "n_skipped": result["n_skipped"], "paper_row": result.get("paper_row"),
+            "analog": result.get("analog", False)}
+
+
+def _paper(row: str | None, student: str) -> dict | None:
+    """The paper's full-data MAE for ``student`` on ``row`` (its own data, not ours), if the row maps."""
+    from benchmarks.paper import PAPER_TABLE
+
+    if not row or row not in PAPER_TABLE or student not in PAPER_TABLE[row][1]:
+        return None
+    vanilla, distilled = PAPER_TABLE[row][1][student]
+    return {"row": row, "vanilla": vanilla, "distilled": distilled}
 
 
 def build_card(run: Path, name: str, command: str, license_: str) -> dict:
@@ -52,7 +65,8 @@ def build_card(run: Path, name: str, command: str, license_: str) -> dict:
                   "distilled_from": distill and {k: distill[k] for k in ("teacher", "alpha", "embedding_scale")},
                   "selection": "weights of the epoch with the lowest validation MAE"},
         metrics={"unit": result["unit"], "test": result["test"], "validation": result["extra"]["val"],
-                 "mean_predictor_mae": result["mean_predictor_mae"]},
+                 "mean_predictor_mae": result["mean_predictor_mae"], "paper": _paper(result.get("paper_row"),
+                                                                                    result["model"])},
         license=license_,
         command=command,
         extra={"elements": predictor.card.get("elements", []),
@@ -108,13 +122,40 @@ def release(run: Path, name: str, command: str, license_: str, weights_root: Pat
     return dest
 
 
+def markdown_table(weights_root: Path) -> str:
+    """The README's table of released property models, from their cards."""
+    rows = ["| model | data set, target | split (seed, hash) | test MAE | mean predictor | distilled from | paper, full data |",
+            "|---|---|---|---|---|---|---|"]
+    for folder in sorted(p for p in weights_root.iterdir() if (p / "card.json").exists()):
+        card = json.loads((folder / "card.json").read_text())
+        if "test" not in card.get("metrics", {}):
+            continue
+        d, m, t = card["data"], card["metrics"], card["training"]
+        paper = m.get("paper")
+        label = f", analog of {paper['row']}" if paper and d.get("analog") else ""
+        paper_txt = (f"{paper['vanilla']} ({'distilled ' + str(paper['distilled']) if t['distilled_from'] else 'vanilla'})"
+                     if paper else "-")
+        sizes = "/".join(map(str, d["split_sizes"]))
+        teacher = t["distilled_from"]["teacher"] if t["distilled_from"] else "-"
+        rows.append(f"| `{card['name']}` | {d['dataset']} {d['target']}{label} | {sizes} ({d['split_seed']}, "
+                    f"{d['split_hash']}) | {m['test']['mae']:.4g} {m['unit']} | {m['mean_predictor_mae']:.4g} | "
+                    f"{teacher} | {paper_txt} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--run", required=True, help="a train_model run folder (result.json, checkpoint/)")
-    ap.add_argument("--name", required=True, help="release name, e.g. cgcnn-mp37k-formation-energy")
-    ap.add_argument("--command", required=True, help="the command that trained it")
+    ap.add_argument("--run", help="a train_model run folder (result.json, checkpoint/)")
+    ap.add_argument("--name", help="release name, e.g. cgcnn-mp37k-formation-energy")
+    ap.add_argument("--command", help="the command that trained it")
     ap.add_argument("--license", default="MIT (weights); training data: Materials Project, CC BY 4.0")
+    ap.add_argument("--table", action="store_true", help="print the README's table of released models and exit")
     args = ap.parse_args()
+    if args.table:
+        print(markdown_table(ROOT / "models" / "crysgnn_zoo_weights"))
+        return
+    if not (args.run and args.name and args.command):
+        ap.error("--run, --name and --command are required to release")
     dest = release(Path(args.run), args.name, args.command, args.license,
                    ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist")
     card = json.loads((dest / "card.json").read_text())

@@ -100,6 +100,10 @@ def test_build_summary_counts_atoms_joined_by_the_isolated_atom_rule(tmp_path, c
     n_isolated = json.loads((out / "result.json").read_text())["n_isolated"]
     assert n_isolated > 0
     assert f"{n_isolated} atom(s) had no neighbour within 2.5 Angstrom" in printed
+    cif = tmp_path / "one.cif"
+    cif.write_text(next(iter(dataset_source("mp_37k_sample").entries())).payload)
+    assert main(["predict", "--model", str(out / "checkpoint"), str(cif), "--no-progress"]) == 0
+    assert "had no neighbour within 2.5 Angstrom and were joined" in capsys.readouterr().err
 
 
 def test_check_reports_each_refused_structure(tmp_path, capsys):

@@ -41,3 +41,14 @@ def test_release_writes_a_complete_card_that_loads_and_predicts(tmp_path):
 
     cif.write_text(next(iter(dataset_source("mp_37k_sample").entries())).payload)
     assert predict(model, cif).error[0] == ""
+
+
+def test_markdown_table_lists_property_models_only(tmp_path):
+    run = tmp_path / "run"
+    train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                train_config=TrainConfig(epochs=1), max_samples=60, split_sizes=(40, 10, 10), out_dir=run,
+                workers=1, progress=False)
+    script = _script()
+    script.release(run, "cgcnn-tiny-fe", "cmd", "MIT", tmp_path / "weights", tmp_path / "dist", tmp_path / "r.json")
+    table = script.markdown_table(tmp_path / "weights").splitlines()
+    assert len(table) == 3 and table[2].startswith("| `cgcnn-tiny-fe` | mp_37k_sample formation_energy_per_atom")
