@@ -103,9 +103,32 @@ SHA-256 of weights.pt: `{card['sha256']}`. Full record: `card.json`.
 """
 
 
+def plot_curve(card: dict, path: Path) -> Path:
+    """Validation MAE per epoch of a released model, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = card["extra"]["validation_curve"]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot([e["epoch"] + 1 for e in curve], [e["val_mae"] for e in curve], lw=1.5)
+    best = card["training"]["best_epoch"]
+    ax.axvline(best + 1, color="grey", ls=":", lw=1, label=f"kept: epoch {best + 1}")
+    ax.set(xlabel="epoch", ylabel=f"validation MAE ({card['metrics']['unit']})", yscale="log",
+           title=f"{card['name']}: test MAE {card['metrics']['test']['mae']:.4g} {card['metrics']['unit']}")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def release(run: Path, name: str, command: str, license_: str, weights_root: Path, dist: Path,
-            table: Path | None = None) -> Path:
-    """Write ``weights_root/<name>/`` and ``dist/<name>.tar.gz`` and record both hashes; returns the folder."""
+            table: Path | None = None, plots: Path | None = None) -> Path:
+    """Write ``weights_root/<name>/`` and ``dist/<name>.tar.gz`` and record both hashes (and the
+    validation curve as ``plots/<name>.png``); returns the folder."""
     from crysgnn_zoo.hub.release import RELEASE_TABLE, pack, record
 
     card = build_card(run, name, command, license_)
@@ -119,6 +142,8 @@ def release(run: Path, name: str, command: str, license_: str, weights_root: Pat
     (dest / "README.md").write_text(_readme(card))
     archive = pack(dest, name, dist / f"{name}.tar.gz")
     record(name, archive, card["sha256"], table or RELEASE_TABLE)
+    if plots is not None:
+        plot_curve(card, plots / f"{name}.png")
     return dest
 
 
@@ -157,7 +182,7 @@ def main() -> None:
     if not (args.run and args.name and args.command):
         ap.error("--run, --name and --command are required to release")
     dest = release(Path(args.run), args.name, args.command, args.license,
-                   ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist")
+                   ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist", plots=ROOT / "docs" / "models")
     card = json.loads((dest / "card.json").read_text())
     print(f"released {args.name}: {dest} (sha256 {card['sha256'][:16]}...), test MAE "
           f"{card['metrics']['test']['mae']:.4f} {card['metrics']['unit']}")

@@ -27,7 +27,8 @@ def test_release_writes_a_complete_card_that_loads_and_predicts(tmp_path):
                 workers=1, progress=False)
     table = tmp_path / "releases.json"
     dest = _script().release(run, "cgcnn-tiny-band-gap", "crysgnn-zoo train ...", "MIT", tmp_path / "weights",
-                             tmp_path / "dist", table)
+                             tmp_path / "dist", table, plots=tmp_path / "plots")
+    assert (tmp_path / "plots" / "cgcnn-tiny-band-gap.png").stat().st_size > 1000
     card = ModelCard.load(dest)
     assert card.data["split_sizes"] == [40, 10, 10] and card.data["fingerprint"] and card.metrics["unit"] == "eV"
     assert set(card.metrics["test"]) >= {"mae", "rmse", "r2"} and card.metrics["mean_predictor_mae"] > 0
