@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
 from crysgnn_zoo.cli import parse_overrides
-from crysgnn_zoo.config import EMBEDDING_SCALES, HEAP_POLICIES, GraphConfig, TrainConfig
+from crysgnn_zoo.config import DISTILL_OBJECTIVES, EMBEDDING_SCALES, HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
@@ -162,6 +162,9 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
     ap.add_argument("--teacher", default="crysgnn-v1")
     ap.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
+    ap.add_argument("--objective", default=DISTILL_OBJECTIVES[0], choices=DISTILL_OBJECTIVES,
+                    help="distillation objective (crysgnn_zoo.config.DistillConfig)")
+    ap.add_argument("--embedding-weight", type=float, default=1.0, help="multiplier on the embedding term")
     ap.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
                     help="unit of the embedding MSE (see crysgnn_zoo.distill.model.teacher_scale)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
@@ -219,6 +222,7 @@ def _main(argv: list[str] | None) -> int:
         "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
         "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
         "alpha": args.alpha, "embedding_scale": args.embedding_scale, "model_overrides": overrides,
+        "objective": args.objective, "embedding_weight": args.embedding_weight,
         **graph_timing(out, graph_seconds, built.from_cache),
         "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPU cores, {args.device}",
     }
@@ -232,7 +236,9 @@ def _main(argv: list[str] | None) -> int:
             distilled_with = done["extra"].get("distill") or {}
             other_distill = mode == "distilled" and (
                 distilled_with.get("alpha") != args.alpha or str(distilled_with.get("teacher")) != str(args.teacher)
-                or distilled_with.get("embedding_scale", "per_dim") != args.embedding_scale)
+                or distilled_with.get("embedding_scale", "per_dim") != args.embedding_scale
+                or distilled_with.get("objective", "spread") != args.objective
+                or distilled_with.get("embedding_weight", 1.0) != args.embedding_weight)
             if not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts) \
                     or other_distill or done.get("model_overrides", {}) != overrides:
                 print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
@@ -245,7 +251,9 @@ def _main(argv: list[str] | None) -> int:
             plan.source, task.target, model, model_overrides=overrides, train_config=cfg,
             max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
             workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
-            distill=mode == "distilled", teacher=args.teacher, alpha=args.alpha, embedding_scale=args.embedding_scale,
+            distill=DistillConfig(teacher=args.teacher, alpha=args.alpha, objective=args.objective,
+                                  embedding_scale=args.embedding_scale, embedding_weight=args.embedding_weight)
+            if mode == "distilled" else False,
             heap=args.heap,
         )
         record = result.to_dict()
@@ -318,8 +326,12 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         + (f"; --max-train {meta['max_train']}" if meta.get("max_train") else ""),
         "- Seeds: per row below (each seed draws its own subsample and split, used by every student and "
         "both modes; it also seeds initialisation and batch order)",
-        f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, embedding MSE in "
-        f"{meta.get('embedding_scale', 'per_dim')} teacher units, teacher embeddings cached",
+        (f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, "
+         + (f"reference objective (MSE of L2-normalised atom embeddings, per crystal), weight "
+            f"{meta.get('embedding_weight', 1.0)}" if meta.get("objective") == "normalized" else
+            f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units"
+            + (f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else ""))
+         + ", teacher embeddings cached"),
         *([f"- Student config overrides (ablation): "
            + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta['model_overrides'].items())]
           if meta.get("model_overrides") else []),

@@ -16,7 +16,15 @@ import sys
 import traceback
 from pathlib import Path
 
-from crysgnn_zoo.config import EMBEDDING_SCALES, HEAP_POLICIES, GraphConfig, PretrainConfig, TrainConfig
+from crysgnn_zoo.config import (
+    DISTILL_OBJECTIVES,
+    EMBEDDING_SCALES,
+    HEAP_POLICIES,
+    DistillConfig,
+    GraphConfig,
+    PretrainConfig,
+    TrainConfig,
+)
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 
 
@@ -56,7 +64,13 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
     p.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
     p.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
-                   help="unit of the embedding MSE: one overall teacher spread, each dimension's spread, or raw")
+                   help="unit of the spread objective: one overall teacher spread, each dimension's spread, or raw")
+    p.add_argument("--objective", default=DISTILL_OBJECTIVES[0], choices=DISTILL_OBJECTIVES,
+                   help="distillation objective: spread-scaled MSE, or the reference's MSE of L2-normalised embeddings")
+    p.add_argument("--embedding-weight", type=float, default=DistillConfig().embedding_weight,
+                   help="multiplier on the embedding term")
+    p.add_argument("--no-projection", action="store_true",
+                   help="no learned student-to-teacher projection (needs equal widths)")
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -111,10 +125,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         workers=args.workers,
         resume=args.resume,
         progress=not args.no_progress,
-        distill=args.distill,
-        teacher=args.teacher,
-        alpha=args.alpha,
-        embedding_scale=args.embedding_scale,
+        distill=DistillConfig(teacher=args.teacher, alpha=args.alpha, objective=args.objective,
+                              embedding_scale=args.embedding_scale, embedding_weight=args.embedding_weight,
+                              projection=not args.no_projection) if args.distill else False,
         heap=args.heap,
         init=args.init,
     )

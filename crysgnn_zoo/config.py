@@ -22,6 +22,9 @@ EMBEDDING_SCALES = ("global", "per_dim", "none")
 #: What a training process does with freed memory (see :mod:`crysgnn_zoo.train.memory`).
 HEAP_POLICIES = ("trim", "retain")
 
+#: Distillation objectives (see :mod:`crysgnn_zoo.distill.model`); the first is the default.
+DISTILL_OBJECTIVES = ("spread", "normalized")
+
 
 class JsonConfig:
     """Mixin: ``to_dict``/``from_dict``/``to_json`` and a stable content hash."""
@@ -150,6 +153,50 @@ class TrainConfig(JsonConfig):
         for name, allowed in checks.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DistillConfig(JsonConfig):
+    """How a student is distilled from a frozen teacher; saved with every distilled run.
+
+    The loss is ``(1 - alpha) * task + alpha * embedding_weight * embedding`` where
+    ``embedding`` is, per ``objective``:
+
+    - ``spread``: MSE between the projected student and the teacher atom embeddings,
+      in units of the teacher's spread over the training crystals (``embedding_scale``:
+      ``global``, ``per_dim`` or ``none``);
+    - ``normalized``: the reference implementation's objective, MSE between the
+      L2-normalised (projected) student and teacher atom embeddings, averaged over the
+      atoms of each crystal, then over crystals. It is at most 4/d per element (d the
+      teacher's width), so ``embedding_weight`` sets its strength.
+
+    Attributes:
+        teacher: release name or checkpoint folder of the teacher encoder.
+        alpha: share of the embedding term, in [0, 1] (paper: 0.5).
+        objective: ``spread`` or ``normalized``.
+        embedding_scale: the unit of the ``spread`` objective.
+        embedding_weight: multiplier on the embedding term (> 0).
+        projection: learn a linear map from the student's width to the teacher's
+            (identity-initialised when they match); ``False`` needs equal widths.
+    """
+
+    teacher: str = "crysgnn-v1"
+    alpha: float = 0.5
+    objective: Literal["spread", "normalized"] = "spread"
+    embedding_scale: Literal["global", "per_dim", "none"] = "global"
+    embedding_weight: float = 1.0
+    projection: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ConfigError(f"DistillConfig.alpha must be in [0, 1], got {self.alpha}")
+        if self.objective not in DISTILL_OBJECTIVES:
+            raise ConfigError(f"DistillConfig.objective must be one of {DISTILL_OBJECTIVES}, got {self.objective!r}")
+        if self.embedding_scale not in EMBEDDING_SCALES:
+            raise ConfigError(f"DistillConfig.embedding_scale must be one of {EMBEDDING_SCALES}, "
+                              f"got {self.embedding_scale!r}")
+        if not self.embedding_weight > 0:
+            raise ConfigError(f"DistillConfig.embedding_weight must be > 0, got {self.embedding_weight}")
 
 
 @dataclasses.dataclass(frozen=True)

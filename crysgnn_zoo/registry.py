@@ -13,7 +13,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from crysgnn_zoo.config import JsonConfig
+from crysgnn_zoo.config import DistillConfig, JsonConfig
 from crysgnn_zoo.errors import UnknownNameError
 
 
@@ -87,29 +87,34 @@ def build_model(name: str, config: JsonConfig | dict | None = None, **overrides:
     return model
 
 
-def get_model(name: str, distill: bool = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5,
+def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5,
               embedding_scale: str = "global", **overrides: Any):
     """A freshly initialised model ``name``; keyword overrides change its config.
 
-    With ``distill=True`` the student comes wrapped in a
-    :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen ``teacher``
-    (a release name, a checkpoint folder, or an encoder module): training it
-    adds ``alpha`` x the atom-embedding MSE to ``(1 - alpha)`` x the task loss,
-    measured in ``embedding_scale`` units (``global``, ``per_dim`` or ``none``; see
-    :func:`~crysgnn_zoo.distill.model.teacher_scale`).
+    With ``distill`` (a :class:`~crysgnn_zoo.config.DistillConfig`, or ``True`` for one
+    made of ``teacher``, ``alpha`` and ``embedding_scale``) the student comes wrapped in a
+    :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen teacher: ``config.teacher``
+    (a release name or checkpoint folder), or ``teacher`` when it is an encoder module.
 
     Raises:
-        KeyError: unknown name (the message lists the registered ones).
-        ValueError: unknown override (the message lists the valid fields).
+        UnknownNameError: unknown name (the message lists the registered ones).
+        ConfigError: unknown override (the message lists the valid fields).
     """
     model = build_model(name, None, **overrides)
-    return with_teacher(model, teacher, alpha, embedding_scale) if distill else model
+    if not distill:
+        return model
+    by_name = isinstance(teacher, (str, bytes)) or hasattr(teacher, "__fspath__")
+    if not isinstance(distill, DistillConfig):
+        distill = DistillConfig(teacher=str(teacher) if by_name else "crysgnn-v1", alpha=alpha,
+                                embedding_scale=embedding_scale)
+    return with_teacher(model, distill, encoder=None if by_name else teacher)
 
 
-def with_teacher(model, teacher: Any = "crysgnn-v1", alpha: float = 0.5, embedding_scale: str = "global"):
-    """``model`` wrapped for distillation from ``teacher`` (see :func:`get_model`)."""
+def with_teacher(model, config: DistillConfig | None = None, encoder=None):
+    """``model`` wrapped for distillation as ``config`` says (``encoder``: an already loaded
+    teacher module, else ``config.teacher`` is loaded)."""
     from crysgnn_zoo.distill import DistilledModel
     from crysgnn_zoo.hub.resolve import load_teacher
 
-    encoder = load_teacher(teacher) if isinstance(teacher, (str, bytes)) or hasattr(teacher, "__fspath__") else teacher
-    return DistilledModel(model, encoder, alpha=alpha, scale=embedding_scale)
+    config = config or DistillConfig()
+    return DistilledModel.from_config(model, encoder if encoder is not None else load_teacher(config.teacher), config)

@@ -1,6 +1,10 @@
 """Student + frozen teacher: the CrysGNN distillation objective.
 
-    loss = (1 - alpha) * task(student(g), y) + alpha * MSE(P(h_student), h_teacher)
+    loss = (1 - alpha) * task(student(g), y) + alpha * weight * D(P(h_student), h_teacher)
+
+with ``D`` the ``spread`` objective below (the default) or ``normalized``, the
+reference implementation's MSE between L2-normalised atom embeddings averaged
+per crystal (:func:`normalized_embedding_loss`; :class:`~crysgnn_zoo.config.DistillConfig`).
 
 ``h`` are per-atom embeddings; ``P`` is a learned linear projection (identity
 when the widths match). By default the MSE is taken in units of the teacher's
@@ -26,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crysgnn_zoo.config import EMBEDDING_SCALES
+from crysgnn_zoo.config import DISTILL_OBJECTIVES, EMBEDDING_SCALES, DistillConfig
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
@@ -44,6 +48,19 @@ def embedding_loss(
 
 
 SCALES = EMBEDDING_SCALES
+
+
+def normalized_embedding_loss(
+    student_embeddings: torch.Tensor, teacher_embeddings: torch.Tensor, atoms_per_crystal: torch.Tensor
+) -> torch.Tensor:
+    """MSE between L2-normalised student and teacher atom embeddings (n_atoms, d), averaged
+    over the atoms of each crystal (``atoms_per_crystal``: (n_crystals,) counts in batch order),
+    then over crystals. Zero when each student embedding is a positive multiple of the teacher's."""
+    per_atom = (F.normalize(student_embeddings, dim=1) - F.normalize(teacher_embeddings, dim=1)).pow(2).mean(dim=1)
+    counts = atoms_per_crystal.to(per_atom.device)
+    crystal = torch.repeat_interleave(torch.arange(len(counts), device=per_atom.device), counts)
+    sums = torch.zeros(len(counts), dtype=per_atom.dtype, device=per_atom.device).index_add_(0, crystal, per_atom)
+    return (sums / counts.clamp_min(1)).mean()
 
 
 def teacher_scale(embeddings: torch.Tensor, kind: str = "global", floor: float = 1e-3) -> torch.Tensor | None:
@@ -98,23 +115,33 @@ class DistilledModel(nn.Module):
             :meth:`prepare`.
         project_equal_widths: learn a linear projection even when student and
             teacher widths match (initialised to the identity); ``False`` uses
-            the identity itself.
+            the identity itself (and needs equal widths).
+        objective: ``spread`` (the MSE in units of ``scale``) or ``normalized``
+            (:func:`normalized_embedding_loss`).
+        weight: multiplier on the embedding term.
     """
 
     def __init__(
         self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse",
-        scale: str = "global", project_equal_widths: bool = True,
+        scale: str = "global", project_equal_widths: bool = True, objective: str = "spread", weight: float = 1.0,
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
+        if objective not in DISTILL_OBJECTIVES:
+            raise ConfigError(f"objective must be one of {DISTILL_OBJECTIVES}, got {objective!r}")
         self.student = student
         self.alpha = alpha
+        self.objective = objective
+        self.weight = weight
         self.set_task_loss(task_loss)
         self.teacher = [teacher.eval()]  # a list keeps it out of parameters() and state_dict()
         for p in teacher.parameters():
             p.requires_grad_(False)
         d_s, d_t = student.embedding_dim, teacher.embedding_dim
+        if d_s != d_t and not project_equal_widths:
+            raise ConfigError(f"without a projection the student's embedding width ({d_s}) must equal the "
+                              f"teacher's ({d_t})")
         if d_s == d_t and not project_equal_widths:
             self.projection = nn.Identity()
         else:
@@ -134,6 +161,14 @@ class DistilledModel(nn.Module):
         self.registry_name = getattr(student, "registry_name", None)
         self.needs_vectors = getattr(student, "needs_vectors", False)
         self.embedding_dim = student.embedding_dim
+
+    @classmethod
+    def from_config(cls, student: nn.Module, teacher: nn.Module, config: DistillConfig,
+                    task_loss: str = "mse") -> "DistilledModel":
+        """The wrapper a :class:`~crysgnn_zoo.config.DistillConfig` describes (``teacher`` already loaded)."""
+        return cls(student, teacher, alpha=config.alpha, task_loss=task_loss, scale=config.embedding_scale,
+                   project_equal_widths=config.projection, objective=config.objective,
+                   weight=config.embedding_weight)
 
     def set_task_loss(self, kind: str) -> None:
         """``mse``, ``l1`` or ``huber`` on normalised targets."""
@@ -193,9 +228,12 @@ class DistilledModel(nn.Module):
         target = self.teacher_embeddings(g)
         if not self._scale_ready:
             self._set_scale(target.detach(), target.device)
-        distill = embedding_loss(self.projection(h), target, self.embedding_scale)
+        if self.objective == "normalized":
+            distill = normalized_embedding_loss(self.projection(h), target, g.batch_num_nodes())
+        else:
+            distill = embedding_loss(self.projection(h), target, self.embedding_scale)
         self.loss_terms = {"task": task.detach(), "embedding": distill.detach()}
-        return (1.0 - self.alpha) * task + self.alpha * distill, pred
+        return (1.0 - self.alpha) * task + self.alpha * self.weight * distill, pred
 
     def regularization(self) -> torch.Tensor | None:
         """The student's own penalty, if it has one."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from crysgnn_zoo.config import HEAP_POLICIES, GraphConfig, TrainConfig
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError, SkipReport, Skipped
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
@@ -166,7 +166,7 @@ def train_model(
     workers: int | None = None,
     resume: bool = False,
     progress: bool = True,
-    distill: bool = False,
+    distill: bool | DistillConfig = False,
     teacher: str | Path = "crysgnn-v1",
     alpha: float = 0.5,
     embedding_scale: str = "global",
@@ -187,8 +187,9 @@ def train_model(
         init: start from released weights (a name) or a checkpoint folder: the donor's architecture,
             config and weights, with a new output layer when ``target`` differs from the donor's
             (:mod:`crysgnn_zoo.train.finetune`).
-        distill: train with CrysGNN distillation from ``teacher`` (weight ``alpha``);
-            with ``cache_teacher`` its atom embeddings are computed once up front;
+        distill: train with CrysGNN distillation: a :class:`~crysgnn_zoo.config.DistillConfig`, or
+            ``True`` for one made of ``teacher``, ``alpha`` and ``embedding_scale``; with
+            ``cache_teacher`` the teacher's atom embeddings are computed once up front;
             ``embedding_scale``: the unit of the embedding MSE (``global``, ``per_dim``, ``none``).
         heap: what happens to freed memory (:mod:`crysgnn_zoo.train.memory`): ``trim`` hands
             it back to the OS every few seconds (smallest resident size); ``retain`` keeps it
@@ -203,20 +204,22 @@ def train_model(
     """
     if heap not in HEAP_POLICIES:
         raise ConfigError(f"heap must be one of {HEAP_POLICIES}, got {heap!r}")
+    if distill is True:
+        distill = DistillConfig(teacher=str(teacher), alpha=alpha, embedding_scale=embedding_scale)
     out = Path(out_dir) if out_dir else None
     with RunLock(out) if out else contextlib.nullcontext():
         return _train_model(
             data, target, model, model_overrides=model_overrides, graph_config=graph_config,
             train_config=train_config, max_samples=max_samples, split_sizes=split_sizes, split_seed=split_seed,
-            out=out, device=device, workers=workers, resume=resume, progress=progress, distill=distill,
-            teacher=teacher, alpha=alpha, embedding_scale=embedding_scale, cache_teacher=cache_teacher, heap=heap,
+            out=out, device=device, workers=workers, resume=resume, progress=progress, distill=distill or None,
+            cache_teacher=cache_teacher, heap=heap,
             init=init,
         )
 
 
 def _train_model(
     data, target, model, *, model_overrides, graph_config, train_config, max_samples, split_sizes, split_seed,
-    out, device, workers, resume, progress, distill, teacher, alpha, embedding_scale, cache_teacher, heap, init,
+    out, device, workers, resume, progress, distill, cache_teacher, heap, init,
 ) -> RunResult:
     train_config = train_config or TrainConfig()
     torch.manual_seed(train_config.seed)  # the new output layer of a start from weights, reproducibly
@@ -248,10 +251,10 @@ def _train_model(
     init_report = None
     if started is not None:
         model, student, init_report = started
-        net = with_teacher(student, teacher, alpha, embedding_scale) if distill else student
+        net = with_teacher(student, distill) if distill else student
     else:
         model = model or "cgcnn"
-        net = get_model(model, distill=distill, teacher=teacher, alpha=alpha, embedding_scale=embedding_scale,
+        net = get_model(model, distill=distill or False,
                         **(model_overrides or {}))
     teacher_seconds = 0.0
     if distill:
@@ -301,8 +304,7 @@ def _train_model(
         n_isolated=built.n_isolated,
         graphs=built.summary(),
         extra={"train_config": train_config.to_dict(), "graph_config": graph_config.to_dict(),
-               "distill": {"teacher": str(teacher), "alpha": alpha, "embedding_scale": embedding_scale,
-                           "cached": cache_teacher,
+               "distill": {**distill.to_dict(), "cached": cache_teacher,
                            "teacher_cache_seconds": teacher_seconds} if distill else None,
                "max_samples": max_samples, "heap": heap,
                "init": init_report.to_dict() if init_report else None, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},

@@ -1,0 +1,68 @@
+"""The reference objective (normalised atom embeddings, per crystal) and the distillation config."""
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from crysgnn_zoo.config import DistillConfig, TrainConfig
+from crysgnn_zoo.distill import DistilledModel
+from crysgnn_zoo.distill.model import normalized_embedding_loss
+from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.graphs.collate import collate
+from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
+from crysgnn_zoo.registry import get_model
+from crysgnn_zoo.train.run import train_model
+
+
+def test_normalized_loss_is_zero_up_to_scale_and_bounded():
+    torch.manual_seed(0)
+    h_t = torch.randn(7, 5)
+    scales = torch.rand(7, 1) * 10 + 0.1  # a positive factor per atom
+    counts = torch.tensor([3, 4])
+    assert float(normalized_embedding_loss(h_t * scales, h_t, counts)) == pytest.approx(0.0, abs=1e-7)
+    assert float(normalized_embedding_loss(-h_t, h_t, counts)) == pytest.approx(4.0 / 5)  # opposite: the maximum
+
+
+def test_normalized_loss_averages_per_crystal_then_over_crystals():
+    h_t = torch.tensor([[1.0, 0.0]] * 4)
+    h_s = torch.tensor([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])  # only atom 0 differs: 2/2 = 1
+    per_crystal = normalized_embedding_loss(h_s, h_t, torch.tensor([1, 3]))
+    assert float(per_crystal) == pytest.approx((1.0 + 0.0) / 2)  # not 1/4, the per-atom mean
+
+
+def test_distilled_model_uses_the_configured_objective(sample_store):
+    torch.manual_seed(0)
+    teacher = CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=2)).eval()
+    student = copy.deepcopy(teacher)
+    config = DistillConfig(objective="normalized", alpha=1.0, embedding_weight=16.0, projection=False)
+    model = DistilledModel.from_config(student, teacher, config).eval()
+    g = collate(sample_store, np.arange(6))
+    loss, _ = model.training_loss(g, torch.zeros(6, 1))
+    assert float(loss.detach()) == pytest.approx(0.0, abs=1e-6)
+    torch.nn.init.normal_(student.embedding.weight)
+    loss, _ = model.training_loss(g, torch.zeros(6, 1))
+    assert 0.0 < float(loss.detach()) <= 16.0 * 4.0 / 64 * 16  # weight x at most 4/d per element
+
+
+def test_config_is_validated_and_widths_need_a_projection():
+    with pytest.raises(ConfigError, match="objective must be one of"):
+        DistillConfig(objective="cosine")
+    with pytest.raises(ConfigError, match="embedding_weight must be > 0"):
+        DistillConfig(embedding_weight=0)
+    teacher = CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=1))
+    with pytest.raises(ConfigError, match=r"student's embedding width \(8\) must equal the teacher's \(16\)"):
+        get_model("cgcnn", atom_dim=8, distill=DistillConfig(projection=False), teacher=teacher)
+    assert DistillConfig.from_dict(DistillConfig(alpha=0.1).to_dict()) == DistillConfig(alpha=0.1)
+
+
+def test_run_records_its_distillation_config(tmp_path):
+    config = DistillConfig(objective="normalized", embedding_weight=8.0, alpha=0.3)
+    result = train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                         train_config=TrainConfig(epochs=1), max_samples=40, split_sizes=(30, 5, 5), distill=config,
+                         out_dir=tmp_path / "run", workers=1, progress=False)
+    recorded = json.loads((tmp_path / "run" / "result.json").read_text())["extra"]["distill"]
+    assert {k: recorded[k] for k in config.to_dict()} == config.to_dict() and result.extra["distill"]["cached"]
