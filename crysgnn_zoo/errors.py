@@ -27,3 +27,7 @@ class UnknownNameError(CrysgnnZooError, KeyError):
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class MissingExtraError(CrysgnnZooError, ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it."""

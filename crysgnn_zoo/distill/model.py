@@ -90,6 +90,9 @@ class TeacherEmbeddingCache:
 
     def __init__(self, teacher: nn.Module, store: GraphStore, batch_size: int = 256, device: str = "cpu") -> None:
         teacher.eval()
+        if hasattr(teacher, "embed_store"):  # a teacher that embeds whole stores (e.g. CHGNet)
+            self.embeddings = teacher.embed_store(store, device=device).float()
+            return
         out = []
         with torch.no_grad():
             for start in range(0, len(store), batch_size):

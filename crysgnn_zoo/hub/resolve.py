@@ -169,11 +169,19 @@ def released_models() -> list[dict]:
 
 
 def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
-    """The pre-trained CrysGNN encoder, frozen and in eval mode.
-
-    ``embed(g) -> (n_atoms, 64)`` gives the atom embeddings students are distilled toward.
+    """A frozen teacher in eval mode: a CrysGNN release or checkpoint folder
+    (``embed(g) -> (n_atoms, 64)``), or a foundation model by name (``chgnet-0.3.0``,
+    :mod:`crysgnn_zoo.distill.teachers`, which embeds whole graph stores).
+    ``teacher.card`` says what the teacher saw.
     """
+    from crysgnn_zoo.distill.teachers import FOUNDATION_TEACHERS
     from crysgnn_zoo.train.checkpoint import load_checkpoint
+
+    if str(name) in FOUNDATION_TEACHERS:
+        teacher = FOUNDATION_TEACHERS[str(name)]().eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        return teacher
 
     predictor = load_checkpoint(resolve_weights(name), device=device)
     model = predictor.model.to(device).eval()

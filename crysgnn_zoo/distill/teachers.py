@@ -1,0 +1,103 @@
+"""Teachers other than a CrysGNN release: foundation models that give per-atom embeddings.
+
+Every teacher gives, for the crystals of a :class:`GraphStore`, one embedding per
+atom in store order (``embed_store(store) -> (n_atoms, embedding_dim)``), so the
+student and the teacher see the same atoms in the same order. CrysGNN encoders
+also embed a batched graph (``embed(g)``); a foundation model that builds its own
+graphs from structures only embeds whole stores, and its embeddings are cached on
+disk (``$CRYSGNN_ZOO_CACHE/teachers/<name>/<store digest>.npy``).
+
+A teacher's ``card`` says what it saw: ``labels_used`` and ``not_clean_for``
+(data sets whose crystals or labels it was trained on, so a distillation gain
+there is not a clean comparison).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from crysgnn_zoo.errors import ConfigError, MissingExtraError
+from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+MP_DERIVED_SETS = ("mp_37k", "mp_ehull", "mp_elastic")
+
+
+def store_digest(store: GraphStore) -> str:
+    """Content hash of the crystals of ``store`` (ids, species, positions, lattices)."""
+    h = hashlib.sha256()
+    for part in (np.asarray(store.ids, dtype=str).astype("U"), store.n_atoms, store.atomic_numbers,
+                 store.positions, store.lattices):
+        h.update(np.ascontiguousarray(part).tobytes())
+    return h.hexdigest()[:20]
+
+
+def structures_of(store: GraphStore) -> list:
+    """pymatgen ``Structure`` objects of every crystal of ``store``, atoms in store order."""
+    from pymatgen.core import Lattice, Structure
+
+    out = []
+    for k in range(len(store)):
+        lo, hi = store.node_ptr[k], store.node_ptr[k + 1]
+        out.append(Structure(Lattice(np.asarray(store.lattices[k], dtype=np.float64)),
+                             store.atomic_numbers[lo:hi].tolist(),
+                             np.asarray(store.positions[lo:hi], dtype=np.float64), coords_are_cartesian=True))
+    return out
+
+
+class CHGNetTeacher(nn.Module):
+    """CHGNet's atom features after its last interaction block (64-d), from the ``chgnet``
+    package (``pip install '.[chgnet]'``; its weights ship inside the wheel)."""
+
+    embedding_dim = 64
+
+    def __init__(self, model_name: str = "0.3.0", batch_size: int = 32) -> None:
+        super().__init__()
+        try:
+            from chgnet.model import CHGNet
+        except ImportError:
+            raise MissingExtraError("the CHGNet teacher needs the chgnet extra: pip install 'crysgnn-zoo[chgnet]'") \
+                from None
+        self.name = f"chgnet-{model_name}"
+        self.batch_size = batch_size
+        self.model = [CHGNet.load(model_name=model_name, use_device="cpu", verbose=False)]  # not a submodule
+        self.card = {
+            "name": self.name, "architecture": "chgnet",
+            "data": "MPtrj: ~146K Materials Project materials (relaxation trajectories)",
+            "labels_used": "DFT energies, forces, stresses and magnetic moments",
+            "not_clean_for": list(MP_DERIVED_SETS),
+        }
+
+    def embed(self, g) -> torch.Tensor:
+        raise ConfigError(f"{self.name} embeds whole graph stores only (it builds its own graphs): "
+                          "use the teacher-embedding cache (DistilledModel.prepare(store, cache=True))")
+
+    def embed_store(self, store: GraphStore, device: str = "cpu") -> torch.Tensor:
+        """``(n_atoms, 64)`` atom features in store order, cached on disk by store content."""
+        path = cache_dir("teachers", self.name) / f"{store_digest(store)}.npy"
+        if path.exists():
+            return torch.from_numpy(np.load(path))
+        structures = structures_of(store)
+        model = self.model[0]
+        out = []
+        for start in tqdm(range(0, len(structures), self.batch_size), desc=f"{self.name} embeddings", leave=False):
+            batch = structures[start:start + self.batch_size]
+            predictions = model.predict_structure(batch, task="e", return_atom_feas=True, batch_size=len(batch))
+            if isinstance(predictions, dict):  # chgnet returns a bare dict for a one-structure list
+                predictions = [predictions]
+            out.extend(np.asarray(p["atom_fea"], dtype=np.float32) for p in predictions)
+        embeddings = np.concatenate(out) if out else np.zeros((0, self.embedding_dim), np.float32)
+        if len(embeddings) != len(store.atomic_numbers):
+            raise ConfigError(f"{self.name} gave {len(embeddings)} atom embeddings for {len(store.atomic_numbers)} atoms")
+        np.save(path, embeddings)
+        return torch.from_numpy(embeddings)
+
+
+FOUNDATION_TEACHERS = {"chgnet-0.3.0": lambda: CHGNetTeacher("0.3.0")}

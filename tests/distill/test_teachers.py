@@ -1,0 +1,71 @@
+"""The teacher interface: embeddings per atom in store order, a foundation-model teacher, the missing extra."""
+from __future__ import annotations
+
+import sys
+from itertools import islice
+
+import numpy as np
+import pytest
+import torch
+from ase.data import chemical_symbols
+
+from crysgnn_zoo.config import DistillConfig, GraphConfig
+from crysgnn_zoo.data.sources import dataset_source
+from crysgnn_zoo.data.structures import atoms_from_arrays
+from crysgnn_zoo.distill.model import TeacherEmbeddingCache
+from crysgnn_zoo.distill.teachers import store_digest
+from crysgnn_zoo.errors import MissingExtraError
+from crysgnn_zoo.graphs.build import build_entries, neighbors_of
+from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.hub.resolve import load_teacher
+from crysgnn_zoo.registry import get_model
+
+
+def test_missing_extra_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "chgnet.model", None)  # as if chgnet were not installed
+    with pytest.raises(MissingExtraError, match=r"pip install 'crysgnn-zoo\[chgnet\]'"):
+        load_teacher("chgnet-0.3.0")
+
+
+def _store(atoms_list):
+    nls = [neighbors_of(a, GraphConfig()) for a in atoms_list]
+    return GraphStore.from_graphs([f"c{i}" for i in range(len(atoms_list))],
+                                  [np.asarray(a.atomic_numbers, dtype=np.uint8) for a in atoms_list],
+                                  [np.asarray(a.lattice_mat) for a in atoms_list], nls, {})
+
+
+@pytest.fixture(scope="module")
+def crystal_and_permuted():
+    store, _, _ = build_entries(list(islice(dataset_source("mp_37k_sample").entries(), 3)), GraphConfig(), [],
+                                progress=False)
+    k = int(np.argmax(store.n_atoms))  # the largest of three, several species
+    lo, hi = store.node_ptr[k], store.node_ptr[k + 1]
+    lattice = np.asarray(store.lattices[k], dtype=np.float64)
+    frac = np.asarray(store.positions[lo:hi], dtype=np.float64) @ np.linalg.inv(lattice)
+    symbols = [chemical_symbols[z] for z in store.atomic_numbers[lo:hi]]
+    perm = np.random.default_rng(0).permutation(hi - lo)
+    a = atoms_from_arrays(lattice, frac, symbols, "a")
+    b = atoms_from_arrays(lattice, frac[perm], [symbols[i] for i in perm], "b")
+    return _store([a]), _store([b]), perm
+
+
+def test_crysgnn_teacher_follows_the_atom_order(crystal_and_permuted):
+    a, b, perm = crystal_and_permuted
+    teacher = load_teacher("crysgnn-v1")
+    ea, eb = TeacherEmbeddingCache(teacher, a).embeddings, TeacherEmbeddingCache(teacher, b).embeddings
+    assert torch.allclose(ea[perm], eb, atol=1e-4)
+    assert store_digest(a) != store_digest(b)
+
+
+def test_chgnet_teacher_follows_the_atom_order_and_caches(crystal_and_permuted, tmp_path, monkeypatch):
+    pytest.importorskip("chgnet")
+    monkeypatch.setenv("CRYSGNN_ZOO_CACHE", str(tmp_path))
+    a, b, perm = crystal_and_permuted
+    teacher = load_teacher("chgnet-0.3.0")
+    ea = TeacherEmbeddingCache(teacher, a).embeddings
+    eb = TeacherEmbeddingCache(teacher, b).embeddings
+    assert ea.shape == (len(a.atomic_numbers), 64) and torch.allclose(ea[perm], eb, atol=1e-4)
+    assert len(list((tmp_path / "teachers" / "chgnet-0.3.0").glob("*.npy"))) == 2  # cached on disk
+    assert teacher.card["not_clean_for"] == ["mp_37k", "mp_ehull", "mp_elastic"]
+    model = get_model("cgcnn", distill=DistillConfig(teacher="chgnet-0.3.0"))
+    assert model.teacher_model.name == "chgnet-0.3.0" and model.projection.in_features == 64
