@@ -204,7 +204,8 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         feature_weight=args.feature_weight, connectivity_weight=args.connectivity_weight,
         spacegroup_weight=args.spacegroup_weight, contrastive_weight=args.contrastive_weight,
         contrast_on=args.contrast_on, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed,
+        seed=args.seed, temperature=args.temperature, normalize_embeddings=args.normalize_embeddings,
+        connectivity=args.connectivity, max_bonds=args.max_bonds, no_bond_weight=args.no_bond_weight,
     )
     card = {"name": args.name, "curated": str(args.curated),
             "data_sources": manifest["sources"], "data_counts": {k: manifest[k] for k in ("entries", "skipped", "duplicates", "kept")},
@@ -353,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spacegroup-weight", type=float, default=d.spacegroup_weight)
     p.add_argument("--contrastive-weight", type=float, default=d.contrastive_weight)
     p.add_argument("--contrast-on", default=d.contrast_on, choices=["spacegroup", "crystal_system"])
+    p.add_argument("--temperature", type=float, default=d.temperature, help="contrastive softmax temperature")
+    p.add_argument("--normalize-embeddings", action="store_true",
+                   help="L2-normalise atom embeddings before every head (the reference's choice)")
+    p.add_argument("--connectivity", default=d.connectivity, choices=["sampled", "all_pairs"],
+                   help="sampled edges vs non-edges, or every atom pair classified by its bond count")
+    p.add_argument("--max-bonds", type=int, default=d.max_bonds)
+    p.add_argument("--no-bond-weight", type=float, default=d.no_bond_weight)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="CrysGNN config override")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
     p.add_argument("--resume", action="store_true")

@@ -208,9 +208,14 @@ class PretrainConfig(JsonConfig):
             loss weights (0 switches one off).
         contrast_on: which structure label defines contrastive positives.
         temperature: softmax temperature of the contrastive loss.
-        negatives_per_edge: sampled non-edges per true edge.
+        negatives_per_edge: sampled non-edges per true edge (``connectivity="sampled"``).
         epochs, batch_size, lr, weight_decay, seed: optimisation (Adam, cosine schedule).
         max_grad_norm: gradient clipping.
+        normalize_embeddings: L2-normalise atom embeddings before every head (the reference's
+            choice, crysgnn-v2); ``False`` feeds them raw (crysgnn-v1).
+        connectivity: ``sampled`` (v1: edges vs sampled non-edges, binary) or ``all_pairs``
+            (the reference's: every atom pair of a crystal classified by its number of bonds,
+            0..``max_bonds``, with a bilinear scorer; class 0 weighted ``no_bond_weight``).
     """
 
     feature_weight: float = 1.0
@@ -226,8 +231,16 @@ class PretrainConfig(JsonConfig):
     weight_decay: float = 0.0
     seed: int = 0
     max_grad_norm: float = 5.0
+    normalize_embeddings: bool = False
+    connectivity: Literal["sampled", "all_pairs"] = "sampled"
+    max_bonds: int = 5
+    no_bond_weight: float = 0.1
 
     def __post_init__(self) -> None:
+        if self.connectivity not in ("sampled", "all_pairs"):
+            raise ConfigError(f"connectivity must be 'sampled' or 'all_pairs', got {self.connectivity!r}")
+        if self.max_bonds < 1 or not self.no_bond_weight > 0:
+            raise ConfigError("max_bonds must be >= 1 and no_bond_weight > 0")
         weights = [self.feature_weight, self.connectivity_weight, self.spacegroup_weight, self.contrastive_weight]
         if min(weights) < 0 or sum(weights) == 0:
             raise ConfigError("objective weights must be >= 0 and not all 0")

@@ -6,7 +6,12 @@ Node level (from per-atom embeddings ``h``):
   feature vector (multi-hot), scored with binary cross-entropy;
 - connectivity reconstruction: an MLP scores atom pairs from
   ``[h_i * h_j, |h_i - h_j|]``; true edges of the graph are positives, sampled
-  non-edges (preferably inside the same crystal) negatives, with BCE.
+  non-edges (preferably inside the same crystal) negatives, with BCE
+  (``connectivity="sampled"``, crysgnn-v1); or, as the reference does, every atom
+  pair of a crystal is classified by its number of bonds (0..max_bonds) with a
+  bilinear scorer and class-weighted cross-entropy (``"all_pairs"``).
+
+With ``normalize_embeddings`` every head sees L2-normalised atom embeddings.
 
 Graph level (from mean-pooled crystal embeddings):
 
@@ -34,14 +39,55 @@ def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
 
 
 class PretrainHeads(nn.Module):
-    """Decoders used only during pre-training (not part of the released encoder)."""
+    """Decoders used only during pre-training (not part of the released encoder).
 
-    def __init__(self, embedding_dim: int, feature_dim: int, n_spacegroups: int = 230) -> None:
+    ``pair_classes > 0`` adds the bilinear all-pairs bond-count scorer (``connectivity="all_pairs"``).
+    """
+
+    def __init__(self, embedding_dim: int, feature_dim: int, n_spacegroups: int = 230, pair_classes: int = 0) -> None:
         super().__init__()
         self.feature_decoder = _mlp(embedding_dim, embedding_dim, feature_dim)
         self.edge_scorer = _mlp(2 * embedding_dim, embedding_dim, 1)
         self.spacegroup_classifier = _mlp(embedding_dim, embedding_dim, n_spacegroups)
         self.projection = _mlp(embedding_dim, embedding_dim, embedding_dim)
+        if pair_classes:
+            self.pair_scorer = nn.Bilinear(embedding_dim, embedding_dim, pair_classes)
+
+
+def all_pairs(g) -> tuple[torch.Tensor, torch.Tensor]:
+    """(i, j) for every ordered pair of atoms of the same crystal in batch ``g`` (i != j)."""
+    sizes = g.batch_num_nodes().long()
+    starts = torch.cumsum(sizes, 0) - sizes
+    per = sizes * sizes
+    crystal = torch.repeat_interleave(torch.arange(len(sizes)), per)
+    local = torch.arange(int(per.sum())) - torch.repeat_interleave(torch.cumsum(per, 0) - per, per)
+    n = sizes[crystal]
+    i, j = starts[crystal] + local // n, starts[crystal] + local % n
+    keep = i != j
+    return i[keep], j[keep]
+
+
+def bond_counts(g, i: torch.Tensor, j: torch.Tensor, max_bonds: int) -> torch.Tensor:
+    """Number of graph edges from atom ``j`` to atom ``i`` (periodic images counted), capped at ``max_bonds``."""
+    n = g.num_nodes()
+    src, dst = g.edges()
+    keys, counts = torch.unique(src.long() * n + dst.long(), return_counts=True)
+    query = j * n + i
+    pos = torch.searchsorted(keys, query).clamp_max(len(keys) - 1)
+    found = keys[pos] == query
+    return torch.where(found, counts[pos], torch.zeros_like(pos)).clamp_max(max_bonds)
+
+
+def all_pairs_connectivity(heads: PretrainHeads, h: torch.Tensor, g, config: PretrainConfig
+                           ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(class-weighted cross-entropy, accuracy) of the bond-count class of every atom pair."""
+    i, j = all_pairs(g)
+    i, j = i.to(h.device), j.to(h.device)
+    target = bond_counts(g, i.cpu(), j.cpu(), config.max_bonds).to(h.device)
+    logits = heads.pair_scorer(h[i], h[j])
+    weight = torch.ones(config.max_bonds + 1, device=h.device)
+    weight[0] = config.no_bond_weight
+    return F.cross_entropy(logits, target, weight=weight), (logits.argmax(1) == target).float().mean().detach()
 
 
 def sample_non_edges(g, n_samples: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,13 +144,18 @@ def pretrain_losses(
     ``crystal_system`` (0..6) are per-crystal (B,) labels. ``"total"`` is the
     weighted sum."""
     h = encoder.embed(g)
+    if config.normalize_embeddings:
+        h = F.normalize(h, dim=-1)
     out: dict[str, torch.Tensor] = {}
     total = h.new_zeros(())
     if config.feature_weight:
         target = encoder.atom_features(g.ndata["atomic_number"])
         out["feature"] = F.binary_cross_entropy_with_logits(heads.feature_decoder(h), target)
         total = total + config.feature_weight * out["feature"]
-    if config.connectivity_weight:
+    if config.connectivity_weight and config.connectivity == "all_pairs":
+        out["connectivity"], out["connectivity_acc"] = all_pairs_connectivity(heads, h, g, config)
+        total = total + config.connectivity_weight * out["connectivity"]
+    elif config.connectivity_weight:
         src, dst = g.edges()
         neg_src, neg_dst = sample_non_edges(g, len(src) * config.negatives_per_edge, generator)
         pairs_src = torch.cat([src.long(), neg_src])

@@ -140,7 +140,8 @@ def _pretrain(store, out_dir, config, model_config, graph_config, *, device, pro
     torch.manual_seed(config.seed)
     encoder = CrysGNN(model_config)
     encoder.registry_name = "crysgnn"
-    heads = PretrainHeads(encoder.embedding_dim, encoder.atom_features.dim)
+    heads = PretrainHeads(encoder.embedding_dim, encoder.atom_features.dim,
+                          pair_classes=config.max_bonds + 1 if config.connectivity == "all_pairs" else 0)
     model = PretrainModel(encoder, heads, config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
