@@ -49,7 +49,9 @@ def describe_cell(lengths, angles, volume: float) -> str:
 def check_cell(lengths, angles, volume: float, where: str) -> None:
     """Raise :class:`DegenerateCellError` saying which edge is zero or that the edges are coplanar."""
     short = [n for n, v in zip("abc", lengths) if not v >= MIN_LATTICE_LENGTH]
-    if short:
+    if not (np.isfinite(lengths).all() and np.isfinite(angles).all() and np.isfinite(volume)):
+        what = "cell parameters are not finite numbers"
+    elif short:
         what = f"lattice vector(s) {', '.join(short)} have zero length"
     elif not volume >= MIN_CELL_VOLUME:
         what = "the three lattice vectors are coplanar"

@@ -204,18 +204,17 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
             f"{path}: made with atom features {config.get('featurizer')!r}, "
             f"this version computes {FEATURIZER_VERSION!r}"
         )
-    model_config = dict(config["model_config"])
-    init_field = model_entry(config["model"]).init_field
-    if init_field:
-        model_config[init_field] = None  # the saved weights below replace any pre-trained start
-    model = build_model(config["model"], model_config)
+    try:
+        model_config = dict(config["model_config"])
+        init_field = model_entry(config["model"]).init_field
+        if init_field:
+            model_config[init_field] = None  # the saved weights below replace any pre-trained start
+        model = build_model(config["model"], model_config)
+        graph_config = GraphConfig.from_dict(config["graph_config"])
+        normalizer = Normalizer(**config["normalizer"])
+    except (TypeError, ValueError, KeyError) as exc:  # a named error of the package says what, with the file
+        raise CheckpointError(f"{path / 'config.json'}: {exc}") from None
     _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
-    return Predictor(
-        model=model,
-        graph_config=GraphConfig.from_dict(config["graph_config"]),
-        normalizer=Normalizer(**config["normalizer"]),
-        target=config["target"],
-        unit=config.get("unit", ""),
-        card=_read_json(path / "card.json"),
-    )
+    return Predictor(model=model, graph_config=graph_config, normalizer=normalizer, target=config["target"],
+                     unit=config.get("unit", ""), card=_read_json(path / "card.json"))

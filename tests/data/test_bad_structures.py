@@ -154,3 +154,9 @@ def test_latin1_cell_in_a_csv_source_is_read(tmp_path):
     (entry,) = list(open_source(path).entries())
     assert entry.targets == {"y": 1.5}
     assert parse_structure(entry.fmt, entry.payload, entry.where).elements == ["Na", "Cl"]
+
+
+def test_non_numeric_cell_is_named():
+    text = cif(NACL).replace("_cell_length_a   4.0", "_cell_length_a   nan")
+    with pytest.raises(DegenerateCellError, match="not finite"):
+        atoms_from_cif(text, "nan.cif")

@@ -111,3 +111,15 @@ def test_damaged_resume_state_is_named(tmp_path):
     (tmp_path / "last.pt").write_bytes(b"\x80\x02truncated")
     with pytest.raises(CheckpointError, match=r"last.pt: the resume state cannot be read.*move it away"):
         load_resume_state(tmp_path / "last.pt")
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("model", "cgcnnn", "unknown model 'cgcnnn'"), ("model_config", {"atom_dim": 8, "widht": 3}, "widht"),
+    ("normalizer", {"mean": 0.0, "scale": 1.0}, "scale"), ("graph_config", {"cutoff": -1.0}, "cutoff"),
+])
+def test_wrong_config_contents_name_the_file(ckpt, field, value, reason):
+    config = json.loads((ckpt / "config.json").read_text())
+    config[field] = value
+    (ckpt / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=rf"config.json: .*{reason}"):
+        load_checkpoint(ckpt)
