@@ -44,6 +44,7 @@ from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.hub.resolve import teacher_card
 from crysgnn_zoo.registry import model_config
 from crysgnn_zoo.train.run import select_target, train_model
 
@@ -223,6 +224,7 @@ def _main(argv: list[str] | None) -> int:
         "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
         "alpha": args.alpha, "embedding_scale": args.embedding_scale, "model_overrides": overrides,
         "objective": args.objective, "embedding_weight": args.embedding_weight,
+        "teacher_not_clean_for": teacher_card(args.teacher).get("not_clean_for", []) if "distilled" in modes else [],
         **graph_timing(out, graph_seconds, built.from_cache),
         "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPU cores, {args.device}",
     }
@@ -317,6 +319,11 @@ def _fmt(stat: dict | None) -> str:
     return f"{stat['mean']:.4g}"
 
 
+def _dataset_name(meta: dict) -> str:
+    """The data set a table's runs read (``mp`` runs on mp_37k unless a file was given)."""
+    return "mp_37k" if meta["dataset"] == "mp" and str(meta.get("data", "")).startswith("mp_37k") else meta["dataset"]
+
+
 def markdown(meta: dict, rows: list[dict]) -> str:
     lines = [
         f"# Benchmark: {meta['dataset']} ({meta['profile']} profile)",
@@ -332,6 +339,9 @@ def markdown(meta: dict, rows: list[dict]) -> str:
             f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units"
             + (f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else ""))
          + ", teacher embeddings cached"),
+        *([f"- **Not a clean comparison for this teacher**: it was trained on labels of "
+           f"{', '.join(meta['teacher_not_clean_for'])} crystals (its card), and this is {meta['dataset']}"]
+          if _dataset_name(meta) in meta.get("teacher_not_clean_for", []) else []),
         *([f"- Student config overrides (ablation): "
            + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta['model_overrides'].items())]
           if meta.get("model_overrides") else []),

@@ -29,6 +29,16 @@ log = logging.getLogger(__name__)
 
 MP_DERIVED_SETS = ("mp_37k", "mp_ehull", "mp_elastic")
 
+#: What each foundation-model teacher saw (the CrysGNN releases carry theirs in card.json).
+TEACHER_CARDS = {
+    "chgnet-0.3.0": {
+        "name": "chgnet-0.3.0", "architecture": "chgnet",
+        "data": "MPtrj: ~146K Materials Project materials (relaxation trajectories)",
+        "labels_used": "DFT energies, forces, stresses and magnetic moments",
+        "not_clean_for": list(MP_DERIVED_SETS),
+    },
+}
+
 
 def store_digest(store: GraphStore) -> str:
     """Content hash of the crystals of ``store`` (ids, species, positions, lattices)."""
@@ -68,12 +78,7 @@ class CHGNetTeacher(nn.Module):
         self.name = f"chgnet-{model_name}"
         self.batch_size = batch_size
         self.model = [CHGNet.load(model_name=model_name, use_device="cpu", verbose=False)]  # not a submodule
-        self.card = {
-            "name": self.name, "architecture": "chgnet",
-            "data": "MPtrj: ~146K Materials Project materials (relaxation trajectories)",
-            "labels_used": "DFT energies, forces, stresses and magnetic moments",
-            "not_clean_for": list(MP_DERIVED_SETS),
-        }
+        self.card = dict(TEACHER_CARDS[self.name])
 
     def embed(self, g) -> torch.Tensor:
         raise ConfigError(f"{self.name} embeds whole graph stores only (it builds its own graphs): "

@@ -168,6 +168,18 @@ def released_models() -> list[dict]:
     return cards
 
 
+def teacher_card(name: str | Path) -> dict:
+    """What teacher ``name`` saw, without loading it: ``not_clean_for`` lists the data sets whose
+    crystals or labels it was trained on (a foundation model's static card, or a release's card.json)."""
+    from crysgnn_zoo.distill.teachers import TEACHER_CARDS
+
+    if str(name) in TEACHER_CARDS:
+        return dict(TEACHER_CARDS[str(name)])
+    card = json.loads((resolve_weights(name) / "card.json").read_text())
+    card.setdefault("not_clean_for", [])  # a CrysGNN release saw structures only, no labels
+    return card
+
+
 def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
     """A frozen teacher in eval mode: a CrysGNN release or checkpoint folder
     (``embed(g) -> (n_atoms, 64)``), or a foundation model by name (``chgnet-0.3.0``,

@@ -69,3 +69,17 @@ def test_chgnet_teacher_follows_the_atom_order_and_caches(crystal_and_permuted, 
     assert teacher.card["not_clean_for"] == ["mp_37k", "mp_ehull", "mp_elastic"]
     model = get_model("cgcnn", distill=DistillConfig(teacher="chgnet-0.3.0"))
     assert model.teacher_model.name == "chgnet-0.3.0" and model.projection.in_features == 64
+
+
+def test_teacher_cards_say_which_tables_are_not_clean():
+    from benchmarks.run import markdown
+
+    from crysgnn_zoo.hub.resolve import teacher_card
+
+    assert teacher_card("chgnet-0.3.0")["not_clean_for"] == ["mp_37k", "mp_ehull", "mp_elastic"]
+    assert teacher_card("crysgnn-v1")["not_clean_for"] == []
+    meta = {"dataset": "mp", "data": "mp_37k (36,737 MP crystals)", "profile": "quick", "profile_description": "q",
+            "epochs": 1, "teacher": "chgnet-0.3.0", "alpha": 0.5, "machine": "m", "graphs_from_cache": False,
+            "graph_build_seconds": 1.0, "teacher_not_clean_for": teacher_card("chgnet-0.3.0")["not_clean_for"]}
+    assert "Not a clean comparison for this teacher" in markdown(meta, [])
+    assert "Not a clean comparison" not in markdown({**meta, "dataset": "perov_5", "data": "perov_5"}, [])
