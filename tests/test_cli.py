@@ -121,3 +121,12 @@ def test_check_reports_each_refused_structure(tmp_path, capsys):
     assert "half.cif" in captured.err or "(half)" in captured.err
     assert main(["check", "mp_37k_sample", "--no-progress"]) == 0
     assert "1000 structures, 1000 pass, 0 refused" in capsys.readouterr().out
+
+
+def test_demo_prints_vanilla_and_distilled_on_one_split(tmp_path, capsys):
+    assert main(["demo", "--epochs", "1", "--out", str(tmp_path / "demo"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "test MAE, vanilla" in out and "test MAE, distilled" in out and "%)" in out
+    hashes = {json.loads((tmp_path / "demo" / m / "result.json").read_text())["split_hash"]
+              for m in ("vanilla", "distilled")}
+    assert len(hashes) == 1
