@@ -1,0 +1,153 @@
+"""Choosing the distillation defaults on validation: teacher x objective x alpha x weight.
+
+    python -m benchmarks.teachers --rows perov_5:heat_ref,mp_elastic:shear_modulus_vrh --models cgcnn \
+        --settings crysgnn-v1:spread:0.5:1 crysgnn-v1:normalized:0.5:16 chgnet-0.3.0:spread:0.5:1
+    python -m benchmarks.teachers --rows mp:formation_energy_per_atom:5000:30 ...   # the dev protocol's MP row
+
+A row is ``dataset:target`` (quick profile: at most 1,000/250/500 crystals, 10
+epochs) or ``dataset:target:max_train:epochs``. A setting is
+``teacher:objective:alpha:embedding_weight`` (``DistillConfig``). Every run goes
+through ``benchmarks.run`` (same splits, seeds, recipes; resumable): the vanilla
+runs of a row once in ``<out>/<row>/vanilla``, each setting's distilled runs in
+``<out>/<row>/<setting>``. The table gives, per row, student and setting, the
+paired per-seed change of the **validation** MAE (what defaults are chosen on)
+and, beside it, of the test MAE (reported, never used to choose). Writes
+``table.md``, ``results.json`` and ``plot.png`` under ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import run as runner
+
+RESULTS = Path(__file__).resolve().parent / "results" / "teachers"
+
+
+def parse_row(text: str) -> dict:
+    parts = text.split(":")
+    if len(parts) not in (2, 4):
+        raise ValueError(f"a row is dataset:target or dataset:target:max_train:epochs, got {text!r}")
+    row = {"dataset": parts[0], "target": parts[1], "max_train": None, "epochs": None}
+    if len(parts) == 4:
+        row.update(max_train=int(parts[2]), epochs=int(parts[3]))
+    row["slug"] = text.replace(":", "_")
+    return row
+
+
+def parse_setting(text: str) -> dict:
+    teacher, objective, alpha, weight = text.split(":")
+    return {"teacher": teacher, "objective": objective, "alpha": float(alpha), "embedding_weight": float(weight),
+            "slug": text.replace(":", "_")}
+
+
+def _run_args(row: dict, models: str, seeds: str) -> list[str]:
+    args = ["--dataset", row["dataset"], "--properties", row["target"], "--profile", "quick",
+            "--models", models, "--seeds", seeds]
+    if row["max_train"]:
+        args += ["--max-train", str(row["max_train"]), "--epochs", str(row["epochs"])]
+    return args
+
+
+def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, out: Path) -> None:
+    for row in rows:
+        base = _run_args(row, models, seeds)
+        if runner.main([*base, "--modes", "vanilla", "--out", str(out / row["slug"] / "vanilla")]):
+            raise SystemExit(f"vanilla runs of {row['slug']} failed")
+        for s in settings:
+            dist = ["--modes", "distilled", "--teacher", s["teacher"], "--objective", s["objective"],
+                    "--alpha", str(s["alpha"]), "--embedding-weight", str(s["embedding_weight"])]
+            if runner.main([*base, *dist, "--out", str(out / row["slug"] / s["slug"])]):
+                raise SystemExit(f"{s['slug']} on {row['slug']} failed")
+
+
+def _by_seed(folder: Path, mode: str) -> dict[tuple[str, int], dict]:
+    return {(r["model"], r["seed"]): r for r in runner.collect(folder) if r["mode"] == mode}
+
+
+def summarize_grid(rows: list[dict], settings: list[dict], out: Path) -> list[dict]:
+    """Per row x setting x student: paired per-seed changes of validation and test MAE."""
+    table = []
+    for row in rows:
+        vanilla = _by_seed(out / row["slug"] / "vanilla", "vanilla")
+        for s in settings:
+            distilled = _by_seed(out / row["slug"] / s["slug"], "distilled")
+            for model in sorted({m for m, _ in distilled}):
+                seeds = sorted(k for m, k in distilled if m == model and (m, k) in vanilla)
+                val = [distilled[(model, k)]["extra"]["val"]["mae"] / vanilla[(model, k)]["extra"]["val"]["mae"] - 1
+                       for k in seeds]
+                test = [distilled[(model, k)]["test"]["mae"] / vanilla[(model, k)]["test"]["mae"] - 1 for k in seeds]
+                table.append({"row": row["slug"], "setting": s["slug"], "model": model, "seeds": seeds,
+                              "val_change": val, "test_change": test,
+                              "val_mean": float(np.mean(val)) if val else None,
+                              "test_mean": float(np.mean(test)) if test else None,
+                              "split_hashes": [vanilla[(model, k)]["split_hash"] for k in seeds]})
+    return table
+
+
+def _pct(values: list[float]) -> str:
+    return ", ".join(f"{100 * v:+.1f}" for v in values)
+
+
+def write_outputs(table: list[dict], meta: dict, out: Path) -> None:
+    lines = ["# Distillation settings, chosen on validation", "",
+             f"- Command: `{meta['command']}`",
+             "- Change = distilled / vanilla - 1 of the MAE, per seed (same split, recipe and budget); "
+             "settings are teacher:objective:alpha:embedding_weight; choose on the validation columns.", "",
+             "| row | student | setting | seeds | validation change per seed (%) | mean | test change per seed (%) | mean |",
+             "|---|---|---|---|---|---|---|---|"]
+    for t in table:
+        lines.append(f"| {t['row']} | {t['model']} | {t['setting']} | {','.join(map(str, t['seeds']))} | "
+                     f"{_pct(t['val_change'])} | {100 * t['val_mean']:+.1f}% | {_pct(t['test_change'])} | "
+                     f"{100 * t['test_mean']:+.1f}% |")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "table.md").write_text("\n".join(lines) + "\n")
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": table}, indent=1))
+    _plot(table, out / "plot.png")
+
+
+def _plot(table: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{t['row']}\n{t['model']} {t['setting']}" for t in table]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.2))
+    y = np.arange(len(table))
+    ax.barh(y, [100 * t["val_mean"] for t in table], color="tab:blue", label="validation (chosen on)")
+    ax.scatter([100 * t["test_mean"] for t in table], y, color="tab:orange", zorder=3, label="test")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel("MAE change from distillation, mean of per-seed changes (%)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", required=True, help="comma-separated dataset:target[:max_train:epochs]")
+    ap.add_argument("--settings", nargs="+", required=True, help="teacher:objective:alpha:embedding_weight ...")
+    ap.add_argument("--models", default="cgcnn")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    rows = [parse_row(r) for r in args.rows.split(",")]
+    settings = [parse_setting(s) for s in args.settings]
+    run_grid(rows, settings, args.models, args.seeds, args.out)
+    table = summarize_grid(rows, settings, args.out)
+    meta = {"command": "python -m benchmarks.teachers " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "rows": rows, "settings": settings, "models": args.models, "seeds": args.seeds}
+    write_outputs(table, meta, args.out)
+    print((args.out / "table.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
