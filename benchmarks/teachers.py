@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import run as runner
+from crysgnn_zoo.hub.resolve import teacher_card
 
 RESULTS = Path(__file__).resolve().parent / "results" / "teachers"
 
@@ -65,6 +66,12 @@ def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, ou
                 raise SystemExit(f"{s['slug']} on {row['slug']} failed")
 
 
+def _clean(row: dict, setting: dict) -> bool:
+    """Whether the row's data set is clean for the setting's teacher (it saw none of its labels)."""
+    dataset = "mp_37k" if row["dataset"] == "mp" else row["dataset"]
+    return dataset not in teacher_card(setting["teacher"]).get("not_clean_for", [])
+
+
 def _by_seed(folder: Path, mode: str) -> dict[tuple[str, int], dict]:
     return {(r["model"], r["seed"]): r for r in runner.collect(folder) if r["mode"] == mode}
 
@@ -82,6 +89,7 @@ def summarize_grid(rows: list[dict], settings: list[dict], out: Path) -> list[di
                        for k in seeds]
                 test = [distilled[(model, k)]["test"]["mae"] / vanilla[(model, k)]["test"]["mae"] - 1 for k in seeds]
                 table.append({"row": row["slug"], "setting": s["slug"], "model": model, "seeds": seeds,
+                              "clean": _clean(row, s),
                               "val_change": val, "test_change": test,
                               "val_mean": float(np.mean(val)) if val else None,
                               "test_mean": float(np.mean(test)) if test else None,
@@ -101,7 +109,8 @@ def write_outputs(table: list[dict], meta: dict, out: Path) -> None:
              "| row | student | setting | seeds | validation change per seed (%) | mean | test change per seed (%) | mean |",
              "|---|---|---|---|---|---|---|---|"]
     for t in table:
-        lines.append(f"| {t['row']} | {t['model']} | {t['setting']} | {','.join(map(str, t['seeds']))} | "
+        mark = "" if t.get("clean", True) else " (teacher saw this set's labels: not clean)"
+        lines.append(f"| {t['row']} | {t['model']} | {t['setting']}{mark} | {','.join(map(str, t['seeds']))} | "
                      f"{_pct(t['val_change'])} | {100 * t['val_mean']:+.1f}% | {_pct(t['test_change'])} | "
                      f"{100 * t['test_mean']:+.1f}% |")
     out.mkdir(parents=True, exist_ok=True)

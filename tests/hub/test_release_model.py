@@ -5,6 +5,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.predict import load_model, predict
@@ -53,3 +55,28 @@ def test_markdown_table_lists_property_models_only(tmp_path):
     script.release(run, "cgcnn-tiny-fe", "cmd", "MIT", tmp_path / "weights", tmp_path / "dist", tmp_path / "r.json")
     table = script.markdown_table(tmp_path / "weights").splitlines()
     assert len(table) == 3 and table[2].startswith("| `cgcnn-tiny-fe` | mp_37k_sample formation_energy_per_atom")
+
+
+def _released_property_models() -> list[str]:
+    import crysgnn_zoo_weights
+
+    return [n for n in crysgnn_zoo_weights.available()
+            if "test" in json.loads((crysgnn_zoo_weights.path_of(n) / "card.json").read_text()).get("metrics", {})]
+
+
+@pytest.mark.parametrize("name", _released_property_models())
+def test_every_released_property_model_verifies_and_predicts(name, tmp_path):
+    from crysgnn_zoo.data.sources import dataset_source
+    from crysgnn_zoo.download import sha256_of
+    from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
+
+    folder = resolve_weights(name, download_missing=False)
+    card = ModelCard.load(folder)
+    assert card.sha256 == sha256_of(folder / "weights.pt") == RELEASES[name].weights_sha256
+    assert card.data["split_hash"] and card.metrics["unit"] and card.metrics["test"]["mae"] > 0 and card.license
+    model = load_model(name)
+    assert card.num_params == sum(p.numel() for p in model.model.parameters())
+    cif = tmp_path / "x.cif"
+    cif.write_text(next(iter(dataset_source("mp_37k_sample").entries())).payload)
+    table = predict(model, cif)
+    assert table.error[0] == "" and table.unit[0] == card.metrics["unit"]
