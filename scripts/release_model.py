@@ -89,7 +89,7 @@ def _readme(card: dict) -> str:
 (content fingerprint `{d['fingerprint']}`; {d['source']}), {teacher}.
 
 Split seed {d['split_seed']}, hash `{d['split_hash']}`, {d['split_sizes'][0]}/{d['split_sizes'][1]}/{d['split_sizes'][2]}
-train/validation/test crystals. {t['epochs_run']} epochs ({t['seconds_per_epoch']:.0f} s/epoch on 2 CPU cores), weights of
+train/validation/test crystals. {t['epochs_run']} epochs ({t['seconds_per_epoch']:.0f} s/epoch on 2 CPU cores shared with other jobs), weights of
 epoch {t['best_epoch']} (lowest validation MAE).
 
 | test MAE | test RMSE | test R2 | mean-predictor MAE |
@@ -115,8 +115,8 @@ def plot_curve(card: dict, path: Path) -> Path:
     ax.plot([e["epoch"] + 1 for e in curve], [e["val_mae"] for e in curve], lw=1.5)
     best = card["training"]["best_epoch"]
     ax.axvline(best + 1, color="grey", ls=":", lw=1, label=f"kept: epoch {best + 1}")
-    ax.set(xlabel="epoch", ylabel=f"validation MAE ({card['metrics']['unit']})", yscale="log",
-           title=f"{card['name']}: test MAE {card['metrics']['test']['mae']:.4g} {card['metrics']['unit']}")
+    ax.set(xlabel="epoch", ylabel=f"validation MAE ({card['metrics']['unit']})", yscale="log")
+    ax.set_title(f"{card['name']}: test MAE {card['metrics']['test']['mae']:.4g} {card['metrics']['unit']}", fontsize=9)
     ax.legend(frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -130,3 +130,16 @@ def test_demo_prints_vanilla_and_distilled_on_one_split(tmp_path, capsys):
     hashes = {json.loads((tmp_path / "demo" / m / "result.json").read_text())["split_hash"]
               for m in ("vanilla", "distilled")}
     assert len(hashes) == 1
+
+
+def test_released_model_predicts_from_the_cli(tmp_path, capsys):
+    import crysgnn_zoo_weights
+
+    if "cgcnn-mp37k-formation-energy" not in crysgnn_zoo_weights.available():
+        pytest.skip("the weights package lacks cgcnn-mp37k-formation-energy")
+    cif = tmp_path / "some.cif"
+    cif.write_text(next(iter(dataset_source("mp_37k_sample").entries())).payload)
+    assert main(["predict", "--model", "cgcnn-mp37k-formation-energy", str(cif), "--no-progress"]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0][:3] == ["id", "prediction", "unit"] and rows[1][2] == "eV/atom" and float(rows[1][1]) < 5
+    assert main(["models"]) == 0 and "cgcnn-mp37k-formation-energy" in capsys.readouterr().out
