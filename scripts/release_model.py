@@ -43,7 +43,7 @@ def _paper(row: str | None, student: str) -> dict | None:
     return {"row": row, "vanilla": vanilla, "distilled": distilled}
 
 
-def build_card(run: Path, name: str, command: str, license_: str) -> dict:
+def build_card(run: Path, name: str, command: str, license_: str, note: str = "") -> dict:
     """The card of the model trained in ``run`` (see the module docstring)."""
     from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
@@ -69,7 +69,7 @@ def build_card(run: Path, name: str, command: str, license_: str) -> dict:
                                                                                     result["model"])},
         license=license_,
         command=command,
-        extra={"elements": predictor.card.get("elements", []),
+        extra={"elements": predictor.card.get("elements", []), "note": note,
                "validation_curve": [{"epoch": e["epoch"], "val_mae": e["val_mae"], "train_loss": e["train_loss"]}
                                     for e in history["epochs"]]},
     )
@@ -126,12 +126,12 @@ def plot_curve(card: dict, path: Path) -> Path:
 
 
 def release(run: Path, name: str, command: str, license_: str, weights_root: Path, dist: Path,
-            table: Path | None = None, plots: Path | None = None) -> Path:
+            table: Path | None = None, plots: Path | None = None, note: str = "") -> Path:
     """Write ``weights_root/<name>/`` and ``dist/<name>.tar.gz`` and record both hashes (and the
     validation curve as ``plots/<name>.png``); returns the folder."""
     from crysgnn_zoo.hub.release import RELEASE_TABLE, pack, record
 
-    card = build_card(run, name, command, license_)
+    card = build_card(run, name, command, license_, note)
     dest = weights_root / name
     if dest.exists():
         shutil.rmtree(dest)
@@ -158,8 +158,8 @@ def markdown_table(weights_root: Path) -> str:
         d, m, t = card["data"], card["metrics"], card["training"]
         paper = m.get("paper")
         label = f", analog of {paper['row']}" if paper and d.get("analog") else ""
-        paper_txt = (f"{paper['vanilla']} ({'distilled ' + str(paper['distilled']) if t['distilled_from'] else 'vanilla'})"
-                     if paper else "-")
+        paper_txt = "-" if not paper else (f"{paper['distilled']} (distilled)" if t["distilled_from"]
+                                           else f"{paper['vanilla']} (vanilla)")
         sizes = "/".join(map(str, d["split_sizes"]))
         teacher = t["distilled_from"]["teacher"] if t["distilled_from"] else "-"
         rows.append(f"| `{card['name']}` | {d['dataset']} {d['target']}{label} | {sizes} ({d['split_seed']}, "
@@ -175,6 +175,7 @@ def main() -> None:
     ap.add_argument("--command", help="the command that trained it")
     ap.add_argument("--license", default="MIT (weights); training data: Materials Project, CC BY 4.0")
     ap.add_argument("--table", action="store_true", help="print the README's table of released models and exit")
+    ap.add_argument("--note", default="", help="why this run was chosen (e.g. over a distilled run, on validation)")
     args = ap.parse_args()
     if args.table:
         print(markdown_table(ROOT / "models" / "crysgnn_zoo_weights"))
@@ -182,7 +183,8 @@ def main() -> None:
     if not (args.run and args.name and args.command):
         ap.error("--run, --name and --command are required to release")
     dest = release(Path(args.run), args.name, args.command, args.license,
-                   ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist", plots=ROOT / "docs" / "models")
+                   ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist", plots=ROOT / "docs" / "models",
+                   note=args.note)
     card = json.loads((dest / "card.json").read_text())
     print(f"released {args.name}: {dest} (sha256 {card['sha256'][:16]}...), test MAE "
           f"{card['metrics']['test']['mae']:.4f} {card['metrics']['unit']}")
