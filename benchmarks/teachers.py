@@ -12,7 +12,8 @@ runs of a row once in ``<out>/<row>/vanilla``, each setting's distilled runs in
 ``<out>/<row>/<setting>``. The table gives, per row, student and setting, the
 paired per-seed change of the **validation** MAE (what defaults are chosen on)
 and, beside it, of the test MAE (reported, never used to choose). Writes
-``table.md``, ``results.json`` and ``plot.png`` under ``--out``.
+``table.md``, ``results.json`` and ``plot.png`` under ``--out`` (every student found in the
+row and setting folders; ``--table-only`` rebuilds them without running).
 """
 from __future__ import annotations
 
@@ -146,10 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default="cgcnn")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--table-only", action="store_true",
+                    help="no runs: rebuild the table from every finished run of these rows and settings")
     args = ap.parse_args(argv)
     rows = [parse_row(r) for r in args.rows.split(",")]
     settings = [parse_setting(s) for s in args.settings]
-    run_grid(rows, settings, args.models, args.seeds, args.out)
+    if not args.table_only:
+        run_grid(rows, settings, args.models, args.seeds, args.out)
     table = summarize_grid(rows, settings, args.out)
     meta = {"command": "python -m benchmarks.teachers " + " ".join(argv if argv is not None else sys.argv[1:]),
             "rows": rows, "settings": settings, "models": args.models, "seeds": args.seeds}
