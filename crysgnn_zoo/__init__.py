@@ -6,7 +6,7 @@ Public API::
     cz.list_models()                      # ['cgcnn', ...]
     model = cz.get_model("cgcnn")         # paper defaults; keyword overrides
     cz.train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn")
-    cz.predict(cz.load_model("cgcnn-mp37k-formation-energy"), ["my.cif"])  # a DataFrame
+    cz.predict(cz.load_model("cgcnn-mp37k-formation-energy"), ["structure.cif"])  # a DataFrame
 """
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@
     crysgnn-zoo models
     crysgnn-zoo train --dataset mp_37k --target band_gap [--model cgcnn] ...
     crysgnn-zoo predict --checkpoint runs/x/checkpoint --data structures/
-    crysgnn-zoo check mp_37k my_cifs/
+    crysgnn-zoo check mp_37k cifs/
     crysgnn-zoo demo
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     from crysgnn_zoo import load_model, predict
     model = load_model("cgcnn-mp37k-formation-energy")   # or a checkpoint folder
-    table = predict(model, ["my.cif", ase_atoms, "cifs/"])  # pandas DataFrame
+    table = predict(model, ["structure.cif", ase_atoms, "cifs/"])  # pandas DataFrame
 
 Structures may be ASE ``Atoms``, pymatgen ``Structure`` (when pymatgen is
 installed), jarvis-tools ``Atoms``, CIF/POSCAR paths, folders of CIF/POSCAR
@@ -25,8 +25,8 @@ import pandas as pd
 from crysgnn_zoo.data.errors import DisorderError, NoUsableDataError, StructureError
 from crysgnn_zoo.data.sources import RawEntry, csv_source, open_source
 from crysgnn_zoo.graphs.build import build_entries
-from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
-from crysgnn_zoo.train.checkpoint import Predictor, load_checkpoint
+from crysgnn_zoo.hub.resolve import load_released
+from crysgnn_zoo.train.checkpoint import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,7 @@ _CIF_COLUMNS = ("cif", "structure", "atoms")
 def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     """A released property model by name (``crysgnn-zoo models`` lists them) or a checkpoint
     folder, verified against its card (and the release table for released names)."""
-    folder = resolve_weights(name_or_path)
-    release = RELEASES.get(str(name_or_path))
-    return load_checkpoint(folder, device=device, expected_sha256=release.weights_sha256 if release else None)
+    return load_released(name_or_path, device)
 
 
 def _is_structure_file(path: Path) -> bool:

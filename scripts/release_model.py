@@ -96,7 +96,7 @@ epoch {t['best_epoch']} (lowest validation MAE).
 |---|---|---|---|
 | {m['test']['mae']:.4f} {u} | {m['test']['rmse']:.4f} {u} | {m['test']['r2']:.3f} | {m['mean_predictor_mae']:.4f} {u} |
 
-    crysgnn-zoo predict --model {card['name']} my.cif
+    crysgnn-zoo predict --model {card['name']} structure.cif
 
 Command: `{card['command']}`. Licence: {card['license']}.
 SHA-256 of weights.pt: `{card['sha256']}`. Full record: `card.json`.

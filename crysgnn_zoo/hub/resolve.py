@@ -168,6 +168,17 @@ def released_models() -> list[dict]:
     return cards
 
 
+def load_released(name_or_path: str | Path, device: str = "cpu"):
+    """A released weight set by name, or a checkpoint folder, as a
+    :class:`~crysgnn_zoo.train.checkpoint.Predictor`, verified against its card and, for a
+    released name, the release table."""
+    from crysgnn_zoo.train.checkpoint import load_checkpoint
+
+    release = RELEASES.get(str(name_or_path))
+    return load_checkpoint(resolve_weights(name_or_path), device=device,
+                           expected_sha256=release.weights_sha256 if release else None)
+
+
 def teacher_card(name: str | Path) -> dict:
     """What teacher ``name`` saw, without loading it: ``not_clean_for`` lists the data sets whose
     crystals or labels it was trained on (a foundation model's static card, or a release's card.json)."""

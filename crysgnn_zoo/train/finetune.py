@@ -16,9 +16,8 @@ import torch
 
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.errors import ConfigError
-from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
+from crysgnn_zoo.hub.resolve import load_released
 from crysgnn_zoo.registry import build_model, model_entry
-from crysgnn_zoo.train.checkpoint import Predictor, load_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +37,6 @@ class InitReport:
                 "new_head": self.new_head}
 
 
-def _donor(source: str | Path) -> Predictor:
-    release = RELEASES.get(str(source))
-    return load_checkpoint(resolve_weights(source), expected_sha256=release.weights_sha256 if release else None)
-
-
 def init_model(source: str | Path, target: str, model: str | None = None,
                overrides: dict | None = None) -> tuple[str, torch.nn.Module, InitReport]:
     """``(registry name, model, report)``: a model built like the donor ``source`` and
@@ -51,7 +45,7 @@ def init_model(source: str | Path, target: str, model: str | None = None,
     Raises:
         ConfigError: ``model`` names another architecture than the donor's.
     """
-    donor = _donor(source)
+    donor = load_released(source)
     name = donor.model.registry_name
     if model is not None and model != name:
         raise ConfigError(f"--init {source}: the weights are a {name!r} model, not {model!r}; drop --model "
