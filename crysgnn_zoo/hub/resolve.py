@@ -198,7 +198,6 @@ def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
     ``teacher.card`` says what the teacher saw.
     """
     from crysgnn_zoo.distill.teachers import FOUNDATION_TEACHERS
-    from crysgnn_zoo.train.checkpoint import load_checkpoint
 
     if str(name) in FOUNDATION_TEACHERS:
         teacher = FOUNDATION_TEACHERS[str(name)]().eval()
@@ -206,7 +205,7 @@ def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
             p.requires_grad_(False)
         return teacher
 
-    predictor = load_checkpoint(resolve_weights(name), device=device)
+    predictor = load_released(name, device)
     model = predictor.model.to(device).eval()
     for p in model.parameters():
         p.requires_grad_(False)
