@@ -24,10 +24,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from crysgnn_zoo.train.recipes import recipe
+
 
 @dataclass(frozen=True)
 class Recipe:
-    """Optimisation shared by both members of a pair."""
+    """Optimisation shared by both members of a pair (``peers/<family>`` in
+    :mod:`crysgnn_zoo.train.recipes`)."""
 
     optimizer: str  # adam | adamw
     lr: float
@@ -35,12 +38,7 @@ class Recipe:
     scheduler: str  # none | onecycle
 
 
-# CGCNN: cgcnn2's defaults (Adam 1e-2, constant learning rate).
-# ALIGNN: the ALIGNN paper's (AdamW 1e-3, weight decay 1e-5, one-cycle).
-RECIPES = {
-    "cgcnn": Recipe("adam", 1e-2, 0.0, "none"),
-    "alignn": Recipe("adamw", 1e-3, 1e-5, "onecycle"),
-}
+RECIPES = {family: Recipe(**recipe(f"peers/{family}")) for family in ("cgcnn", "alignn")}
 
 
 def peak_rss_gib() -> float:
@@ -196,9 +194,9 @@ def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed:
 
     from crysgnn_zoo.config import GraphConfig, TrainConfig
     from crysgnn_zoo.data.sources import folder_source
+    from crysgnn_zoo.factory import get_model
     from crysgnn_zoo.graphs.build import build_store
-    from crysgnn_zoo.registry import get_model
-    from crysgnn_zoo.train.loader import GraphLoader
+    from crysgnn_zoo.graphs.loader import GraphLoader
     from crysgnn_zoo.train.trainer import Trainer
 
     ids, y, split = read_sample(folder)

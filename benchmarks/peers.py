@@ -16,7 +16,6 @@ models still run.
 from __future__ import annotations
 
 import argparse
-import gzip
 import importlib.util
 import json
 import os

@@ -38,10 +38,10 @@ def _cif_paths(folder: Path) -> list[Path]:
 def run_ours(folder: Path, workers: int) -> dict:
     """crysgnn-zoo: ``predict`` on the folder (ASE reader, our neighbour search, CGCNN)."""
     from crysgnn_zoo.config import GraphConfig
+    from crysgnn_zoo.hub.checkpoint import Predictor
+    from crysgnn_zoo.nets.normalizer import Normalizer
+    from crysgnn_zoo.nets.registry import build_model
     from crysgnn_zoo.predict import predict
-    from crysgnn_zoo.registry import build_model
-    from crysgnn_zoo.train.checkpoint import Predictor
-    from crysgnn_zoo.train.normalizer import Normalizer
 
     torch.manual_seed(0)
     model = Predictor(build_model("cgcnn", None), GraphConfig(), Normalizer(), "y", "eV/atom", {})

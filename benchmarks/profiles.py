@@ -1,9 +1,11 @@
-"""Benchmark profiles (data sizes and budget) and each student's published optimiser settings."""
+"""Benchmark profiles (data sizes and budget); each student's optimiser comes from
+:mod:`crysgnn_zoo.train.recipes`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.train.recipes import recipe
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,7 @@ PROFILES = {
     ),
 }
 
-# Each student's optimiser as published (Adam/AdamW learning rates); the schedule
-# (cosine) and loss (MSE on standardised targets) are shared so that vanilla and
-# distilled runs of one student differ only by distillation.
-RECIPES: dict[str, dict] = {
-    "cgcnn": {"lr": 5e-3},  # tuned CGCNN setting used for our mp_37k reference run
-    "crysxpp": {"lr": 3e-3},  # CrysXPP README default learning rate
-    "gatgnn": {"lr": 5e-3, "optimizer": "adamw", "weight_decay": 0.1},  # GATGNN train.py defaults
-    "alignn": {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 1e-5},  # ALIGNN paper
-}
-
-
 def train_config(profile: Profile, model: str, seed: int, epochs: int | None = None) -> TrainConfig:
     """The trainer settings for ``model`` under ``profile`` (``epochs`` overrides the profile's)."""
-    recipe = {k: v for k, v in RECIPES.get(model, {}).items() if k in TrainConfig.__dataclass_fields__}
     return TrainConfig(epochs=epochs or profile.epochs, batch_size=profile.batch_size,
-                       patience=profile.patience, seed=seed, **recipe)
+                       patience=profile.patience, seed=seed, **recipe(model))

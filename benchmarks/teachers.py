@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import run as runner
-from crysgnn_zoo.hub.resolve import teacher_card
+from crysgnn_zoo.distill.teachers import teacher_card
 
 RESULTS = Path(__file__).resolve().parent / "results" / "teachers"
 

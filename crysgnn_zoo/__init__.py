@@ -8,19 +8,15 @@ Public API::
     cz.train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn")
     cz.predict(cz.load_model("cgcnn-mp37k-formation-energy"), ["structure.cif"])  # a DataFrame
 """
-__version__ = "0.1.0"
-
-from crysgnn_zoo.train.memory import bound_dnnl_caches
-
-bound_dnnl_caches()  # before any bf16 product: batches of varying size would fill 1,024-entry caches
-
+from crysgnn_zoo._version import __version__
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.sources import list_datasets, open_source
+from crysgnn_zoo.distill.teachers import load_teacher
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.build import build_store
-from crysgnn_zoo.hub.resolve import load_teacher
+from crysgnn_zoo.hub.checkpoint import load_checkpoint
+from crysgnn_zoo.nets.registry import list_models, register_model
 from crysgnn_zoo.predict import load_model, predict
-from crysgnn_zoo.registry import get_model, list_models, register_model
-from crysgnn_zoo.train.checkpoint import load_checkpoint
 from crysgnn_zoo.train.run import train_model
 from crysgnn_zoo.train.trainer import Trainer
 

@@ -266,7 +266,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from crysgnn_zoo.hub.resolve import released_models
-    from crysgnn_zoo.registry import list_models, model_entry
+    from crysgnn_zoo.nets.registry import list_models, model_entry
 
     print("architectures:")
     for name in list_models():

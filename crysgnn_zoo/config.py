@@ -12,7 +12,6 @@ from typing import Any, Literal, TypeVar
 
 from crysgnn_zoo.errors import ConfigError
 
-
 T = TypeVar("T", bound="JsonConfig")
 
 # Units of the distillation embedding MSE (see crysgnn_zoo.distill.model.teacher_scale);

@@ -25,8 +25,8 @@ import pandas as pd
 from crysgnn_zoo.data.errors import DisorderError, NoUsableDataError, StructureError
 from crysgnn_zoo.data.sources import RawEntry, csv_source, open_source
 from crysgnn_zoo.graphs.build import build_entries
+from crysgnn_zoo.hub.checkpoint import Predictor
 from crysgnn_zoo.hub.resolve import load_released
-from crysgnn_zoo.train.checkpoint import Predictor
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
     """The card of the model trained in ``run`` (see the module docstring)."""
     from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
-    from crysgnn_zoo.train.checkpoint import load_checkpoint
+    from crysgnn_zoo.hub.checkpoint import load_checkpoint
 
     result = json.loads((run / "result.json").read_text())
     history = json.loads((run / "history.json").read_text())

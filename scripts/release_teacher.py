@@ -37,8 +37,8 @@ def main() -> None:
 
     from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
+    from crysgnn_zoo.hub.checkpoint import load_checkpoint
     from crysgnn_zoo.hub.release import pack, record
-    from crysgnn_zoo.train.checkpoint import load_checkpoint
 
     src = Path(args.pretrain_dir) / "teacher"
     dest = ROOT / "models" / "crysgnn_zoo_weights" / args.name

@@ -1,4 +1,5 @@
-"""Knowledge distillation from a frozen CrysGNN teacher into any student."""
+"""Knowledge distillation from a frozen teacher (a CrysGNN release or a foundation model) into any student."""
 from crysgnn_zoo.distill.model import DistilledModel, TeacherEmbeddingCache, embedding_loss
+from crysgnn_zoo.distill.teachers import load_teacher, teacher_card
 
-__all__ = ["DistilledModel", "TeacherEmbeddingCache", "embedding_loss"]
+__all__ = ["DistilledModel", "TeacherEmbeddingCache", "embedding_loss", "load_teacher", "teacher_card"]

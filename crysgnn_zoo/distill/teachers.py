@@ -1,4 +1,7 @@
-"""Teachers other than a CrysGNN release: foundation models that give per-atom embeddings.
+"""Teachers: a CrysGNN release or checkpoint folder, or a foundation model, loaded by name.
+
+:func:`load_teacher` is the one entry point; :func:`teacher_card` says what a
+teacher saw without loading it.
 
 Every teacher gives, for the crystals of a :class:`GraphStore`, one embedding per
 atom in store order (``embed_store(store) -> (n_atoms, embedding_dim)``), so the
@@ -14,7 +17,9 @@ there is not a clean comparison).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +28,7 @@ from tqdm.auto import tqdm
 
 from crysgnn_zoo.errors import ConfigError, MissingExtraError
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.hub.resolve import load_released, resolve_weights
 from crysgnn_zoo.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -106,3 +112,34 @@ class CHGNetTeacher(nn.Module):
 
 
 FOUNDATION_TEACHERS = {"chgnet-0.3.0": lambda: CHGNetTeacher("0.3.0")}
+
+
+def teacher_card(name: str | Path) -> dict:
+    """What teacher ``name`` saw, without loading it: ``not_clean_for`` lists the data sets whose
+    crystals or labels it was trained on (a foundation model's static card, or a release's card.json)."""
+    if str(name) in TEACHER_CARDS:
+        return dict(TEACHER_CARDS[str(name)])
+    card = json.loads((resolve_weights(name) / "card.json").read_text())
+    card.setdefault("not_clean_for", [])  # a CrysGNN release saw structures only, no labels
+    return card
+
+
+def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu") -> nn.Module:
+    """A frozen teacher in eval mode: a CrysGNN release or checkpoint folder
+    (``embed(g) -> (n_atoms, 64)``), or a foundation model by name (``chgnet-0.3.0``,
+    :mod:`crysgnn_zoo.distill.teachers`, which embeds whole graph stores).
+    ``teacher.card`` says what the teacher saw.
+    """
+    if str(name) in FOUNDATION_TEACHERS:
+        teacher = FOUNDATION_TEACHERS[str(name)]().eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        return teacher
+
+    predictor = load_released(name, device)
+    model = predictor.model.to(device).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    model.graph_config = predictor.graph_config
+    model.card = predictor.card
+    return model

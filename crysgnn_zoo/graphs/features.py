@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURIZER_VERSION = "onehot-longform-v1"
 from crysgnn_zoo.data.elements import MAX_Z  # noqa: E402
+
+FEATURIZER_VERSION = "onehot-longform-v1"
 
 _PERIOD_ENDS = (2, 10, 18, 36, 54, 86, 118)
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from crysgnn_zoo.train.checkpoint import CheckpointError
+from crysgnn_zoo.hub.checkpoint import CheckpointError
 
 REQUIRED = ("name", "architecture", "sha256", "num_params", "data", "training", "metrics", "license", "command")
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
 from crysgnn_zoo.errors import CrysgnnZooError
+from crysgnn_zoo.hub.checkpoint import Predictor, WeightsVerificationError, load_checkpoint, verify_weights
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
-from crysgnn_zoo.train.checkpoint import WeightsVerificationError, verify_weights
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
 
@@ -64,7 +64,7 @@ _load_release_table()
 
 def verify_folder(folder: Path, expected_sha256: str | None = None) -> Path:
     """Check ``folder/weights.pt`` against its card and ``expected_sha256`` (see
-    :func:`~crysgnn_zoo.train.checkpoint.verify_weights`); returns ``folder``."""
+    :func:`~crysgnn_zoo.hub.checkpoint.verify_weights`); returns ``folder``."""
     verify_weights(folder, expected_sha256)
     return folder
 
@@ -168,47 +168,10 @@ def released_models() -> list[dict]:
     return cards
 
 
-def load_released(name_or_path: str | Path, device: str = "cpu"):
+def load_released(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     """A released weight set by name, or a checkpoint folder, as a
-    :class:`~crysgnn_zoo.train.checkpoint.Predictor`, verified against its card and, for a
+    :class:`~crysgnn_zoo.hub.checkpoint.Predictor`, verified against its card and, for a
     released name, the release table."""
-    from crysgnn_zoo.train.checkpoint import load_checkpoint
-
     release = RELEASES.get(str(name_or_path))
     return load_checkpoint(resolve_weights(name_or_path), device=device,
                            expected_sha256=release.weights_sha256 if release else None)
-
-
-def teacher_card(name: str | Path) -> dict:
-    """What teacher ``name`` saw, without loading it: ``not_clean_for`` lists the data sets whose
-    crystals or labels it was trained on (a foundation model's static card, or a release's card.json)."""
-    from crysgnn_zoo.distill.teachers import TEACHER_CARDS
-
-    if str(name) in TEACHER_CARDS:
-        return dict(TEACHER_CARDS[str(name)])
-    card = json.loads((resolve_weights(name) / "card.json").read_text())
-    card.setdefault("not_clean_for", [])  # a CrysGNN release saw structures only, no labels
-    return card
-
-
-def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu"):
-    """A frozen teacher in eval mode: a CrysGNN release or checkpoint folder
-    (``embed(g) -> (n_atoms, 64)``), or a foundation model by name (``chgnet-0.3.0``,
-    :mod:`crysgnn_zoo.distill.teachers`, which embeds whole graph stores).
-    ``teacher.card`` says what the teacher saw.
-    """
-    from crysgnn_zoo.distill.teachers import FOUNDATION_TEACHERS
-
-    if str(name) in FOUNDATION_TEACHERS:
-        teacher = FOUNDATION_TEACHERS[str(name)]().eval()
-        for p in teacher.parameters():
-            p.requires_grad_(False)
-        return teacher
-
-    predictor = load_released(name, device)
-    model = predictor.model.to(device).eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    model.graph_config = predictor.graph_config
-    model.card = predictor.card
-    return model

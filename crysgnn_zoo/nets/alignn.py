@@ -30,7 +30,7 @@ from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, EdgeGatedGraphConv, GaussianExpansion, MLPLayer
-from crysgnn_zoo.registry import register_model
+from crysgnn_zoo.nets.registry import register_model
 
 
 @dataclass(frozen=True)

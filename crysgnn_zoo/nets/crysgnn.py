@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
-from crysgnn_zoo.registry import register_model
+from crysgnn_zoo.nets.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,9 @@ class CrysGNNFinetuneConfig(CrysGNNConfig):
     encoder: str | None = "crysgnn-v1"
 
 
-@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, init_field="encoder",
+@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, pretrained_field="encoder",
                 summary="the paper's fine-tuning baseline: pre-trained CrysGNN encoder + new head, all fine-tuned")
 def crysgnn_finetune(config: CrysGNNFinetuneConfig) -> CrysGNN:
-    """CrysGNN whose encoder starts from ``config.encoder`` (the head starts fresh)."""
-    from crysgnn_zoo.nets.pretrained import load_encoder_weights
-
-    model = CrysGNN(config)
-    if config.encoder:
-        load_encoder_weights(model, config.encoder)
-    return model
+    """CrysGNN whose encoder starts from ``config.encoder`` (loaded by
+    :func:`crysgnn_zoo.get_model`; the head starts fresh)."""
+    return CrysGNN(config)

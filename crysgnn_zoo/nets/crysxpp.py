@@ -24,8 +24,7 @@ from torch import nn
 
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
-from crysgnn_zoo.nets.pretrained import load_encoder_weights
-from crysgnn_zoo.registry import register_model
+from crysgnn_zoo.nets.registry import register_model
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,9 @@ class CrysXPP(CGCNN):
         return dict(zip(names, self.selector.detach().abs().tolist()))
 
 
-@register_model("crysxpp", config=CrysXPPConfig, init_field="autoencoder",
+@register_model("crysxpp", config=CrysXPPConfig, pretrained_field="autoencoder",
                 summary="CrysXPP (Das et al. 2022), CrysAE-pre-trained CGCNN encoder + feature selector")
 def crysxpp(config: CrysXPPConfig) -> CrysXPP:
-    """CrysXPP; the encoder starts from ``config.autoencoder`` when it is set."""
-    model = CrysXPP(config)
-    if config.autoencoder:
-        load_encoder_weights(model, config.autoencoder)
-    return model
+    """CrysXPP; its encoder starts from ``config.autoencoder`` when it is set (loaded by
+    :func:`crysgnn_zoo.get_model`)."""
+    return CrysXPP(config)

@@ -22,11 +22,11 @@ the graph-level objective; property labels are never read).
 from __future__ import annotations
 
 import collections
+import dataclasses
 import itertools
 import json
 import logging
 import time
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator

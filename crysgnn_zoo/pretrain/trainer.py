@@ -25,9 +25,9 @@ from tqdm.auto import tqdm
 from crysgnn_zoo.config import GraphConfig, PretrainConfig
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.hub.checkpoint import load_resume_state, save_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
-from crysgnn_zoo.train.checkpoint import load_resume_state, save_checkpoint
 from crysgnn_zoo.train.lock import RunLock
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,4 @@
-"""Training: loader, trainer, metrics, checkpoints, and the end-to-end run."""
-from crysgnn_zoo.train.checkpoint import Predictor, load_checkpoint, save_checkpoint
-from crysgnn_zoo.train.loader import GraphLoader
+"""Training: the trainer, metrics, run locks, and the end-to-end run."""
 from crysgnn_zoo.train.trainer import History, Trainer
 
-__all__ = ["GraphLoader", "History", "Predictor", "Trainer", "load_checkpoint", "save_checkpoint"]
+__all__ = ["History", "Trainer"]

@@ -17,7 +17,7 @@ import torch
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.hub.resolve import load_released
-from crysgnn_zoo.registry import build_model, model_entry
+from crysgnn_zoo.nets.registry import build_model
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,7 @@ def init_model(source: str | Path, target: str, model: str | None = None,
     if model is not None and model != name:
         raise ConfigError(f"--init {source}: the weights are a {name!r} model, not {model!r}; drop --model "
                           f"or give --model {name}")
-    config = {**donor.model.config.to_dict(), **(overrides or {})}
-    init_field = model_entry(name).init_field
-    if init_field:
-        config[init_field] = None  # the donor's weights replace any pre-trained start
-    net = build_model(name, config)
+    net = build_model(name, {**donor.model.config.to_dict(), **(overrides or {})})  # the donor's weights start it
     new_head = donor.target != target
     mine = net.state_dict()
     heads = tuple(getattr(net, "head_prefixes", ("out.",)))

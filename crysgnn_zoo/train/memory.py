@@ -22,7 +22,8 @@ ALIGNN step (16-crystal batches, fast recipe, trimmed every step: 0.70 -> 0.90
 GiB from step 15 to 30), for hundreds of steps. :func:`bound_dnnl_caches` caps
 both at 128 entries (the same run: 0.58 GiB at steps 25 and 30, same wall
 time). The caches read their capacity from the environment when the first bf16
-product runs, so ``import crysgnn_zoo`` calls it; variables you set win.
+product runs, so :class:`~crysgnn_zoo.train.trainer.Trainer` calls it when a run asks
+for bf16, before its first step (nothing is set at import); variables you set win.
 
 :func:`retain_freed_memory` makes the opposite trade, time for memory: freed
 blocks stay mapped for reuse (``train_model(..., heap="retain")``).

@@ -17,16 +17,16 @@ import numpy as np
 import torch
 
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
-from crysgnn_zoo.data.errors import NoUsableDataError, SkipReport, Skipped
+from crysgnn_zoo.data.errors import NoUsableDataError, Skipped, SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
 from crysgnn_zoo.errors import ConfigError, UnknownNameError
+from crysgnn_zoo.factory import get_model, with_teacher
 from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is_cached
+from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.registry import get_model, with_teacher
-from crysgnn_zoo.train.checkpoint import save_checkpoint
+from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.train.finetune import init_model
-from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import retain_freed_memory
 from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics

@@ -23,13 +23,14 @@ from tqdm.auto import tqdm
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.graphs.loader import GraphLoader
+from crysgnn_zoo.hub.checkpoint import load_resume_state
+from crysgnn_zoo.nets.layers import set_compiled_kernels
+from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
-from crysgnn_zoo.train.checkpoint import load_resume_state
-from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.lock import RunLock
-from crysgnn_zoo.train.memory import HeapTrimmer
+from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
 from crysgnn_zoo.train.metrics import regression_metrics
-from crysgnn_zoo.train.normalizer import Normalizer
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,9 @@ class Trainer:
                 f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
                 "uses DGL message-passing kernels that take float32 on CPU"
             )
+        if self.config.precision == "bf16":
+            bound_dnnl_caches()  # before this process's first bf16 product: varying batch shapes fill 1,024-entry caches
         if self.config.compile:
-            from crysgnn_zoo.nets.layers import set_compiled_kernels
-
             if not set_compiled_kernels(model, True):
                 raise ConfigError(
                     f"TrainConfig(compile=True) is supported for ALIGNN only; {type(model).__name__} "

@@ -7,8 +7,8 @@ import json
 from itertools import islice
 
 import pytest
-
 from conftest import SHARED, requires_shared
+
 from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError
 from crysgnn_zoo.data.sources import dataset_source, list_datasets, open_source
 from crysgnn_zoo.data.structures import parse_structure

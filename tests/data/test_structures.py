@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from crysgnn_zoo.data.errors import DegenerateCellError, StructureError, UnknownElementError
-from crysgnn_zoo.data.structures import atoms_from_arrays, atoms_from_cif, atoms_from_jarvis_dict, atoms_from_poscar
 from crysgnn_zoo.data.sources import dataset_source
+from crysgnn_zoo.data.structures import atoms_from_arrays, atoms_from_cif, atoms_from_jarvis_dict, atoms_from_poscar
 
 
 @pytest.fixture(scope="module")

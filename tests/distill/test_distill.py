@@ -10,10 +10,10 @@ import torch
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.splits import random_split
 from crysgnn_zoo.distill import DistilledModel
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
+from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
-from crysgnn_zoo.registry import get_model
-from crysgnn_zoo.train.loader import GraphLoader
 from crysgnn_zoo.train.trainer import Trainer
 
 

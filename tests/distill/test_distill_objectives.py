@@ -12,9 +12,9 @@ from crysgnn_zoo.config import DistillConfig, TrainConfig
 from crysgnn_zoo.distill import DistilledModel
 from crysgnn_zoo.distill.model import normalized_embedding_loss
 from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
-from crysgnn_zoo.registry import get_model
 from crysgnn_zoo.train.run import train_model
 
 

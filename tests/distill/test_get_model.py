@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
+
 import numpy as np
 import pytest
 import torch
 
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.distill import DistilledModel
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
-from crysgnn_zoo.registry import get_model
-from crysgnn_zoo.train.checkpoint import load_checkpoint
+from crysgnn_zoo.hub.checkpoint import load_checkpoint
 from crysgnn_zoo.train.run import train_model
 
 

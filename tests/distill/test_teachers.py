@@ -13,12 +13,11 @@ from crysgnn_zoo.config import DistillConfig, GraphConfig
 from crysgnn_zoo.data.sources import dataset_source
 from crysgnn_zoo.data.structures import atoms_from_arrays
 from crysgnn_zoo.distill.model import TeacherEmbeddingCache
-from crysgnn_zoo.distill.teachers import store_digest
+from crysgnn_zoo.distill.teachers import load_teacher, store_digest
 from crysgnn_zoo.errors import MissingExtraError
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.build import build_entries, neighbors_of
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.hub.resolve import load_teacher
-from crysgnn_zoo.registry import get_model
 
 
 def test_missing_extra_names_it(monkeypatch):
@@ -73,8 +72,7 @@ def test_chgnet_teacher_follows_the_atom_order_and_caches(crystal_and_permuted, 
 
 def test_teacher_cards_say_which_tables_are_not_clean():
     from benchmarks.run import markdown
-
-    from crysgnn_zoo.hub.resolve import teacher_card
+    from crysgnn_zoo.distill.teachers import teacher_card
 
     assert teacher_card("chgnet-0.3.0")["not_clean_for"] == ["mp_37k", "mp_ehull", "mp_elastic"]
     assert teacher_card("crysgnn-v1")["not_clean_for"] == []

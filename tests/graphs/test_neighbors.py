@@ -6,7 +6,13 @@ import pytest
 from ase import Atoms as AseAtoms
 from ase.neighborlist import neighbor_list
 
-from crysgnn_zoo.graphs.neighbors import IsolatedAtomsError, NeighborList, find_neighbors, same_neighbors, wrap_fractional
+from crysgnn_zoo.graphs.neighbors import (
+    IsolatedAtomsError,
+    NeighborList,
+    find_neighbors,
+    same_neighbors,
+    wrap_fractional,
+)
 
 
 def _per_atom_distances(nl, n_atoms):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 import numpy as np
 import pytest
 
+from crysgnn_zoo.distill.teachers import load_teacher
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.hub.card import ModelCard
-from crysgnn_zoo.hub.resolve import RELEASES, load_teacher, resolve_weights
+from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
 
 NAME = "crysgnn-v1"
 

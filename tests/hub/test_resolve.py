@@ -13,17 +13,17 @@ import pytest
 import torch
 
 from crysgnn_zoo.config import GraphConfig
+from crysgnn_zoo.distill.teachers import load_teacher
+from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.hub.resolve import (
-    Release,
     RELEASES,
+    Release,
     WeightsNotFoundError,
     WeightsVerificationError,
-    load_teacher,
     register_release,
     resolve_weights,
 )
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
-from crysgnn_zoo.train.checkpoint import save_checkpoint
 
 NAME = "tiny-teacher"
 

@@ -27,7 +27,7 @@ def test_cscl_bond_angles_are_the_cube_vertex_angles():
 def _tiny_alignn_batch(sample_store, n=6):
     import torch
 
-    from crysgnn_zoo.registry import get_model
+    from crysgnn_zoo.factory import get_model
 
     torch.manual_seed(0)
     model = get_model("alignn", alignn_layers=2, gcn_layers=1, hidden_dim=16, embedding_dim=8)

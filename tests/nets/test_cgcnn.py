@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from crysgnn_zoo._dgl import dgl
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.nets.cgcnn import regular_neighbours
-from crysgnn_zoo.registry import get_model
 
 
 def _outputs_and_grads(model, g):

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
-from crysgnn_zoo.registry import build_model, get_model, list_models, register_model
+from crysgnn_zoo.nets.registry import build_model, list_models, register_model
 
 
 @pytest.mark.parametrize("name", list_models())

@@ -7,10 +7,10 @@ import torch
 
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.splits import random_split
-from crysgnn_zoo.registry import get_model
-from crysgnn_zoo.train.checkpoint import load_checkpoint, save_checkpoint
-from crysgnn_zoo.train.loader import GraphLoader
-from crysgnn_zoo.train.normalizer import Normalizer
+from crysgnn_zoo.factory import get_model
+from crysgnn_zoo.graphs.loader import GraphLoader
+from crysgnn_zoo.hub.checkpoint import load_checkpoint, save_checkpoint
+from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.train.trainer import Trainer
 
 
@@ -69,7 +69,7 @@ def test_selector_penalty_is_added_by_the_trainer(sample_store):
 
 
 def test_finetune_baseline_starts_from_the_released_teacher():
-    from crysgnn_zoo.hub.resolve import load_teacher
+    from crysgnn_zoo.distill.teachers import load_teacher
 
     teacher = load_teacher("crysgnn-v1")
     model = get_model("crysgnn-finetune")

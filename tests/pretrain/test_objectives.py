@@ -116,3 +116,19 @@ def test_v2_objectives_are_scale_invariant_and_learn(curated_store):
         out["total"].backward()
         opt.step()
     assert float(out["connectivity"].detach()) < first and 0 <= float(out["connectivity_acc"]) <= 1
+
+
+def test_factored_bilinear_equals_nn_bilinear_with_gradients():
+    from crysgnn_zoo.pretrain.objectives import bilinear_pairs
+
+    torch.manual_seed(0)
+    scorer = torch.nn.Bilinear(8, 8, 6)
+    h = torch.randn(12, 8, requires_grad=True)
+    i, j = torch.randint(0, 12, (40,)), torch.randint(0, 12, (40,))
+    ours = bilinear_pairs(scorer, h, i, j)
+    reference = scorer(h[i], h[j])
+    torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-5)
+    g_ours = torch.autograd.grad(ours.square().sum(), [h, scorer.weight, scorer.bias])
+    g_ref = torch.autograd.grad(reference.square().sum(), [h, scorer.weight, scorer.bias])
+    for a, b in zip(g_ours, g_ref):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)

@@ -10,9 +10,9 @@ from crysgnn_zoo.cli import main
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.download import sha256_of
 from crysgnn_zoo.errors import CrysgnnZooError
+from crysgnn_zoo.factory import get_model
+from crysgnn_zoo.hub.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from crysgnn_zoo.hub.resolve import WeightsVerificationError, resolve_weights
-from crysgnn_zoo.registry import get_model
-from crysgnn_zoo.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_cli_prints_one_line_and_exits_2_and_v_shows_the_traceback(ckpt, tmp_pat
 
 
 def test_damaged_resume_state_is_named(tmp_path):
-    from crysgnn_zoo.train.checkpoint import load_resume_state
+    from crysgnn_zoo.hub.checkpoint import load_resume_state
 
     (tmp_path / "last.pt").write_bytes(b"\x80\x02truncated")
     with pytest.raises(CheckpointError, match=r"last.pt: the resume state cannot be read.*move it away"):

@@ -9,7 +9,7 @@ import torch
 from crysgnn_zoo.cli import main
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.errors import ConfigError
-from crysgnn_zoo.train.checkpoint import load_checkpoint
+from crysgnn_zoo.hub.checkpoint import load_checkpoint
 from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.run import train_model
 

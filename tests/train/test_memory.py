@@ -99,15 +99,20 @@ def test_bound_dnnl_caches_sets_only_unset_variables(monkeypatch):
         bound_dnnl_caches(-1)
 
 
-@pytest.mark.parametrize("preset", [None, "1024"])
-def test_package_import_bounds_the_caches_unless_the_user_chose(preset):
+@pytest.mark.parametrize("precision, preset, expected", [("bf16", None, "128"), ("bf16", "1024", "1024"),
+                                                      ("fp32", None, "unset")])
+def test_a_bf16_trainer_bounds_the_caches_unless_the_user_chose(precision, preset, expected):
     import os
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")}
     if preset is not None:
         env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = preset
-    code = ("import os, crysgnn_zoo; "
-            "print(os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'], os.environ['LRU_CACHE_CAPACITY'])")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [preset or "128", "128"]
+    code = ("import os, crysgnn_zoo as cz; "
+            "assert 'LRU_CACHE_CAPACITY' not in os.environ; "
+            f"cz.Trainer(cz.get_model('alignn', alignn_layers=1, gcn_layers=1, hidden_dim=8), "
+            f"cz.TrainConfig(precision='{precision}'), progress=False); "
+            "print(os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY', 'unset'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == [expected]

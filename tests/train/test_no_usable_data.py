@@ -9,7 +9,7 @@ from crysgnn_zoo.cli import main
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.data.sources import dataset_source
-from crysgnn_zoo.train.normalizer import Normalizer
+from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.train.run import train_model
 
 

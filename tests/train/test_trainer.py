@@ -7,9 +7,9 @@ import torch
 
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.splits import random_split
-from crysgnn_zoo.registry import get_model
-from crysgnn_zoo.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from crysgnn_zoo.train.loader import GraphLoader
+from crysgnn_zoo.factory import get_model
+from crysgnn_zoo.graphs.loader import GraphLoader
+from crysgnn_zoo.hub.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from crysgnn_zoo.train.trainer import Trainer
 
 TARGET = "formation_energy_per_atom"

@@ -1,8 +1,8 @@
 """Initialising part of a model from a released or saved encoder.
 
-Used by the models whose recipe *starts* from pre-trained weights: CrysXPP
-(its CrysAE autoencoder's encoder) and the CrysGNN fine-tuning baseline (the
-teacher's encoder). ``source`` is anything :func:`~crysgnn_zoo.hub.resolve_weights`
+Used by :func:`crysgnn_zoo.get_model` for the models whose recipe *starts* from
+pre-trained weights: CrysXPP (its CrysAE autoencoder's encoder) and the CrysGNN
+fine-tuning baseline (the teacher's encoder). ``source`` is anything :func:`~crysgnn_zoo.hub.resolve_weights`
 accepts: a release name (``crysgnn-v1``) or a checkpoint folder.
 """
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 from torch import nn
 
 from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.hub.checkpoint import load_checkpoint
+from crysgnn_zoo.hub.resolve import resolve_weights
 
 ENCODER_PREFIXES = ("embedding.", "convs.")
 ENCODER_FIELDS = ("atom_dim", "n_conv", "gaussian_stop", "gaussian_step")  # must agree between donor and model
@@ -27,9 +29,6 @@ def load_encoder_weights(
     model's config; a mismatch raises ``ValueError`` naming the field.
     Returns the names of the copied tensors.
     """
-    from crysgnn_zoo.hub.resolve import resolve_weights
-    from crysgnn_zoo.train.checkpoint import load_checkpoint
-
     folder = resolve_weights(source)
     donor = load_checkpoint(folder).model
     for field in check:

@@ -15,16 +15,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from crysgnn_zoo._version import __version__
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.data.errors import CrystalDataError
 from crysgnn_zoo.data.text import read_text
 from crysgnn_zoo.download import sha256_of
 from crysgnn_zoo.errors import CrysgnnZooError
 from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
+from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.registry import build_model, model_entry
-from crysgnn_zoo.train.loader import GraphLoader
-from crysgnn_zoo.train.normalizer import Normalizer
+from crysgnn_zoo.nets.normalizer import Normalizer
+from crysgnn_zoo.nets.registry import build_model
 
 CHECKPOINT_FORMAT = 1
 
@@ -93,7 +94,6 @@ def save_checkpoint(
 ) -> Path:
     """Write ``model`` and what it needs into the folder ``path``
     (``target=None`` for an encoder without a trained property head)."""
-    from crysgnn_zoo import __version__
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -205,11 +205,7 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
             f"this version computes {FEATURIZER_VERSION!r}"
         )
     try:
-        model_config = dict(config["model_config"])
-        init_field = model_entry(config["model"]).init_field
-        if init_field:
-            model_config[init_field] = None  # the saved weights below replace any pre-trained start
-        model = build_model(config["model"], model_config)
+        model = build_model(config["model"], dict(config["model_config"]))  # never a pre-trained start
         graph_config = GraphConfig.from_dict(config["graph_config"])
         normalizer = Normalizer(**config["normalizer"])
     except (TypeError, ValueError, KeyError) as exc:  # a named error of the package says what, with the file

@@ -1,0 +1,87 @@
+"""Model registry: name -> builder, with config dataclasses and helpful errors.
+
+    @register_model("cgcnn", config=CGCNNConfig)
+    def cgcnn(config: CGCNNConfig) -> CGCNN: ...
+
+``build_model("cgcnn", n_conv=4)`` builds it with overrides; an unknown name or
+override fails with the valid choices (and a near match). Builders only build:
+pre-trained starts (``pretrained_field``) and distillation are applied by
+:func:`crysgnn_zoo.factory.get_model`, above the weight loaders. Importing any
+module of this package (this one included) first runs ``crysgnn_zoo/nets/__init__.py``,
+which imports every built-in architecture and so registers it.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from crysgnn_zoo.config import JsonConfig
+from crysgnn_zoo.errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    builder: Callable[[Any], Any]
+    config_cls: type[JsonConfig]
+    summary: str
+    pretrained_field: str | None = None  # config field naming the weights the encoder starts from (None: none)
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, config: type[JsonConfig], summary: str = "",
+                   pretrained_field: str | None = None) -> Callable:
+    """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``.
+
+    ``pretrained_field``: the config field (if any) naming the weights (a release tag or
+    checkpoint folder) whose encoder a fresh model of this recipe starts from;
+    :func:`crysgnn_zoo.factory.get_model` loads them, the builder never does.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
+        _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0],
+                                     pretrained_field)
+        return fn
+
+    return wrap
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a shell-style ``pattern``, sorted."""
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+
+
+def model_entry(name: str) -> ModelEntry:
+    if name not in _REGISTRY:
+        near = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise UnknownNameError(f"unknown model {name!r}{hint}; available: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]
+
+
+def model_config(name: str, **overrides: Any) -> JsonConfig:
+    """The default config of model ``name`` with ``overrides`` applied."""
+    entry = model_entry(name)
+    return entry.config_cls().replace(**overrides)  # type: ignore[attr-defined]
+
+
+def build_model(name: str, config: JsonConfig | dict | None = None, **overrides: Any):
+    """Build ``name`` from a config (object or dict) plus overrides."""
+    entry = model_entry(name)
+    if config is None:
+        cfg = entry.config_cls()
+    elif isinstance(config, dict):
+        cfg = entry.config_cls.from_dict(config)
+    else:
+        cfg = config
+    if overrides:
+        cfg = cfg.replace(**overrides)  # type: ignore[attr-defined]
+    model = entry.builder(cfg)
+    model.registry_name = name
+    return model
