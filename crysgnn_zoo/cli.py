@@ -10,29 +10,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 import traceback
 from pathlib import Path
 
-from crysgnn_zoo.config import (
-    DISTILL_OBJECTIVES,
-    EMBEDDING_SCALES,
-    HEAP_POLICIES,
-    DistillConfig,
-    GraphConfig,
-    PretrainConfig,
-    TrainConfig,
-)
+from crysgnn_zoo.config import DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
-
-
-def _split_sizes(text: str) -> tuple[float, float, float]:
-    parts = [float(x) for x in text.split(",")]
-    if len(parts) != 3:
-        raise argparse.ArgumentTypeError("--split takes three comma-separated numbers: train,val,test")
-    return tuple(parts)  # type: ignore[return-value]
+from crysgnn_zoo.options import add_config_options, config_from_args, read_config
+from crysgnn_zoo.pretrain.curate import CurateConfig
 
 
 def parse_overrides(items: list[str] | None) -> dict:
@@ -50,87 +38,47 @@ def parse_overrides(items: list[str] | None) -> dict:
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
-    d = TrainConfig()
-    g = GraphConfig()
-    p.add_argument("--dataset", help="dataset name (see `crysgnn-zoo datasets`)")
-    p.add_argument("--data-path", help="a file or folder instead of a named dataset")
-    p.add_argument("--target", required=True, help="target column, e.g. formation_energy_per_atom")
-    p.add_argument("--model", help="registry name (see `crysgnn-zoo models`; default cgcnn, or the --init weights')")
-    p.add_argument("--init", metavar="NAME|PATH",
-                   help="start from released weights or a checkpoint folder (fine-tuning; a new output layer "
-                        "when --target differs from theirs)")
+    p.add_argument("--config", metavar="RUN.JSON",
+                   help="a RunConfig as JSON (an earlier run's run.json); the options given here override it")
+    add_config_options(p, RunConfig, skip=("model_overrides",), title="run",
+                       aliases={"data": ["--dataset", "--data-path"], "split_sizes": ["--split"]})
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="model config override (repeatable)")
-    p.add_argument("--distill", action="store_true", help="distill from the pre-trained CrysGNN teacher")
-    p.add_argument("--teacher", default="crysgnn-v1", help="teacher release name or checkpoint folder")
-    p.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
-    p.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
-                   help="unit of the spread objective: one overall teacher spread, each dimension's spread, or raw")
-    p.add_argument("--objective", default=DISTILL_OBJECTIVES[0], choices=DISTILL_OBJECTIVES,
-                   help="distillation objective: spread-scaled MSE, or the reference's MSE of L2-normalised embeddings")
-    p.add_argument("--embedding-weight", type=float, default=DistillConfig().embedding_weight,
-                   help="multiplier on the embedding term")
-    p.add_argument("--no-projection", action="store_true",
-                   help="no learned student-to-teacher projection (needs equal widths)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--optimizer", default=d.optimizer, choices=["adam", "adamw", "sgd"])
-    p.add_argument("--scheduler", default=d.scheduler, choices=["cosine", "onecycle", "none"])
-    p.add_argument("--loss", default=d.loss, choices=["mse", "l1", "huber"])
-    p.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience (epochs)")
-    p.add_argument("--precision", default=d.precision, choices=["fp32", "bf16"],
-                   help="bf16: bfloat16 autocast forward passes (ALIGNN only)")
-    p.add_argument("--compile", action="store_true",
-                   help="torch.compile the message passing (ALIGNN only)")
-    p.add_argument("--cutoff", type=float, default=g.cutoff, help="neighbour radius, Angstrom")
-    p.add_argument("--max-neighbors", type=int, default=g.max_neighbors)
-    p.add_argument("--max-samples", type=int, help="draw this many crystals first (seeded)")
-    p.add_argument("--split", type=_split_sizes, default=(0.8, 0.1, 0.1),
-                   help="train,val,test as fractions (0.8,0.1,0.1) or counts (8000,1000,1000)")
-    p.add_argument("--seed", type=int, default=0, help="split, sampling, init and batch-order seed")
-    p.add_argument("--out", help="run folder (split, checkpoints, result.json)")
+    add_config_options(p, TrainConfig, title="optimisation (--seed also seeds the split unless --split-seed)")
+    add_config_options(p, GraphConfig, title="graphs")
+    distill = add_config_options(p, DistillConfig, title="distillation (with --distill)")
+    p.add_argument("--distill", action="store_true", default=argparse.SUPPRESS,
+                   help=f"distill from a frozen teacher (set with --{', --'.join(n.replace('_', '-') for n in distill)})")
+    p.add_argument("--out", help="run folder (run.json, split, checkpoints, result.json)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     p.add_argument("--workers", type=int, help="graph-building processes (default: all cores)")
-    p.add_argument("--heap", default="trim", choices=HEAP_POLICIES,
-                   help="freed memory: hand back to the OS (trim) or keep for reuse (retain: faster "
-                        "ALIGNN steps, more resident memory); results are the same")
     p.add_argument("--no-progress", action="store_true")
+
+
+def run_config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The RunConfig of ``crysgnn-zoo train``: ``--config`` (or the defaults), then the options given."""
+    run = read_config(RunConfig, args.config) if args.config else RunConfig()
+    run = config_from_args(RunConfig, args, run)
+    if hasattr(args, "seed") and not hasattr(args, "split_seed"):
+        run = run.replace(split_seed=args.seed)
+    run = run.replace(model_overrides={**run.model_overrides, **parse_overrides(args.set)},
+                      graph_config=config_from_args(GraphConfig, args, run.graph_config),
+                      train_config=config_from_args(TrainConfig, args, run.train_config))
+    distill_given = [f.name for f in dataclasses.fields(DistillConfig) if hasattr(args, f.name)]
+    if distill_given and not run.distill:
+        raise ConfigError(f"--{distill_given[0].replace('_', '-')} sets distillation: add --distill")
+    if run.distill:
+        run = run.replace(distill=config_from_args(DistillConfig, args, run.distill))
+    if not run.data or not run.target:
+        raise ConfigError("train: give --dataset NAME (or --data-path PATH) and --target, or --config RUN.JSON")
+    return run
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from crysgnn_zoo.train.run import train_model
 
-    data = args.data_path or args.dataset
-    if not data:
-        raise ConfigError("train: give --dataset NAME or --data-path PATH")
-    result = train_model(
-        data,
-        args.target,
-        args.model,
-        model_overrides=parse_overrides(args.set),
-        graph_config=GraphConfig(cutoff=args.cutoff, max_neighbors=args.max_neighbors),
-        train_config=TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-            weight_decay=args.weight_decay, optimizer=args.optimizer, scheduler=args.scheduler,
-            loss=args.loss, patience=args.patience, seed=args.seed,
-            precision=args.precision, compile=args.compile,
-        ),
-        max_samples=args.max_samples,
-        split_sizes=args.split,
-        split_seed=args.seed,
-        out_dir=args.out,
-        device=args.device,
-        workers=args.workers,
-        resume=args.resume,
-        progress=not args.no_progress,
-        distill=DistillConfig(teacher=args.teacher, alpha=args.alpha, objective=args.objective,
-                              embedding_scale=args.embedding_scale, embedding_weight=args.embedding_weight,
-                              projection=not args.no_projection) if args.distill else False,
-        heap=args.heap,
-        init=args.init,
-    )
+    result = train_model(run_config_from_args(args), out_dir=args.out, device=args.device, workers=args.workers,
+                         resume=args.resume, progress=not args.no_progress)
     print(result.summary())
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}")
@@ -167,7 +115,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 def _cmd_curate(args: argparse.Namespace) -> int:
     from crysgnn_zoo.data.sources import list_datasets
-    from crysgnn_zoo.pretrain.curate import CurateConfig, curate, finalize
+    from crysgnn_zoo.pretrain.curate import curate, finalize
 
     if args.finalize_only:
         manifest = finalize(args.out)
@@ -179,8 +127,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
     if not sources:
         raise ConfigError("curate: give --sources ... and/or --all-datasets")
     result = curate(
-        sources, args.out, GraphConfig(cutoff=args.cutoff, max_neighbors=args.max_neighbors),
-        CurateConfig(block_size=args.block_size, volume_tolerance=args.volume_tolerance),
+        sources, args.out, config_from_args(GraphConfig, args), config_from_args(CurateConfig, args),
         shard=args.shard, workers=args.workers or 1, progress=not args.no_progress,
         finalize_when_done=not args.no_finalize,
     )
@@ -200,13 +147,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 
     store = load_curated(args.curated)
     manifest = json.loads((Path(args.curated) / "manifest.json").read_text())
-    config = PretrainConfig(
-        feature_weight=args.feature_weight, connectivity_weight=args.connectivity_weight,
-        spacegroup_weight=args.spacegroup_weight, contrastive_weight=args.contrastive_weight,
-        contrast_on=args.contrast_on, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, temperature=args.temperature, normalize_embeddings=args.normalize_embeddings,
-        connectivity=args.connectivity, max_bonds=args.max_bonds, no_bond_weight=args.no_bond_weight,
-    )
+    config = config_from_args(PretrainConfig, args)
     card = {"name": args.name, "curated": str(args.curated),
             "data_sources": manifest["sources"], "data_counts": {k: manifest[k] for k in ("entries", "skipped", "duplicates", "kept")},
             "command": "crysgnn-zoo " + " ".join(sys.argv[1:])}
@@ -334,35 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="curation folder")
     p.add_argument("--shard", type=_shard, default=(0, 1), help="i/n: this job builds blocks i, i+n, ...")
     p.add_argument("--workers", type=int, help="processes (default 1)")
-    p.add_argument("--block-size", type=int, default=2048)
-    p.add_argument("--volume-tolerance", type=float, default=0.02)
-    p.add_argument("--cutoff", type=float, default=GraphConfig().cutoff)
-    p.add_argument("--max-neighbors", type=int, default=GraphConfig().max_neighbors)
+    add_config_options(p, CurateConfig, title="curation")
+    add_config_options(p, GraphConfig, title="graphs")
     p.add_argument("--no-finalize", action="store_true", help="only build blocks (other shards still running)")
     p.add_argument("--finalize-only", action="store_true", help="de-duplicate and write the manifest")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_curate)
     p = sub.add_parser("pretrain", parents=[verbose], help="pre-train the CrysGNN teacher (torchrun for several processes)")
-    d = PretrainConfig()
     p.add_argument("--curated", required=True, help="a finalized curation folder")
     p.add_argument("--out", required=True)
     p.add_argument("--name", default="crysgnn", help="name written into the teacher's card")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="per process")
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--feature-weight", type=float, default=d.feature_weight)
-    p.add_argument("--connectivity-weight", type=float, default=d.connectivity_weight)
-    p.add_argument("--spacegroup-weight", type=float, default=d.spacegroup_weight)
-    p.add_argument("--contrastive-weight", type=float, default=d.contrastive_weight)
-    p.add_argument("--contrast-on", default=d.contrast_on, choices=["spacegroup", "crystal_system"])
-    p.add_argument("--temperature", type=float, default=d.temperature, help="contrastive softmax temperature")
-    p.add_argument("--normalize-embeddings", action="store_true",
-                   help="L2-normalise atom embeddings before every head (the reference's choice)")
-    p.add_argument("--connectivity", default=d.connectivity, choices=["sampled", "all_pairs"],
-                   help="sampled edges vs non-edges, or every atom pair classified by its bond count")
-    p.add_argument("--max-bonds", type=int, default=d.max_bonds)
-    p.add_argument("--no-bond-weight", type=float, default=d.no_bond_weight)
+    add_config_options(p, PretrainConfig, title="pre-training (batch_size is per process)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="CrysGNN config override")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
     p.add_argument("--resume", action="store_true")

@@ -8,25 +8,59 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
+import typing
 from typing import Any, Literal, TypeVar
 
 from crysgnn_zoo.errors import ConfigError
 
 T = TypeVar("T", bound="JsonConfig")
 
-# Units of the distillation embedding MSE (see crysgnn_zoo.distill.model.teacher_scale);
-# the first is the default. Kept here, free of torch, so command-line parsers can list them.
-EMBEDDING_SCALES = ("global", "per_dim", "none")
 
-#: What a training process does with freed memory (see :mod:`crysgnn_zoo.train.memory`).
-HEAP_POLICIES = ("trim", "retain")
+def choices(cls: type, name: str) -> tuple:
+    """The allowed values of field ``name`` of dataclass ``cls`` (its ``Literal[...]``
+    annotation, the one place a choice list is written), or ``()`` for a free field."""
+    hint = typing.get_type_hints(cls)[name]
+    options = [hint] + list(typing.get_args(hint))
+    for option in options:
+        if typing.get_origin(option) is Literal:
+            return typing.get_args(option)
+    return ()
 
-#: Distillation objectives (see :mod:`crysgnn_zoo.distill.model`); the first is the default.
-DISTILL_OBJECTIVES = ("spread", "normalized")
+
+def field_help(cls: type) -> dict[str, str]:
+    """``{field: description}`` from the ``Attributes:`` section of ``cls``'s docstring
+    (``a, b: text`` documents both); used for command-line help."""
+    doc = (cls.__doc__ or "").split("Attributes:", 1)
+    if len(doc) < 2:
+        return {}
+    out: dict[str, str] = {}
+    names: list[str] = []
+    for line in doc[1].splitlines():
+        m = re.match(r"^\s{4,8}([a-z_][a-z0-9_, ]*):\s*(.*)$", line)
+        if m and all(n.strip().isidentifier() for n in m.group(1).split(",")):
+            names = [n.strip() for n in m.group(1).split(",")]
+            for n in names:
+                out[n] = m.group(2).strip()
+        elif names and line.strip():
+            for n in names:
+                out[n] = f"{out[n]} {line.strip()}"
+        elif not line.strip() and out:
+            names = []
+    return {k: v.replace("``", "") for k, v in out.items()}
 
 
 class JsonConfig:
-    """Mixin: ``to_dict``/``from_dict``/``to_json`` and a stable content hash."""
+    """Mixin: ``to_dict``/``from_dict``/``to_json``, a stable content hash, and the
+    check of ``Literal`` fields against their allowed values."""
+
+    def check_choices(self) -> None:
+        """Raise :class:`ConfigError` for a ``Literal`` field holding a value outside its choices."""
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            allowed = choices(type(self), f.name)
+            if allowed and getattr(self, f.name) not in allowed:
+                raise ConfigError(f"{type(self).__name__}.{f.name} must be one of {allowed}, "
+                                  f"got {getattr(self, f.name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
@@ -84,8 +118,7 @@ class GraphConfig(JsonConfig):
             raise ConfigError(f"cutoff must be > 0 Angstrom, got {self.cutoff}")
         if self.max_neighbors is not None and self.max_neighbors < 1:
             raise ConfigError(f"max_neighbors must be >= 1 or None, got {self.max_neighbors}")
-        if self.isolated not in ("nearest", "error"):
-            raise ConfigError(f"isolated must be 'nearest' or 'error', got {self.isolated!r}")
+        self.check_choices()
         if self.max_isolated_radius < self.cutoff:
             raise ConfigError("max_isolated_radius must be >= cutoff")
 
@@ -143,15 +176,7 @@ class TrainConfig(JsonConfig):
             raise ConfigError("TrainConfig.bn_refresh_batches must be >= 0")
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
             raise ConfigError("epochs and batch_size must be >= 1 and lr > 0")
-        checks = {
-            "optimizer": ("adam", "adamw", "sgd"),
-            "scheduler": ("cosine", "onecycle", "none"),
-            "loss": ("mse", "l1", "huber"),
-            "precision": ("fp32", "bf16"),
-        }
-        for name, allowed in checks.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"TrainConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        self.check_choices()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,11 +214,7 @@ class DistillConfig(JsonConfig):
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"DistillConfig.alpha must be in [0, 1], got {self.alpha}")
-        if self.objective not in DISTILL_OBJECTIVES:
-            raise ConfigError(f"DistillConfig.objective must be one of {DISTILL_OBJECTIVES}, got {self.objective!r}")
-        if self.embedding_scale not in EMBEDDING_SCALES:
-            raise ConfigError(f"DistillConfig.embedding_scale must be one of {EMBEDDING_SCALES}, "
-                              f"got {self.embedding_scale!r}")
+        self.check_choices()
         if not self.embedding_weight > 0:
             raise ConfigError(f"DistillConfig.embedding_weight must be > 0, got {self.embedding_weight}")
 
@@ -208,13 +229,19 @@ class PretrainConfig(JsonConfig):
         contrast_on: which structure label defines contrastive positives.
         temperature: softmax temperature of the contrastive loss.
         negatives_per_edge: sampled non-edges per true edge (``connectivity="sampled"``).
-        epochs, batch_size, lr, weight_decay, seed: optimisation (Adam, cosine schedule).
-        max_grad_norm: gradient clipping.
+        epochs: passes over the curated set (cosine schedule to 0 at the last).
+        batch_size: crystals per step and process.
+        lr: Adam's peak learning rate.
+        weight_decay: Adam's L2 penalty.
+        seed: initialisation, validation hold-out and batch order.
+        max_grad_norm: gradient-norm clipping.
         normalize_embeddings: L2-normalise atom embeddings before every head (the reference's
             choice, crysgnn-v2); ``False`` feeds them raw (crysgnn-v1).
         connectivity: ``sampled`` (v1: edges vs sampled non-edges, binary) or ``all_pairs``
             (the reference's: every atom pair of a crystal classified by its number of bonds,
             0..``max_bonds``, with a bilinear scorer; class 0 weighted ``no_bond_weight``).
+        max_bonds: highest bond-count class of ``all_pairs`` (more bonds count as this many).
+        no_bond_weight: cross-entropy weight of the no-bond class of ``all_pairs`` (the others: 1).
     """
 
     feature_weight: float = 1.0
@@ -236,12 +263,75 @@ class PretrainConfig(JsonConfig):
     no_bond_weight: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.connectivity not in ("sampled", "all_pairs"):
-            raise ConfigError(f"connectivity must be 'sampled' or 'all_pairs', got {self.connectivity!r}")
+        self.check_choices()
         if self.max_bonds < 1 or not self.no_bond_weight > 0:
             raise ConfigError("max_bonds must be >= 1 and no_bond_weight > 0")
         weights = [self.feature_weight, self.connectivity_weight, self.spacegroup_weight, self.contrastive_weight]
         if min(weights) < 0 or sum(weights) == 0:
             raise ConfigError("objective weights must be >= 0 and not all 0")
-        if self.contrast_on not in ("spacegroup", "crystal_system"):
-            raise ConfigError("contrast_on must be 'spacegroup' or 'crystal_system'")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig(JsonConfig):
+    """One supervised training run: what :func:`crysgnn_zoo.train_model` takes (as this object or
+    as keywords), what ``crysgnn-zoo train`` builds from its options (or reads with ``--config``),
+    and what every run folder keeps as ``run.json``.
+
+    Attributes:
+        data: data set name, file or folder (``crysgnn-zoo datasets`` lists the names).
+        target: target column, e.g. formation_energy_per_atom.
+        model: registry name (None: cgcnn, or the architecture of the init weights).
+        model_overrides: model config fields to change, e.g. {"n_conv": 4}.
+        init: start from released weights (a name) or a checkpoint folder (fine-tuning; a new
+            output layer when the target differs from theirs).
+        max_samples: draw this many crystals first (seeded by split_seed; None: all).
+        split_sizes: train, val, test as fractions (0.8, 0.1, 0.1) or counts (8000, 1000, 1000).
+        split_seed: seed of the split and of the max_samples draw.
+        heap: freed memory: trim hands it back to the OS every few seconds (smallest resident
+            size); retain keeps it for reuse (faster ALIGNN steps, more memory). Same results.
+        cache_teacher: compute the teacher's atom embeddings once, before training.
+        graph_config: how crystals become graphs (GraphConfig).
+        train_config: optimisation (TrainConfig).
+        distill: distillation settings (DistillConfig; None: a vanilla run).
+    """
+
+    data: str = ""
+    target: str = ""
+    model: str | None = None
+    model_overrides: dict = dataclasses.field(default_factory=dict)
+    init: str | None = None
+    max_samples: int | None = None
+    split_sizes: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    split_seed: int = 0
+    heap: Literal["trim", "retain"] = "trim"
+    cache_teacher: bool = True
+    graph_config: GraphConfig = dataclasses.field(default_factory=GraphConfig)
+    train_config: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    distill: DistillConfig | None = None
+
+    def __post_init__(self) -> None:
+        self.check_choices()
+        nested = {"graph_config": GraphConfig, "train_config": TrainConfig, "distill": DistillConfig}
+        for name, cls in nested.items():  # accept dicts (JSON) and ``distill=True``
+            value = getattr(self, name)
+            if name == "distill" and value in (True, False):
+                value = DistillConfig() if value else None
+            elif value is None and name != "distill":
+                value = cls()
+            elif isinstance(value, dict):
+                value = cls.from_dict(value)
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "split_sizes", tuple(self.split_sizes))
+        object.__setattr__(self, "model_overrides", dict(self.model_overrides or {}))
+        if self.init is not None:
+            object.__setattr__(self, "init", str(self.init))
+        if len(self.split_sizes) != 3:
+            raise ConfigError(f"RunConfig.split_sizes takes three numbers (train, val, test), got {self.split_sizes}")
+        if self.max_samples is not None and self.max_samples < 1:
+            raise ConfigError(f"RunConfig.max_samples must be >= 1, got {self.max_samples}")
+
+
+#: Choice lists, read from the config annotations (written once, there).
+EMBEDDING_SCALES = choices(DistillConfig, "embedding_scale")
+DISTILL_OBJECTIVES = choices(DistillConfig, "objective")
+HEAP_POLICIES = choices(RunConfig, "heap")

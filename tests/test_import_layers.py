@@ -35,7 +35,7 @@ LAYERS = [
     ["crysgnn_zoo.train"],
     ["crysgnn_zoo.pretrain"],
     ["crysgnn_zoo.predict"],
-    ["crysgnn_zoo.cli", "crysgnn_zoo.__main__", "crysgnn_zoo"],
+    ["crysgnn_zoo.options", "crysgnn_zoo.cli", "crysgnn_zoo.__main__", "crysgnn_zoo"],
 ]
 
 

@@ -12,11 +12,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
+from crysgnn_zoo.config import GraphConfig, RunConfig
 from crysgnn_zoo.data.errors import NoUsableDataError, Skipped, SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
@@ -151,174 +152,171 @@ def checked_split(store: GraphStore, sizes, seed: int, source: str, target: str)
 
 
 def train_model(
-    data: str | Path | Source,
-    target: str,
+    data: RunConfig | str | Path | Source,
+    target: str | None = None,
     model: str | None = None,
     *,
-    model_overrides: dict | None = None,
-    graph_config: GraphConfig | None = None,
-    train_config: TrainConfig | None = None,
-    max_samples: int | None = None,
-    split_sizes: tuple[float, float, float] = (0.8, 0.1, 0.1),
-    split_seed: int = 0,
     out_dir: str | Path | None = None,
     device: str = "cpu",
     workers: int | None = None,
     resume: bool = False,
     progress: bool = True,
-    distill: bool | DistillConfig = False,
-    teacher: str | Path = "crysgnn-v1",
-    alpha: float = 0.5,
-    embedding_scale: str = "global",
-    cache_teacher: bool = True,
-    heap: str = "trim",
-    init: str | Path | None = None,
+    **fields: Any,
 ) -> RunResult:
-    """Train ``model`` on ``target`` of ``data`` and test it.
+    """Train a model on a target of a data set and test it.
+
+    ``data`` is a :class:`~crysgnn_zoo.config.RunConfig`, or a data set name, path or
+    :class:`Source` with ``target``, ``model`` and any other RunConfig field as a keyword
+    (``train_config=TrainConfig(epochs=100)``, ``distill=True``, ``max_samples=5000``,
+    ``init="cgcnn-mp37k-formation-energy"``, ...); keywords also override a given RunConfig.
+    The other arguments say where and how the run executes, not what it computes.
 
     Args:
-        data: dataset name, path or :class:`Source` (see :func:`open_source`).
-        target: target column (``formation_energy_per_atom``).
-        model: registry name (default ``cgcnn``; with ``init``, the donor's architecture).
-        max_samples: draw this many crystals first (seeded by ``split_seed``).
-        split_sizes: fractions or counts for train/val/test.
-        out_dir: run folder: split.json, trainer state, checkpoint/, result.json.
+        out_dir: run folder: run.json (the RunConfig), split.json, trainer state, checkpoint/,
+            result.json, skipped.csv.
+        device: torch device (``cpu``, ``cuda``).
+        workers: graph-building processes (default: all cores).
         resume: continue an interrupted run in ``out_dir``.
-        init: start from released weights (a name) or a checkpoint folder: the donor's architecture,
-            config and weights, with a new output layer when ``target`` differs from the donor's
-            (:mod:`crysgnn_zoo.train.finetune`).
-        distill: train with CrysGNN distillation: a :class:`~crysgnn_zoo.config.DistillConfig`, or
-            ``True`` for one made of ``teacher``, ``alpha`` and ``embedding_scale``; with
-            ``cache_teacher`` the teacher's atom embeddings are computed once up front;
-            ``embedding_scale``: the unit of the embedding MSE (``global``, ``per_dim``, ``none``).
-        heap: what happens to freed memory (:mod:`crysgnn_zoo.train.memory`): ``trim`` hands
-            it back to the OS every few seconds (smallest resident size); ``retain`` keeps it
-            for reuse (:func:`~crysgnn_zoo.train.memory.retain_freed_memory`: faster steps
-            with large tensors, e.g. ALIGNN, more resident memory; process-wide). Results
-            are the same either way.
+        progress: progress bars.
 
     Raises:
-        NoUsableDataError: nothing usable for ``target``, or too few crystals for the split
+        ConfigError: an unknown field or a bad value (the message lists the valid ones).
+        NoUsableDataError: nothing usable for the target, or too few crystals for the split
             (before any training; nothing is written to ``out_dir``).
         RunLockedError: another process is running in ``out_dir``.
     """
-    if heap not in HEAP_POLICIES:
-        raise ConfigError(f"heap must be one of {HEAP_POLICIES}, got {heap!r}")
-    if distill is True:
-        distill = DistillConfig(teacher=str(teacher), alpha=alpha, embedding_scale=embedding_scale)
+    source = data if isinstance(data, Source) else None
+    if isinstance(data, RunConfig):
+        config = data.replace(**{k: v for k, v in (("target", target), ("model", model)) if v is not None}, **fields)
+    else:
+        config = RunConfig(data=source.name if source else str(data), target=target or "", model=model)
+        config = config.replace(**fields)
+    if not config.target:
+        raise ConfigError("train_model: no target given")
     out = Path(out_dir) if out_dir else None
     with RunLock(out) if out else contextlib.nullcontext():
-        return _train_model(
-            data, target, model, model_overrides=model_overrides, graph_config=graph_config,
-            train_config=train_config, max_samples=max_samples, split_sizes=split_sizes, split_seed=split_seed,
-            out=out, device=device, workers=workers, resume=resume, progress=progress, distill=distill or None,
-            cache_teacher=cache_teacher, heap=heap,
-            init=init,
-        )
+        return _train_model(config, source, out, device=device, workers=workers, resume=resume, progress=progress)
 
 
-def _train_model(
-    data, target, model, *, model_overrides, graph_config, train_config, max_samples, split_sizes, split_seed,
-    out, device, workers, resume, progress, distill, cache_teacher, heap, init,
-) -> RunResult:
-    train_config = train_config or TrainConfig()
-    torch.manual_seed(train_config.seed)  # the new output layer of a start from weights, reproducibly
-    started = init_model(init, target, model, model_overrides) if init is not None else None
-    if started is not None and graph_config is not None and graph_config != started[2].graph_config:
-        raise ConfigError(f"--init {init}: the weights were trained on graphs built with "
-                          f"{started[2].graph_config}, this run asks for {graph_config}")
-    graph_config = graph_config or (started[2].graph_config if started else GraphConfig())
-    source = data if isinstance(data, Source) else open_source(data)
-    if target not in source.targets:
-        raise UnknownNameError(
-            f"{source.name} has no target {target!r}; available: {sorted(source.targets)}"
-        )
-    if max_samples is None or is_cached(source, graph_config):
-        built = build_store(source, graph_config, workers=workers, progress=progress)
-        store, target_skips = usable_data(source, built, target, max_samples, split_seed)
-    else:  # only the drawn crystals get graphs
-        built, target_skips = build_drawn(source, graph_config, target, max_samples, split_seed, workers, progress)
-        store = built.store
+def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, device: str,
+                 workers: int | None, resume: bool, progress: bool) -> RunResult:
+    torch.manual_seed(config.train_config.seed)  # the new output layer of a start from weights, reproducibly
+    started = init_model(config.init, config.target, config.model, config.model_overrides) \
+        if config.init is not None else None
+    graph_config = _graph_config(config, started)
+    source = source or open_source(config.data)
+    if config.target not in source.targets:
+        raise UnknownNameError(f"{source.name} has no target {config.target!r}; available: {sorted(source.targets)}")
+    built, store, target_skips = _graphs(config, source, graph_config, workers, progress)
     if out and resume and (out / "split.json").exists():
         split = Split.load(out / "split.json", store.ids)
     else:
-        split = checked_split(store, split_sizes, split_seed, source.name, target)
+        split = checked_split(store, config.split_sizes, config.split_seed, source.name, config.target)
     if out:
         split.save(out / "split.json")
-    y = store.target(target)
+        (out / "run.json").write_text(json.dumps(config.to_dict(), indent=2, default=str))
+    y = store.target(config.target)
+    model, net, init_report = _network(config, started, graph_config)
+    teacher_seconds = _prepare_teacher(net, config, store, device)
+    trainer, history, train_seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress)
+    heap = "retain" if trainer.heap_trimmer.interval is None else "trim"
+    result = RunResult(
+        dataset=source.name, target=config.target, unit=source.unit(config.target), model=model,
+        split_seed=config.split_seed, split_hash=split.hash, split_sizes=split.sizes,
+        test=trainer.evaluate(loaders["test"]), mean_predictor_mae=mean_predictor_mae(y[split.train], y[split.test]),
+        epochs_run=len(history.epochs), best_epoch=history.best_epoch, seconds_per_epoch=history.seconds_per_epoch,
+        train_seconds=train_seconds, graph_seconds=built.seconds, graphs_from_cache=built.from_cache,
+        n_skipped=len(built.skipped) + len(target_skips), n_isolated=built.n_isolated, graphs=built.summary(),
+        extra={"train_config": config.train_config.to_dict(), "graph_config": graph_config.to_dict(),
+               "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
+                           "teacher_cache_seconds": teacher_seconds} if config.distill else None,
+               "max_samples": config.max_samples, "heap": heap,
+               "init": init_report.to_dict() if init_report else None,
+               "val": regression_metrics(y[split.val], trainer.predict(loaders["val"])[:, 0])},
+    )
+    if out:
+        _save(out, result, net, trainer, history, store, split, graph_config, source, config,
+              SkipReport(built.skipped.items + target_skips.items))
+    return result
 
-    torch.manual_seed(train_config.seed)
-    init_report = None
+
+def _graph_config(config: RunConfig, started) -> GraphConfig:
+    """The run's graph settings; a start from weights keeps the donor's (a different ask is an error)."""
+    if started is None:
+        return config.graph_config
+    donor = started[2].graph_config
+    if config.graph_config != GraphConfig() and config.graph_config != donor:
+        raise ConfigError(f"--init {config.init}: the weights were trained on graphs built with "
+                          f"{donor}, this run asks for {config.graph_config}")
+    return donor
+
+
+def _graphs(config: RunConfig, source: Source, graph_config: GraphConfig, workers, progress):
+    """``(build result, store of the usable crystals, skips)``; with ``max_samples`` on an
+    uncached source only the drawn crystals get graphs."""
+    if config.max_samples is None or is_cached(source, graph_config):
+        built = build_store(source, graph_config, workers=workers, progress=progress)
+        store, skips = usable_data(source, built, config.target, config.max_samples, config.split_seed)
+        return built, store, skips
+    built, skips = build_drawn(source, graph_config, config.target, config.max_samples, config.split_seed,
+                               workers, progress)
+    return built, built.store, skips
+
+
+def _network(config: RunConfig, started, graph_config: GraphConfig):
+    """``(registry name, model to train, init report)``: fresh, or started from weights;
+    wrapped with its teacher when the run distils."""
+    torch.manual_seed(config.train_config.seed)
     if started is not None:
         model, student, init_report = started
-        net = with_teacher(student, distill) if distill else student
+        net = with_teacher(student, config.distill) if config.distill else student
     else:
-        model = model or "cgcnn"
-        net = get_model(model, distill=distill or False,
-                        **(model_overrides or {}))
-    teacher_seconds = 0.0
-    if distill:
-        net.set_task_loss(train_config.loss)
+        model, init_report = config.model or "cgcnn", None
+        net = get_model(model, distill=config.distill or False, **config.model_overrides)
+    if config.distill:
+        net.set_task_loss(config.train_config.loss)
         teacher_graph = getattr(net.teacher_model, "graph_config", None)
         if teacher_graph is not None and teacher_graph != graph_config:
             raise ConfigError(
                 f"the teacher was trained on graphs built with {teacher_graph}, this run uses {graph_config}; "
                 "per-atom distillation needs the same graph settings"
             )
-    if distill:
-        t_cache = time.perf_counter()
-        net.prepare(store, cache=cache_teacher, device=device)
-        teacher_seconds = time.perf_counter() - t_cache
-    vec = getattr(net, "needs_vectors", False)
-    bs = train_config.batch_size
-    train_loader = GraphLoader(store, split.train, y, bs, shuffle=True, seed=train_config.seed, with_vectors=vec)
-    val_loader = GraphLoader(store, split.val, y, 256, with_vectors=vec)
-    test_loader = GraphLoader(store, split.test, y, 256, with_vectors=vec)
+    return model, net, init_report
 
-    if heap == "retain" and not retain_freed_memory():
-        heap = "trim"  # not glibc: nothing to change
-    trim = {"heap_trim_interval": None} if heap == "retain" else {}  # retain: trimming would undo it
-    trainer = Trainer(net, train_config, out_dir=out, device=device, progress=progress, **trim)
+
+def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str) -> float:
+    """Seconds spent computing (or reading) the teacher's embeddings; 0 for a vanilla run."""
+    if not config.distill:
+        return 0.0
     t0 = time.perf_counter()
-    history = trainer.fit(train_loader, val_loader, resume=resume)
-    train_seconds = time.perf_counter() - t0
-    test_metrics = trainer.evaluate(test_loader)
+    net.prepare(store, cache=config.cache_teacher, device=device)
+    return time.perf_counter() - t0
 
-    result = RunResult(
-        dataset=source.name,
-        target=target,
-        unit=source.unit(target),
-        model=model,
-        split_seed=split_seed,
-        split_hash=split.hash,
-        split_sizes=split.sizes,
-        test=test_metrics,
-        mean_predictor_mae=mean_predictor_mae(y[split.train], y[split.test]),
-        epochs_run=len(history.epochs),
-        best_epoch=history.best_epoch,
-        seconds_per_epoch=history.seconds_per_epoch,
-        train_seconds=train_seconds,
-        graph_seconds=built.seconds,
-        graphs_from_cache=built.from_cache,
-        n_skipped=len(built.skipped) + len(target_skips),
-        n_isolated=built.n_isolated,
-        graphs=built.summary(),
-        extra={"train_config": train_config.to_dict(), "graph_config": graph_config.to_dict(),
-               "distill": {**distill.to_dict(), "cached": cache_teacher,
-                           "teacher_cache_seconds": teacher_seconds} if distill else None,
-               "max_samples": max_samples, "heap": heap,
-               "init": init_report.to_dict() if init_report else None, "val": regression_metrics(y[split.val], trainer.predict(val_loader)[:, 0])},
-    )
-    if out:
-        card = {"result": result.to_dict(), "history": history.to_dict(),
-                "elements": store.elements(split.train)}
-        student = net.student if distill else net
-        result.checkpoint = str(save_checkpoint(
-            out / "checkpoint", student, graph_config=graph_config, target=target,
-            unit=source.unit(target), normalizer=trainer.normalizer, card=card,
-        ))
-        (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
-        skipped = SkipReport(built.skipped.items + target_skips.items)
-        if len(skipped):
-            skipped.to_csv(out / "skipped.csv")
-    return result
+
+def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray, out, device, resume, progress):
+    """Train ``net``; returns ``(trainer, history, seconds, loaders)``."""
+    vec = getattr(net, "needs_vectors", False)
+    tc = config.train_config
+    loaders = {"train": GraphLoader(store, split.train, y, tc.batch_size, shuffle=True, seed=tc.seed, with_vectors=vec),
+               "val": GraphLoader(store, split.val, y, 256, with_vectors=vec),
+               "test": GraphLoader(store, split.test, y, 256, with_vectors=vec)}
+    retain = config.heap == "retain" and retain_freed_memory()  # not glibc: nothing to change
+    trim = {"heap_trim_interval": None} if retain else {}  # retain: trimming would undo it
+    trainer = Trainer(net, tc, out_dir=out, device=device, progress=progress, **trim)
+    t0 = time.perf_counter()
+    history = trainer.fit(loaders["train"], loaders["val"], resume=resume)
+    return trainer, history, time.perf_counter() - t0, loaders
+
+
+def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: GraphStore, split: Split,
+          graph_config: GraphConfig, source: Source, config: RunConfig, skipped: SkipReport) -> None:
+    """checkpoint/ (student weights, card with the result and history), result.json, skipped.csv."""
+    card = {"result": result.to_dict(), "history": history.to_dict(), "elements": store.elements(split.train)}
+    student = net.student if config.distill else net
+    result.checkpoint = str(save_checkpoint(
+        out / "checkpoint", student, graph_config=graph_config, target=config.target,
+        unit=source.unit(config.target), normalizer=trainer.normalizer, card=card,
+    ))
+    (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
+    if len(skipped):
+        skipped.to_csv(out / "skipped.csv")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.config import DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.distill import DistilledModel
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
@@ -30,10 +30,10 @@ def test_get_model_wraps_the_student_with_the_released_teacher(sample_store):
 
 
 def test_distilled_run_saves_a_plain_student(tmp_path):
-    result = train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", distill=True,
+    result = train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn",
+                         distill=DistillConfig(embedding_scale="per_dim"),
                          model_overrides={"n_conv": 1}, train_config=TrainConfig(epochs=1),
-                         max_samples=60, split_sizes=(40, 10, 10), out_dir=tmp_path, workers=1, progress=False,
-                         embedding_scale="per_dim")
+                         max_samples=60, split_sizes=(40, 10, 10), out_dir=tmp_path, workers=1, progress=False)
     assert result.extra["distill"]["teacher"] == "crysgnn-v1" and result.extra["distill"]["cached"]
     assert result.extra["distill"]["embedding_scale"] == "per_dim"
     epoch = json.loads((tmp_path / "history.json").read_text())["epochs"][0]  # both terms logged, unweighted

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.config import GraphConfig, RunConfig, TrainConfig
 from crysgnn_zoo.data.sources import csv_source, dataset_source
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.train.run import select_target, train_model
@@ -48,6 +48,9 @@ def test_run_writes_skipped_csv(tmp_path):
     rows = list(csv.reader(open(tmp_path / "run" / "skipped.csv")))
     assert rows[0] == ["where", "kind", "reason"] and len(rows) == 3
     assert result.extra["heap"] == "trim"
+    run = RunConfig.from_dict(json.loads((tmp_path / "run" / "run.json").read_text()))  # the run, as given
+    assert run == RunConfig(data=str(path), target="y", model="cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                            train_config=TrainConfig(epochs=1), split_sizes=(28, 5, 5))
 
 
 def test_unknown_heap_policy_is_refused_before_any_work(tmp_path):
