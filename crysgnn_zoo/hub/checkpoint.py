@@ -156,21 +156,6 @@ def load_state_dict_file(path: Path, device: str = "cpu") -> dict[str, torch.Ten
     return state
 
 
-def load_resume_state(path: Path, device: str | torch.device = "cpu") -> dict:
-    """A trainer's ``last.pt`` (resume state), loaded with ``weights_only=True``.
-
-    Raises:
-        CheckpointError: the file is damaged; the message says how to start over.
-    """
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
-        raise CheckpointError(
-            f"{path}: the resume state cannot be read ({type(exc).__name__}); move it away to start "
-            "this run over (the run's other files are kept)"
-        ) from None
-
-
 def _load_weights(model: torch.nn.Module, path: Path, name: str, device: str) -> None:
     state = load_state_dict_file(path, device)
     mine = model.state_dict()

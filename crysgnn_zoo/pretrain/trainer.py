@@ -1,18 +1,15 @@
-"""Pre-training loop, single-process or data-parallel (DDP under ``torchrun``).
+"""Pre-training loop, single-process or data-parallel under ``torchrun``.
 
-Under ``torchrun`` (``WORLD_SIZE > 1``) each process joins a process group
-(gloo on CPU, nccl on CUDA), wraps encoder + heads in
-``DistributedDataParallel`` and trains on its own slice of every epoch's
-permutation (equal slices, so all ranks take the same number of steps).
-Gradients are averaged by DDP, so replicas stay identical. Rank 0 evaluates,
-checkpoints and writes the teacher.
+It shares its pieces with the student trainer: the process group and gradient averaging
+(:mod:`crysgnn_zoo.train.distributed`: each process trains on its own equal slice of every
+epoch's permutation, so replicas stay identical) and the resume format
+(:mod:`crysgnn_zoo.train.resume`). Rank 0 evaluates, checkpoints and writes the teacher.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +22,18 @@ from tqdm.auto import tqdm
 from crysgnn_zoo.config import GraphConfig, PretrainConfig
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.hub.checkpoint import load_resume_state, save_checkpoint
+from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
+from crysgnn_zoo.train.distributed import World, average_gradients, barrier, init_distributed
 from crysgnn_zoo.train.lock import RunLock
+from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
 log = logging.getLogger(__name__)
 
 
 class PretrainModel(nn.Module):
-    """Encoder + pre-training heads behind one ``forward`` (what DDP wraps)."""
+    """Encoder + pre-training heads behind one ``forward``."""
 
     def __init__(self, encoder: CrysGNN, heads: PretrainHeads, config: PretrainConfig) -> None:
         super().__init__()
@@ -58,11 +57,6 @@ class PretrainResult:
     @property
     def graphs_per_second(self) -> float:
         return self.graphs_seen / self.seconds if self.seconds else float("nan")
-
-
-def _dist_info() -> tuple[bool, int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return world > 1, int(os.environ.get("RANK", "0")), world
 
 
 def _labels(store: GraphStore, batch: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -117,26 +111,16 @@ def pretrain(
     Raises:
         RunLockedError: another process is running in ``out_dir``.
     """
-    with RunLock(out_dir) if _dist_info()[1] == 0 else contextlib.nullcontext():
-        return _pretrain(store, out_dir, config, model_config, graph_config, device=device, progress=progress,
+    here, device = init_distributed(device)
+    with RunLock(out_dir) if here.main else contextlib.nullcontext():
+        return _pretrain(store, Path(out_dir), config or PretrainConfig(), model_config or CrysGNNConfig(),
+                         graph_config or GraphConfig(), here=here, device=device, progress=progress and here.main,
                          resume=resume, max_steps=max_steps, val_fraction=val_fraction,
                          save_replicas=save_replicas, card=card)
 
 
-def _pretrain(store, out_dir, config, model_config, graph_config, *, device, progress, resume, max_steps,
-              val_fraction, save_replicas, card) -> PretrainResult:
-    config = config or PretrainConfig()
-    model_config = model_config or CrysGNNConfig()
-    graph_config = graph_config or GraphConfig()
-    distributed, rank, world = _dist_info()
-    if distributed and not torch.distributed.is_initialized():
-        backend = "nccl" if device.startswith("cuda") else "gloo"
-        torch.distributed.init_process_group(backend)
-    if device.startswith("cuda") and distributed:
-        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-
+def _build(config: PretrainConfig, model_config: CrysGNNConfig, device: str):
+    """``(model, optimiser, scheduler)``: a CrysGNN encoder with its pre-training heads, seeded."""
     torch.manual_seed(config.seed)
     encoder = CrysGNN(model_config)
     encoder.registry_name = "crysgnn"
@@ -144,97 +128,99 @@ def _pretrain(store, out_dir, config, model_config, graph_config, *, device, pro
                           pair_classes=config.max_bonds + 1 if config.connectivity == "all_pairs" else 0)
     model = PretrainModel(encoder, heads, config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    return model, opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
 
-    rng = np.random.default_rng(config.seed)
-    perm = rng.permutation(len(store))
+
+def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNConfig, graph_config: GraphConfig, *,
+              here: World, device, progress, resume, max_steps, val_fraction, save_replicas, card) -> PretrainResult:
+    out.mkdir(parents=True, exist_ok=True)
+    model, opt, sched = _build(config, model_config, device)
+    perm = np.random.default_rng(config.seed).permutation(len(store))
     n_val = int(round(val_fraction * len(store)))
     val_index, train_index = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-
-    result = PretrainResult(world_size=world)
+    result = PretrainResult(world_size=here.size)
     start_epoch = 0
-    state_path = out / "last.pt"
-    if resume and state_path.exists():
-        state = load_resume_state(state_path, device)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
+    if resume and (out / "last.pt").exists():
+        state = load_resume_state(out / "last.pt", device)
+        start_epoch = restore(state, model, opt, sched)
         result.epochs = state["epochs"]
         result.steps, result.graphs_seen, result.seconds = state["steps"], state["graphs_seen"], state["seconds"]
-        start_epoch = state["epoch"] + 1
-    wrapped = model
-    if distributed:
-        wrapped = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
-
-    gen = torch.Generator().manual_seed(config.seed * 1000 + rank)
-    per_rank = len(train_index) // world
-    steps_per_epoch = (per_rank + config.batch_size - 1) // config.batch_size
+    gen = torch.Generator().manual_seed(config.seed * 1000 + here.rank)
     for epoch in range(start_epoch, config.epochs):
-        order = train_index[np.random.default_rng(config.seed + epoch).permutation(len(train_index))]
-        mine = order[rank * per_rank : (rank + 1) * per_rank]
-        t0 = time.perf_counter()
-        sums: dict[str, float] = {}
-        seen, done = 0, 0
-        bar = tqdm(range(steps_per_epoch), desc=f"pretrain epoch {epoch}", disable=not progress or rank != 0)
-        for step in bar:
-            if max_steps is not None and result.steps >= max_steps:
-                break
-            batch = mine[step * config.batch_size : (step + 1) * config.batch_size]
-            g = collate(store, batch).to(device)
-            losses = wrapped(g, *_labels(store, batch, device), generator=gen)
-            opt.zero_grad(set_to_none=True)
-            losses["total"].backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            opt.step()
-            result.steps += 1
-            done += 1
-            seen += len(batch) * world
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            if step % 10 == 0:
-                bar.set_postfix(loss=f"{float(losses['total'].detach()):.3f}")
+        record = _epoch(model, opt, store, train_index, epoch, config, here, device, gen, result, max_steps, progress)
         sched.step()
-        seconds = time.perf_counter() - t0
-        result.seconds += seconds
-        result.graphs_seen += seen
-        record = {"epoch": epoch, "seconds": seconds, "graphs_per_s": seen / seconds if seconds else None,
-                  "train": {k: v / max(done, 1) for k, v in sums.items()}}
-        if rank == 0 and len(val_index):
+        if here.main and len(val_index):
             record["val"] = evaluate_pretraining(model, store, val_index, device=device, seed=config.seed)
         result.epochs.append(record)
-        if rank == 0:
+        if here.main:
             log.info("pretrain epoch %d: %s", epoch, record)
-            torch.save({
-                "epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(), "epochs": result.epochs, "steps": result.steps,
-                "graphs_seen": result.graphs_seen, "seconds": result.seconds,
-            }, state_path)
+            save_resume_state(out / "last.pt", epoch, model, opt, sched, epochs=result.epochs, steps=result.steps,
+                              graphs_seen=result.graphs_seen, seconds=result.seconds)
         if max_steps is not None and result.steps >= max_steps:
             break
-
     if save_replicas:
-        torch.save(model.state_dict(), out / f"replica-{rank}.pt")
-    if rank == 0:
-        (out / "history.json").write_text(json.dumps(result.epochs, indent=1))
-        teacher_card = {
-            "name": (card or {}).get("name", "crysgnn"),
-            "architecture": "crysgnn",
-            "pretrain_config": config.to_dict(),
-            "crystals": len(store),
-            "train_crystals": len(train_index),
-            "val_crystals": len(val_index),
-            "epochs": len(result.epochs),
-            "steps": result.steps,
-            "graphs_seen": result.graphs_seen,
-            "wall_seconds": result.seconds,
-            "graphs_per_second": result.graphs_per_second,
-            "world_size": world,
-            "loss_curve": [{"epoch": e["epoch"], "train_total": e["train"].get("total"),
-                            "val": e.get("val")} for e in result.epochs],
-            **(card or {}),
-        }
-        result.checkpoint = str(save_checkpoint(out / "teacher", encoder, graph_config=graph_config,
-                                                target=None, card=teacher_card))
-    if distributed:
-        torch.distributed.barrier()
+        torch.save(model.state_dict(), out / f"replica-{here.rank}.pt")
+    if here.main:
+        _write_teacher(out, model, config, store, train_index, val_index, graph_config, result, card)
+    barrier(here)
     return result
+
+
+def _epoch(model, opt, store, train_index, epoch, config, here: World, device, gen, result: PretrainResult,
+           max_steps, progress) -> dict:
+    """One pass over this process's share of ``train_index``; returns the epoch's record."""
+    order = train_index[np.random.default_rng(config.seed + epoch).permutation(len(train_index))]
+    per_rank = len(train_index) // here.size  # equal shares: every process takes the same number of steps
+    mine = order[here.rank * per_rank: (here.rank + 1) * per_rank]
+    t0 = time.perf_counter()
+    sums: dict[str, float] = {}
+    seen, done = 0, 0
+    bar = tqdm(range((per_rank + config.batch_size - 1) // config.batch_size), desc=f"pretrain epoch {epoch}",
+               disable=not progress)
+    for step in bar:
+        if max_steps is not None and result.steps >= max_steps:
+            break
+        batch = mine[step * config.batch_size: (step + 1) * config.batch_size]
+        losses = model(collate(store, batch).to(device), *_labels(store, batch, device), generator=gen)
+        opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        average_gradients(model, here)
+        nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        opt.step()
+        result.steps += 1
+        done += 1
+        seen += len(batch) * here.size
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v.detach())
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{float(losses['total'].detach()):.3f}")
+    seconds = time.perf_counter() - t0
+    result.seconds += seconds
+    result.graphs_seen += seen
+    return {"epoch": epoch, "seconds": seconds, "graphs_per_s": seen / seconds if seconds else None,
+            "train": {k: v / max(done, 1) for k, v in sums.items()}}
+
+
+def _write_teacher(out: Path, model: PretrainModel, config: PretrainConfig, store, train_index, val_index,
+                   graph_config: GraphConfig, result: PretrainResult, card: dict | None) -> None:
+    """history.json and teacher/ (the encoder as a checkpoint folder with its card)."""
+    (out / "history.json").write_text(json.dumps(result.epochs, indent=1))
+    teacher_card = {
+        "name": (card or {}).get("name", "crysgnn"),
+        "architecture": "crysgnn",
+        "pretrain_config": config.to_dict(),
+        "crystals": len(store),
+        "train_crystals": len(train_index),
+        "val_crystals": len(val_index),
+        "epochs": len(result.epochs),
+        "steps": result.steps,
+        "graphs_seen": result.graphs_seen,
+        "wall_seconds": result.seconds,
+        "graphs_per_second": result.graphs_per_second,
+        "world_size": result.world_size,
+        "loss_curve": [{"epoch": e["epoch"], "train_total": e["train"].get("total"),
+                        "val": e.get("val")} for e in result.epochs],
+        **(card or {}),
+    }
+    result.checkpoint = str(save_checkpoint(out / "teacher", model.encoder, graph_config=graph_config,
+                                            target=None, card=teacher_card))

@@ -27,6 +27,7 @@ from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
+from crysgnn_zoo.train.distributed import barrier, init_distributed, world
 from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import retain_freed_memory
@@ -194,8 +195,10 @@ def train_model(
     if not config.target:
         raise ConfigError("train_model: no target given")
     out = Path(out_dir) if out_dir else None
-    with RunLock(out) if out else contextlib.nullcontext():
-        return _train_model(config, source, out, device=device, workers=workers, resume=resume, progress=progress)
+    here, device = init_distributed(device)  # under torchrun: one process per shard, rank 0 writes
+    with RunLock(out) if out and here.main else contextlib.nullcontext():
+        return _train_model(config, source, out, device=device, workers=workers, resume=resume,
+                            progress=progress and here.main)
 
 
 def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, device: str,
@@ -207,12 +210,17 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     source = source or open_source(config.data)
     if config.target not in source.targets:
         raise UnknownNameError(f"{source.name} has no target {config.target!r}; available: {sorted(source.targets)}")
+    here = world()
+    if not here.main:
+        barrier(here)  # rank 0 builds (and caches) the graphs first, the others then read them
     built, store, target_skips = _graphs(config, source, graph_config, workers, progress)
+    if here.main:
+        barrier(here)
     if out and resume and (out / "split.json").exists():
         split = Split.load(out / "split.json", store.ids)
     else:
         split = checked_split(store, config.split_sizes, config.split_seed, source.name, config.target)
-    if out:
+    if out and here.main:
         split.save(out / "split.json")
         (out / "run.json").write_text(json.dumps(config.to_dict(), indent=2, default=str))
     y = store.target(config.target)
@@ -234,7 +242,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
                "init": init_report.to_dict() if init_report else None,
                "val": regression_metrics(y[split.val], trainer.predict(loaders["val"])[:, 0])},
     )
-    if out:
+    if out and here.main:
         _save(out, result, net, trainer, history, store, split, graph_config, source, config,
               SkipReport(built.skipped.items + target_skips.items))
     return result

@@ -24,13 +24,14 @@ from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
-from crysgnn_zoo.hub.checkpoint import load_resume_state
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
+from crysgnn_zoo.train.distributed import average_gradients, broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
 from crysgnn_zoo.train.metrics import regression_metrics
+from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +120,15 @@ class Trainer:
                     f"TrainConfig(compile=True) is supported for ALIGNN only; {type(model).__name__} "
                     "has no layer with a compiled path"
                 )
+        self.world, device = init_distributed(device)
         self.device = torch.device(device)
         self.model = model.to(self.device)
-        self.out_dir = Path(out_dir) if out_dir else None
+        self.run_dir = Path(out_dir) if out_dir else None  # every process reads (resume) ...
+        self.out_dir = self.run_dir if self.world.main else None  # ... rank 0 writes
         if loss_fn is None and hasattr(model, "training_loss"):  # e.g. DistilledModel
             loss_fn = lambda m, g, y: m.training_loss(g, y)  # noqa: E731
         self.loss_fn = loss_fn or task_loss(self.config.loss)
-        self.progress = progress
+        self.progress = progress and self.world.main
         self.heap_trimmer = HeapTrimmer(heap_trim_interval)
         self.normalizer = Normalizer()
         self.history = History()
@@ -166,7 +169,9 @@ class Trainer:
         With ``resume=True`` and a ``last.pt`` in ``out_dir``, training
         continues from the epoch after the saved one with the same optimiser,
         scheduler, normaliser and history. ``out_dir`` is locked for the run
-        (:class:`~crysgnn_zoo.train.lock.RunLock`).
+        (:class:`~crysgnn_zoo.train.lock.RunLock`). Under ``torchrun`` each process trains
+        on its shard of ``train`` with gradients averaged across processes
+        (:mod:`crysgnn_zoo.train.distributed`); rank 0 writes the files.
 
         Raises:
             NoUsableDataError: no training or no validation crystals.
@@ -186,18 +191,16 @@ class Trainer:
         start_epoch, bad_epochs = 0, 0
         if self.config.normalize:
             self.normalizer = Normalizer.fit(train.targets[train.index])
-        state_path = self.out_dir / "last.pt" if self.out_dir else None
-        if resume and state_path is not None and state_path.exists():
+        state_path = self._resume_path(resume)
+        if state_path is not None and state_path.exists():
             state = load_resume_state(state_path, self.device)
-            self.model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            if sched is not None and state.get("scheduler"):
-                sched.load_state_dict(state["scheduler"])
+            start_epoch = restore(state, self.model, opt, sched)
             self.normalizer = Normalizer(**state["normalizer"])
             self.history = History.from_dict(state["history"])
             self._best_state = state.get("best_model")
-            start_epoch, bad_epochs = state["epoch"] + 1, state["bad_epochs"]
+            bad_epochs = state["bad_epochs"]
             log.info("resumed from %s at epoch %d", state_path, start_epoch)
+        train.set_shard(self.world.rank, self.world.size)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -227,8 +230,11 @@ class Trainer:
             if c.patience is not None and bad_epochs >= c.patience:
                 self.history.stopped_early = True
             bar.set_postfix(loss=f"{train_loss:.4f}", val_mae=f"{val_mae:.4f}")
-            if state_path is not None:
-                self._save_state(state_path, epoch, opt, sched, bad_epochs)
+            if self.out_dir is not None:
+                save_resume_state(self.out_dir / "last.pt", epoch, self.model, opt, sched,
+                                  normalizer=self.normalizer.to_dict(), history=self.history.to_dict(),
+                                  best_model=self._best_state, bad_epochs=bad_epochs,
+                                  train_config=self.config.to_dict())
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         if self.out_dir:
@@ -248,6 +254,7 @@ class Trainer:
                 loss = loss + penalty
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            average_gradients(self.model, self.world)
             if self.config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             opt.step()
@@ -269,23 +276,13 @@ class Trainer:
             with self.autocast():
                 return self.model(self._to(g, None)[0])
 
-        return refresh_batchnorm(self.model, train, self.config.bn_refresh_batches, forward=forward)
+        refreshed = refresh_batchnorm(self.model, train, self.config.bn_refresh_batches, forward=forward)
+        broadcast_buffers(self.model, self.world)
+        return refreshed
 
-    def _save_state(self, path: Path, epoch: int, opt, sched, bad_epochs: int) -> None:
-        state = {
-            "epoch": epoch,
-            "model": self.model.state_dict(),
-            "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict() if sched is not None else None,
-            "normalizer": self.normalizer.to_dict(),
-            "history": self.history.to_dict(),
-            "best_model": self._best_state,
-            "bad_epochs": bad_epochs,
-            "train_config": self.config.to_dict(),
-        }
-        tmp = path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(path)
+    def _resume_path(self, resume: bool) -> Path | None:
+        """``last.pt`` to resume from, read by every process (``None``: a fresh start)."""
+        return self.run_dir / "last.pt" if resume and self.run_dir is not None else None
 
     # ----------------------------------------------------------------- inference
     @torch.no_grad()

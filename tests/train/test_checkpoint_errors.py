@@ -106,7 +106,7 @@ def test_cli_prints_one_line_and_exits_2_and_v_shows_the_traceback(ckpt, tmp_pat
 
 
 def test_damaged_resume_state_is_named(tmp_path):
-    from crysgnn_zoo.hub.checkpoint import load_resume_state
+    from crysgnn_zoo.train.resume import load_resume_state
 
     (tmp_path / "last.pt").write_bytes(b"\x80\x02truncated")
     with pytest.raises(CheckpointError, match=r"last.pt: the resume state cannot be read.*move it away"):
