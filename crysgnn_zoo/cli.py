@@ -244,17 +244,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crysgnn-zoo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
-    verbose = argparse.ArgumentParser(add_help=False)
-    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                         help="log progress and print tracebacks of errors")
+def _parser_train(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("train", parents=[verbose], help="train a model on a dataset, folder or file")
     _add_train_args(p)
     p.set_defaults(func=_cmd_train)
+
+
+def _parser_predict(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("predict", parents=[verbose],
                        help="predict with a released model or a checkpoint folder; writes id, prediction, unit as CSV")
     p.add_argument("paths", nargs="*", help="CIF/POSCAR files, folders of them, CSV files with a CIF column, "
@@ -269,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_predict)
+
+
+def _parser_curate(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("curate", parents=[verbose], help="build a de-duplicated, sharded pre-training set")
     p.add_argument("--sources", nargs="*", help="dataset names, files or folders (labels are ignored)")
     p.add_argument("--all-datasets", action="store_true", help="every dataset in the datasets folder")
@@ -281,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finalize-only", action="store_true", help="de-duplicate and write the manifest")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_curate)
+
+
+def _parser_pretrain(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("pretrain", parents=[verbose], help="pre-train the CrysGNN teacher (torchrun for several processes)")
     p.add_argument("--curated", required=True, help="a finalized curation folder")
     p.add_argument("--out", required=True)
@@ -293,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_pretrain)
+
+
+def _parser_check(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("check", parents=[verbose],
                        help="read every structure of the sources under the data policies; exit 1 if any is refused")
     p.add_argument("sources", nargs="+", help="dataset names, files or folders")
@@ -300,16 +305,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", type=int, default=5, help="refused structures to print")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_check)
+
+
+def _parser_datasets(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("datasets", parents=[verbose], help="list the datasets found")
     p.set_defaults(func=_cmd_datasets)
+
+
+def _parser_models(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("models", parents=[verbose], help="list the registered models")
     p.set_defaults(func=_cmd_models)
+
+
+def _parser_demo(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("demo", parents=[verbose], help="train CGCNN on the embedded sample and report test MAE")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--out", default="runs/demo")
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crysgnn-zoo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log progress and print tracebacks of errors")
+    _parser_train(sub, verbose)
+    _parser_predict(sub, verbose)
+    _parser_curate(sub, verbose)
+    _parser_pretrain(sub, verbose)
+    _parser_check(sub, verbose)
+    _parser_datasets(sub, verbose)
+    _parser_models(sub, verbose)
+    _parser_demo(sub, verbose)
     return parser
 
 

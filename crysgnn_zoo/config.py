@@ -65,8 +65,12 @@ class JsonConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
+    #: Old field names still read from saved configs: ``{old: new}``.
+    RENAMED: typing.ClassVar[dict[str, str]] = {}
+
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        data = {cls.RENAMED.get(k, k): v for k, v in data.items()}
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - names)
         if unknown:

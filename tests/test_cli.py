@@ -60,7 +60,7 @@ def test_models_and_datasets_list(capsys):
 import pytest  # noqa: E402
 
 _TINY = {"cgcnn": ["n_conv=1", "atom_dim=16"], "crysxpp": [], "gatgnn": ["n_layers=1", "dim=16"],
-         "alignn": ["alignn_layers=1", "gcn_layers=1", "hidden_dim=16", "embedding_dim=8"]}
+         "alignn": ["alignn_layers=1", "gcn_layers=1", "hidden_dim=16", "edge_embedding_dim=8"]}
 
 
 @pytest.mark.parametrize("model", sorted(_TINY))

@@ -28,6 +28,7 @@ from crysgnn_zoo.data.errors import CrystalDataError, Skipped, SkipReport
 from crysgnn_zoo.data.sources import RawEntry, Source
 from crysgnn_zoo.data.structures import parse_structure
 from crysgnn_zoo.graphs.neighbors import NeighborList, find_neighbors
+from crysgnn_zoo.graphs.shards import ShardFolder
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.paths import cache_dir
 
@@ -198,56 +199,41 @@ def build_store(
         return BuildResult(store, report, time.perf_counter() - start, False, iso, None, config.cutoff)
 
     folder = cache_folder(source, config, cache_root)
-    manifest_path = folder / "manifest.json"
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        stores = [GraphStore.load(folder / name) for name in manifest["shards"]]
-        store = GraphStore.concat(stores)
-        skipped = SkipReport.from_list(manifest["skipped"])
-        log.info("loaded %d graphs of %s from %s", len(store), source.name, folder)
-        return BuildResult(
-            store, skipped, time.perf_counter() - start, True, manifest["n_isolated"], folder, config.cutoff
-        )
-
-    folder.mkdir(parents=True, exist_ok=True)
-    shard_names, report, n_isolated = [], SkipReport(), 0
+    if (folder / "manifest.json").exists():
+        return _load_cached(folder, source, config, start)
+    shards, report, n_isolated = ShardFolder(folder, "shard"), SkipReport(), 0
+    names = []
     for k, block in enumerate(_chunks(source.entries(), shard_size)):
-        name = f"shard-{k:05d}.npz"
-        side = folder / f"shard-{k:05d}.json"
-        if (folder / name).exists() and side.exists():  # resumed: finished before
-            meta = json.loads(side.read_text())
-        else:
-            store, skipped, iso = build_entries(
-                block, config, target_names, workers, progress, total=len(block),
-                desc=f"{source.name} shard {k}",
-            )
-            store.save(folder / name)
-            meta = {"skipped": [vars(s) for s in skipped], "n_isolated": iso, "count": len(store)}
-            side.write_text(json.dumps(meta))
+        if not shards.done(k):  # resumed: finished before
+            built, skipped, iso = build_entries(block, config, target_names, workers, progress, total=len(block),
+                                                desc=f"{source.name} shard {k}")
+            shards.write(k, built, {"skipped": [vars(s) for s in skipped], "n_isolated": iso, "count": len(built)})
+        meta = shards.meta(k)
         report.items.extend(Skipped(**s) for s in meta["skipped"])
         n_isolated += meta["n_isolated"]
-        shard_names.append(name)
-    stores = [GraphStore.load(folder / name) for name in shard_names]
+        names.append(shards.name(k))
+    stores = [shards.load(k) for k in range(len(names))]
     store = GraphStore.concat(stores) if stores else GraphStore.empty(target_names)
     seconds = time.perf_counter() - start
     manifest = {
-        "source": source.name,
-        "source_kind": source.kind,
-        "source_fingerprint": source.fingerprint(),
-        "graph_config": config.to_dict(),
-        "cache_format": CACHE_FORMAT,
-        "count": len(store),
-        "n_skipped": len(report),
-        "n_isolated": n_isolated,
-        "targets": {k: source.unit(k) for k in target_names},
-        "shards": shard_names,
-        "skipped": report.to_list(),
-        "build_seconds": seconds,
+        "source": source.name, "source_kind": source.kind, "source_fingerprint": source.fingerprint(),
+        "graph_config": config.to_dict(), "cache_format": CACHE_FORMAT, "count": len(store),
+        "n_skipped": len(report), "n_isolated": n_isolated, "targets": {k: source.unit(k) for k in target_names},
+        "shards": names, "skipped": report.to_list(), "build_seconds": seconds,
     }
-    manifest_path.write_text(json.dumps(manifest, indent=1))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     if len(report):
         log.warning("%s: %s", source.name, report.summary())
     return BuildResult(store, report, seconds, False, n_isolated, folder, config.cutoff)
+
+
+def _load_cached(folder: Path, source: Source, config: GraphConfig, start: float) -> BuildResult:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    store = GraphStore.concat([GraphStore.load(folder / name) for name in manifest["shards"]])
+    log.info("loaded %d graphs of %s from %s", len(store), source.name, folder)
+    return BuildResult(store, SkipReport.from_list(manifest["skipped"]), time.perf_counter() - start, True,
+                       manifest["n_isolated"], folder, config.cutoff)
 
 
 def clear_cache(cache_root: str | Path | None = None) -> None:

@@ -157,25 +157,9 @@ def find_neighbors(
                 f"{len(lonely)} atom(s) (indices {lonely[:5].tolist()}) have no neighbour "
                 f"within {cutoff} Angstrom"
             )
-        extra = []
-        radius = cutoff
-        todo = lonely
-        while len(todo):
-            if radius >= max_isolated_radius:
-                raise IsolatedAtomsError(
-                    "<structure>",
-                    f"atom(s) {todo[:5].tolist()} have no neighbour within "
-                    f"{max_isolated_radius} Angstrom"
-                )
-            radius = min(2.0 * radius, max_isolated_radius)
-            found = _neighbors_within(cart, lattice, radius, max_neighbors, centers=todo)
-            extra.append(found)
-            todo = np.setdiff1d(todo, found[0])
+        extra = _nearest_for_isolated(cart, lattice, lonely, cutoff, max_neighbors, max_isolated_radius)
         parts = [(centers, nbrs, images, d2), *extra]
-        centers = np.concatenate([p[0] for p in parts])
-        nbrs = np.concatenate([p[1] for p in parts])
-        images = np.concatenate([p[2] for p in parts])
-        d2 = np.concatenate([p[3] for p in parts])
+        centers, nbrs, images, d2 = (np.concatenate([p[k] for p in parts]) for k in range(4))
         order = np.lexsort((d2, centers))
         centers, nbrs, images, d2 = centers[order], nbrs[order], images[order], d2[order]
 
@@ -187,6 +171,24 @@ def find_neighbors(
         positions=cart,
         n_isolated=int(len(lonely)),
     )
+
+
+def _nearest_for_isolated(cart: np.ndarray, lattice: np.ndarray, lonely: np.ndarray, cutoff: float,
+                          max_neighbors: int | None, max_isolated_radius: float) -> list[tuple]:
+    """Neighbour lists of the ``lonely`` atoms: the radius doubles from ``cutoff`` until each
+    has at least one neighbour, up to ``max_isolated_radius`` (Angstrom)."""
+    extra, radius, todo = [], cutoff, lonely
+    while len(todo):
+        if radius >= max_isolated_radius:
+            raise IsolatedAtomsError(
+                "<structure>",
+                f"atom(s) {todo[:5].tolist()} have no neighbour within {max_isolated_radius} Angstrom"
+            )
+        radius = min(2.0 * radius, max_isolated_radius)
+        found = _neighbors_within(cart, lattice, radius, max_neighbors, centers=todo)
+        extra.append(found)
+        todo = np.setdiff1d(todo, found[0])
+    return extra
 
 
 def _neighbors_within(

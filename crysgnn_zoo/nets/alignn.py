@@ -41,7 +41,9 @@ class ALIGNNConfig(JsonConfig):
         alignn_layers: line-graph + atom-graph layers (paper: 4).
         gcn_layers: atom-graph-only layers after them (paper: 4).
         hidden_dim: width of atom, bond and angle vectors (paper: 256).
-        embedding_dim: width of the first bond/angle embedding (paper: 64).
+        edge_embedding_dim: width of the first bond and angle embedding layer (paper: 64),
+            before both are widened to ``hidden_dim`` (``ALIGNN.embedding_dim``, the atom
+            embedding width every student exposes, is ``hidden_dim``).
         edge_bins: Gaussians over bond length 0..cutoff (paper: 80).
         angle_bins: Gaussians over the bond-angle cosine -1..1 (paper: 40).
         cutoff: last bond-length centre, Angstrom (= graph cutoff, 8).
@@ -59,7 +61,9 @@ class ALIGNNConfig(JsonConfig):
     alignn_layers: int = 4
     gcn_layers: int = 4
     hidden_dim: int = 256
-    embedding_dim: int = 64
+    edge_embedding_dim: int = 64
+
+    RENAMED = {"embedding_dim": "edge_embedding_dim"}  # configs saved before the rename
     edge_bins: int = 80
     angle_bins: int = 40
     cutoff: float = 8.0
@@ -67,7 +71,7 @@ class ALIGNNConfig(JsonConfig):
     checkpoint_line_graph: bool = False
 
     def __post_init__(self) -> None:
-        if self.hidden_dim < 1 or self.embedding_dim < 1 or self.n_targets < 1:
+        if self.hidden_dim < 1 or self.edge_embedding_dim < 1 or self.n_targets < 1:
             raise ConfigError("ALIGNNConfig widths and n_targets must be >= 1")
         if self.alignn_layers < 0 or self.gcn_layers < 0 or self.edge_bins < 2 or self.angle_bins < 2:
             raise ConfigError("ALIGNNConfig layer counts must be >= 0 and bins >= 2")
@@ -116,9 +120,9 @@ class ALIGNN(AtomEncoderModel):
         self.atom_embedding = MLPLayer(self.atom_features.dim, c.hidden_dim)
         step = c.cutoff / (c.edge_bins - 1)
         self.edge_rbf = GaussianExpansion(0.0, c.cutoff, step)
-        self.edge_embedding = nn.Sequential(MLPLayer(self.edge_rbf.dim, c.embedding_dim), MLPLayer(c.embedding_dim, c.hidden_dim))
+        self.edge_embedding = nn.Sequential(MLPLayer(self.edge_rbf.dim, c.edge_embedding_dim), MLPLayer(c.edge_embedding_dim, c.hidden_dim))
         self.angle_rbf = GaussianExpansion(-1.0, 1.0, 2.0 / (c.angle_bins - 1))
-        self.angle_embedding = nn.Sequential(MLPLayer(self.angle_rbf.dim, c.embedding_dim), MLPLayer(c.embedding_dim, c.hidden_dim))
+        self.angle_embedding = nn.Sequential(MLPLayer(self.angle_rbf.dim, c.edge_embedding_dim), MLPLayer(c.edge_embedding_dim, c.hidden_dim))
         self.alignn = nn.ModuleList(ALIGNNLayer(c.hidden_dim, last=k == c.alignn_layers - 1) for k in range(c.alignn_layers))
         self.gcn = nn.ModuleList(
             EdgeGatedGraphConv(c.hidden_dim, update_edges=k < c.gcn_layers - 1) for k in range(c.gcn_layers)

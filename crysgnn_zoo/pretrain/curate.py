@@ -27,7 +27,7 @@ import itertools
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -39,6 +39,7 @@ from crysgnn_zoo.data.errors import CrystalDataError, Skipped
 from crysgnn_zoo.data.sources import RawEntry, open_source
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.build import _pool, build_one
+from crysgnn_zoo.graphs.shards import ShardFolder
 from crysgnn_zoo.graphs.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,7 @@ def curate(
 
     start = time.perf_counter()
     processed, done, total = 0, 0, 0
+    blocks = ShardFolder(out, "block")
     bar = tqdm(desc=f"curate {i}/{n}", unit="crystal", disable=not progress)
     pool = _pool(workers) if workers > 1 else None
     try:
@@ -178,39 +180,39 @@ def curate(
             total = k + 1
             if k % n != i:
                 continue
-            path = out / f"block-{k:05d}.npz"
-            meta_path = out / f"block-{k:05d}.json"
-            if path.exists() and meta_path.exists():
-                done += 1
-                continue
-            t0 = time.perf_counter()
-            sub = [(part, graph_config, config.symprec) for part in _split(block, 64)]
-            results = pool.imap(_curate_block, sub) if pool else map(_curate_block, sub)
-            stores, formulas, sources, skipped = [], [], [], []
-            for store, f, s, sk in results:
-                stores.append(store)
-                formulas += f
-                sources += s
-                skipped += sk
-                bar.update(len(store) + len(sk))
-            GraphStore.concat(stores).save(path)
-            meta_path.write_text(json.dumps({
-                "block": k, "entries": len(block), "formulas": formulas, "sources": sources,
-                "skipped": [vars(x) for x in skipped], "seconds": time.perf_counter() - t0,
-            }))
-            processed += len(block)
+            if not blocks.done(k):
+                _curate_one(blocks, k, block, graph_config, config, pool, bar)
+                processed += len(block)
             done += 1
     finally:
         bar.close()
         if pool:
             pool.close()
             pool.join()
-    (out / f"blocks-total.json").write_text(json.dumps({"blocks": total}))
-    seconds = time.perf_counter() - start
+    (out / "blocks-total.json").write_text(json.dumps({"blocks": total}))
     manifest = None
-    if finalize_when_done and all((out / f"block-{k:05d}.json").exists() for k in range(total)):
+    if finalize_when_done and all(blocks.done(k) for k in range(total)):
         manifest = finalize(out)
-    return CurateResult(out, done, total, seconds, processed, manifest)
+    return CurateResult(out, done, total, time.perf_counter() - start, processed, manifest)
+
+
+def _curate_one(blocks: ShardFolder, k: int, block: list, graph_config: GraphConfig, config: CurateConfig,
+                pool, bar) -> None:
+    """Validate, fingerprint and graph one block (in 64-entry pieces across ``pool``); write it."""
+    t0 = time.perf_counter()
+    sub = [(part, graph_config, config.symprec) for part in _split(block, 64)]
+    results = pool.imap(_curate_block, sub) if pool else map(_curate_block, sub)
+    stores, formulas, sources, skipped = [], [], [], []
+    for store, f, s, sk in results:
+        stores.append(store)
+        formulas += f
+        sources += s
+        skipped += sk
+        bar.update(len(store) + len(sk))
+    blocks.write(k, GraphStore.concat(stores), {
+        "block": k, "entries": len(block), "formulas": formulas, "sources": sources,
+        "skipped": [vars(x) for x in skipped], "seconds": time.perf_counter() - t0,
+    })
 
 
 def _blocks(stream, size: int):
@@ -225,83 +227,100 @@ def _split(block: list, size: int) -> list[list]:
     return [block[j : j + size] for j in range(0, len(block), size)]
 
 
+@dataclass
+class _Tally:
+    """What de-duplication counts over all blocks (for the manifest)."""
+
+    seen: dict = field(default_factory=lambda: collections.defaultdict(list))  # (formula, sg) -> kept (vpa, hist)
+    per_source: dict = field(default_factory=lambda: collections.defaultdict(collections.Counter))
+    skip_reasons: collections.Counter = field(default_factory=collections.Counter)
+    skipped_examples: list = field(default_factory=list)
+    elements: collections.Counter = field(default_factory=collections.Counter)
+    sizes: list = field(default_factory=list)
+    seconds: float = 0.0
+    entries: int = 0
+
+
 def finalize(out_dir: str | Path) -> dict:
     """Phase 2: de-duplicate across all blocks and write ``manifest.json`` + ``keep.npz``."""
     out = Path(out_dir)
     settings = json.loads((out / "settings.json").read_text())
     cfg = CurateConfig.from_dict(settings["curate_config"])
     total = json.loads((out / "blocks-total.json").read_text())["blocks"]
-    missing = [k for k in range(total) if not (out / f"block-{k:05d}.json").exists()]
+    blocks = ShardFolder(out, "block")
+    missing = [k for k in range(total) if not blocks.done(k)]
     if missing:
         raise FileNotFoundError(f"{out}: blocks {missing[:10]} are not built yet (run the other shards)")
-    seen: dict[tuple[str, int], list[tuple[float, np.ndarray]]] = collections.defaultdict(list)
-    keep_masks, per_source = {}, collections.defaultdict(collections.Counter)
-    skip_reasons: collections.Counter = collections.Counter()
-    skipped_examples = []
-    element_hist: collections.Counter = collections.Counter()
-    sizes, seconds, entries = [], 0.0, 0
-    for k in range(total):
-        meta = json.loads((out / f"block-{k:05d}.json").read_text())
-        seconds += meta["seconds"]
-        entries += meta["entries"]
-        with np.load(out / f"block-{k:05d}.npz") as data:
-            sgs = data["target:spacegroup"].astype(int)
-            vpas = data["target:volume_per_atom"]
-            n_atoms = data["n_atoms"]
-            z = data["atomic_numbers"]
-            hists = distance_histograms(data["distances"], data["n_edges"], cfg.rdf_bin,
-                                        settings["graph_config"]["cutoff"])
-        for s in meta["skipped"]:
-            per_source[s["where"].split(":", 1)[0]]["skipped"] += 1
-            skip_reasons[s["reason"].split(":")[0][:80]] += 1
-            if len(skipped_examples) < 20:
-                skipped_examples.append(s)
-        keep = np.zeros(len(sgs), dtype=bool)
-        starts = np.concatenate([[0], np.cumsum(n_atoms)])
-        for j, (formula, source, sg, vpa) in enumerate(zip(meta["formulas"], meta["sources"], sgs, vpas)):
-            per_source[source]["valid"] += 1
-            others = seen[(formula, sg)]
-            if is_duplicate(float(vpa), hists[j], others, cfg):
-                per_source[source]["duplicate"] += 1
-                continue
-            others.append((float(vpa), hists[j]))
-            keep[j] = True
-            per_source[source]["kept"] += 1
-            sizes.append(int(n_atoms[j]))
-            element_hist.update(np.unique(z[starts[j] : starts[j + 1]]).tolist())
-        keep_masks[f"block-{k:05d}"] = keep
+    tally = _Tally()
+    keep_masks = {f"block-{k:05d}": _deduplicate_block(blocks, k, cfg, settings["graph_config"]["cutoff"], tally)
+                  for k in range(total)}
     np.savez(out / "keep.npz", **keep_masks)
+    manifest = _manifest(settings, cfg, tally, total)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def _deduplicate_block(blocks: ShardFolder, k: int, cfg: CurateConfig, cutoff: float, tally: _Tally) -> np.ndarray:
+    """Keep-mask of block ``k``: crystals not duplicating one kept before (in block order)."""
+    meta = blocks.meta(k)
+    tally.seconds += meta["seconds"]
+    tally.entries += meta["entries"]
+    with np.load(blocks.folder / blocks.name(k)) as data:
+        sgs, vpas = data["target:spacegroup"].astype(int), data["target:volume_per_atom"]
+        n_atoms, z = data["n_atoms"], data["atomic_numbers"]
+        hists = distance_histograms(data["distances"], data["n_edges"], cfg.rdf_bin, cutoff)
+    for s in meta["skipped"]:
+        tally.per_source[s["where"].split(":", 1)[0]]["skipped"] += 1
+        tally.skip_reasons[s["reason"].split(":")[0][:80]] += 1
+        if len(tally.skipped_examples) < 20:
+            tally.skipped_examples.append(s)
+    keep = np.zeros(len(sgs), dtype=bool)
+    starts = np.concatenate([[0], np.cumsum(n_atoms)])
+    for j, (formula, source, sg, vpa) in enumerate(zip(meta["formulas"], meta["sources"], sgs, vpas)):
+        tally.per_source[source]["valid"] += 1
+        others = tally.seen[(formula, sg)]
+        if is_duplicate(float(vpa), hists[j], others, cfg):
+            tally.per_source[source]["duplicate"] += 1
+            continue
+        others.append((float(vpa), hists[j]))
+        keep[j] = True
+        tally.per_source[source]["kept"] += 1
+        tally.sizes.append(int(n_atoms[j]))
+        tally.elements.update(np.unique(z[starts[j]: starts[j + 1]]).tolist())
+    return keep
+
+
+def _manifest(settings: dict, cfg: CurateConfig, tally: _Tally, total: int) -> dict:
     from ase.data import chemical_symbols
 
-    sizes_arr = np.asarray(sizes)
-    kept = int(sizes_arr.size)
-    manifest = {
+    sizes = np.asarray(tally.sizes)
+    kept = int(sizes.size)
+    counts = tally.per_source.values()
+    return {
         "sources": settings["sources"],
         "graph_config": settings["graph_config"],
         "curate_config": cfg.to_dict(),
-        "entries": entries,
-        "valid": int(sum(c["valid"] for c in per_source.values())),
-        "skipped": int(sum(c["skipped"] for c in per_source.values())),
-        "duplicates": int(sum(c["duplicate"] for c in per_source.values())),
+        "entries": tally.entries,
+        "valid": int(sum(c["valid"] for c in counts)),
+        "skipped": int(sum(c["skipped"] for c in counts)),
+        "duplicates": int(sum(c["duplicate"] for c in counts)),
         "kept": kept,
-        "per_source": {k: dict(v) for k, v in per_source.items()},
-        "skip_reasons": dict(skip_reasons.most_common()),
-        "skipped_examples": skipped_examples,
-        "element_histogram": {chemical_symbols[z]: n for z, n in sorted(element_hist.items())},
+        "per_source": {k: dict(v) for k, v in tally.per_source.items()},
+        "skip_reasons": dict(tally.skip_reasons.most_common()),
+        "skipped_examples": tally.skipped_examples,
+        "element_histogram": {chemical_symbols[z]: n for z, n in sorted(tally.elements.items())},
         "atoms_per_crystal": {
-            "min": int(sizes_arr.min()) if kept else 0,
-            "median": float(np.median(sizes_arr)) if kept else 0,
-            "mean": float(sizes_arr.mean()) if kept else 0,
-            "p95": float(np.percentile(sizes_arr, 95)) if kept else 0,
-            "max": int(sizes_arr.max()) if kept else 0,
-            "histogram": dict(zip(*[a.tolist() for a in np.unique(np.minimum(sizes_arr, 100), return_counts=True)])),
+            "min": int(sizes.min()) if kept else 0,
+            "median": float(np.median(sizes)) if kept else 0,
+            "mean": float(sizes.mean()) if kept else 0,
+            "p95": float(np.percentile(sizes, 95)) if kept else 0,
+            "max": int(sizes.max()) if kept else 0,
+            "histogram": dict(zip(*[a.tolist() for a in np.unique(np.minimum(sizes, 100), return_counts=True)])),
         },
         "blocks": total,
-        "build_seconds_summed_over_blocks": seconds,
-        "crystals_per_second": entries / seconds if seconds else None,
+        "build_seconds_summed_over_blocks": tally.seconds,
+        "crystals_per_second": tally.entries / tally.seconds if tally.seconds else None,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return manifest
 
 
 def is_duplicate(vpa: float, hist: np.ndarray, kept: list[tuple[float, np.ndarray]], cfg: CurateConfig) -> bool:
@@ -331,6 +350,6 @@ def load_curated(out_dir: str | Path) -> GraphStore:
     with np.load(out / "keep.npz") as keep:
         for k in range(manifest["blocks"]):
             mask = keep[f"block-{k:05d}"]
-            store = GraphStore.load(out / f"block-{k:05d}.npz")
+            store = ShardFolder(out, "block").load(k)
             stores.append(store.subset(np.nonzero(mask)[0]))
     return GraphStore.concat(stores)

@@ -30,7 +30,7 @@ def _tiny_alignn_batch(sample_store, n=6):
     from crysgnn_zoo.factory import get_model
 
     torch.manual_seed(0)
-    model = get_model("alignn", alignn_layers=2, gcn_layers=1, hidden_dim=16, embedding_dim=8)
+    model = get_model("alignn", alignn_layers=2, gcn_layers=1, hidden_dim=16, edge_embedding_dim=8)
     return model, collate(sample_store, np.arange(n), with_vectors=True)
 
 
@@ -151,3 +151,11 @@ def test_compiled_training_step_matches_eager(sample_store):
         compiled_eval = model(g)
         set_compiled_kernels(model, False)
         assert torch.allclose(compiled_eval, model(g), atol=1e-4)
+
+
+def test_configs_saved_with_the_old_embedding_dim_name_still_load():
+    from crysgnn_zoo.nets.alignn import ALIGNNConfig
+
+    old = {**ALIGNNConfig().to_dict(), "embedding_dim": 32}
+    del old["edge_embedding_dim"]
+    assert ALIGNNConfig.from_dict(old).edge_embedding_dim == 32

@@ -68,7 +68,7 @@ torch.set_num_threads(1)
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.train.run import train_model
 r = train_model("mp_37k_sample", "band_gap", "alignn", heap=sys.argv[1], max_samples=24, split_sizes=(16, 4, 4),
-                model_overrides=dict(alignn_layers=1, gcn_layers=1, hidden_dim=16, embedding_dim=8),
+                model_overrides=dict(alignn_layers=1, gcn_layers=1, hidden_dim=16, edge_embedding_dim=8),
                 train_config=TrainConfig(epochs=2, batch_size=8), workers=1, progress=False)
 print(json.dumps([r.test["mae"], r.extra["val"]["mae"], r.extra["heap"]]))
 """
