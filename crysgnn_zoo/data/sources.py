@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import pandas as pd
+
 from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError, StructureError
 from crysgnn_zoo.data.structures import as_float
 from crysgnn_zoo.data.text import open_text
@@ -175,26 +177,30 @@ def dataset_folder_source(folder: str | Path) -> Source:
 
 
 def _csv_cif_rows(
-    path: Path, id_col: str, cif_col: str, target_cols: list[str]
+    path: Path, id_col: str, cif_col: str, target_cols: list[str], chunk_rows: int = 2048
 ) -> Iterator[RawEntry]:
+    """Rows of a CSV with an id and a CIF column, read with pandas in chunks (every value as
+    text: ids keep their leading zeros, targets go through :func:`as_float`)."""
     with open_text(path) as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in [id_col, cif_col, *target_cols] if c not in header]
-        if missing:
-            raise MissingColumnError(
-                str(path), f"missing column(s) {missing}; the file has {header}"
-            )
-        for row_no, row in enumerate(reader, start=2):
-            ident = row[id_col]
-            where = f"{path.name} row {row_no} (id {ident})"
-            targets = {}
-            for col in target_cols:
-                try:
-                    targets[col] = as_float(row[col])
-                except ValueError:
-                    targets[col] = math.nan
-            yield RawEntry(ident, "cif", row[cif_col], targets, where)
+        chunks = pd.read_csv(fh, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        row_no = 2
+        for k, chunk in enumerate(chunks):
+            if k == 0:
+                missing = [c for c in [id_col, cif_col, *target_cols] if c not in chunk.columns]
+                if missing:
+                    raise MissingColumnError(str(path), f"missing column(s) {missing}; the file has {list(chunk.columns)}")
+            for row in chunk.to_dict("records"):
+                ident = row[id_col]
+                yield RawEntry(ident, "cif", row[cif_col], {col: _number(row[col]) for col in target_cols},
+                               f"{path.name} row {row_no} (id {ident})")
+                row_no += 1
+
+
+def _number(raw: str) -> float:
+    try:
+        return as_float(raw)
+    except ValueError:
+        return math.nan
 
 
 def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEntry]:
