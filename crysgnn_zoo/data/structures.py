@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from crysgnn_zoo.data.checks import check_lattice, check_overlaps
-from crysgnn_zoo.data.cif import check_cif_cell, check_merged_sites, check_sites, cif_structure_block
+from crysgnn_zoo.data.cif import check_cif_cell, check_merged_sites, check_sites, cif_structure_block, p1_atoms
 from crysgnn_zoo.data.elements import MAX_Z
 from crysgnn_zoo.data.errors import StructureError, UnknownElementError
 from crysgnn_zoo.data.text import read_text
@@ -100,7 +100,9 @@ def atoms_from_cif(text: str, where: str = "<cif>"):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ase_atoms = block.get_atoms(fractional_occupancies=False)
+            ase_atoms = p1_atoms(block, where)
+            if ase_atoms is None:  # any other space group: ASE expands the symmetry
+                ase_atoms = block.get_atoms(fractional_occupancies=False)
     except StructureError:
         raise
     except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text

@@ -160,3 +160,36 @@ def test_non_numeric_cell_is_named():
     text = cif(NACL).replace("_cell_length_a   4.0", "_cell_length_a   nan")
     with pytest.raises(DegenerateCellError, match="not finite"):
         atoms_from_cif(text, "nan.cif")
+
+
+@pytest.mark.parametrize("dataset, n", [("mp_37k_sample", 150), ("perov_5", 40), ("carbon_24", 40)])
+def test_p1_fast_path_builds_what_the_ase_reader_builds(dataset, n):
+    import io
+    import itertools
+    import warnings
+
+    from ase.io.cif import parse_cif
+
+    from crysgnn_zoo.data.cif import p1_atoms
+    from crysgnn_zoo.data.sources import open_source
+
+    used = 0
+    for entry in itertools.islice((e for e in open_source(dataset).entries() if e.fmt == "cif"), n):
+        block = [b for b in parse_cif(io.StringIO(entry.payload)) if b.has_structure()][0]
+        fast = p1_atoms(block, entry.where)
+        if fast is None:
+            continue
+        used += 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = block.get_atoms(fractional_occupancies=False)
+        assert (fast.numbers == ref.numbers).all() and np.array_equal(fast.cell.array, ref.cell.array)
+        assert (fast.pbc == ref.pbc).all()
+        np.testing.assert_allclose(fast.positions, ref.positions, rtol=0, atol=1e-10)
+    assert used > 0
+
+
+def test_p1_duplicate_sites_are_named_by_label():
+    text = cif([("Na", "Na1", 0, 0, 0, 1), ("Na", "Na2", 0.9999, 0, 0, 1), ("Cl", "Cl1", 0.5, 0.5, 0.5, 1)])
+    with pytest.raises(OverlappingAtomsError, match=r"Na1 \(Na\) and Na2 \(Na\) are on the same position"):
+        atoms_from_cif(text, "dup_p1.cif")
