@@ -80,7 +80,12 @@ def run_cgcnn2(folder: Path, workers: int) -> dict:
     return {"crystals": n, "seconds": time.perf_counter() - t0}
 
 
-def run_alignn(folder: Path, workers: int) -> dict:
+def run_ours_one_process(folder: Path, workers: int) -> dict:
+    """crysgnn-zoo with one graph-building process (the peers parse in one process too)."""
+    return run_ours(folder, 1)
+
+
+def run_alignn(folder: Path, workers: int, limit: int | None = None) -> dict:
     """alignn: jarvis-tools' CIF reader, its pure-torch graph builder and ALIGNNAtomWisePure."""
     from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure, ALIGNNAtomWisePureConfig
     from alignn.torch_graph_builder import batch_torch_graph_pairs, build_pure_torch_graph
@@ -93,7 +98,7 @@ def run_alignn(folder: Path, workers: int) -> dict:
         energy_mult_natoms=False, use_penalty=False, use_zbl=False, three_body_cutoff=8.0,
     )
     model = ALIGNNAtomWisePure(config).eval()
-    paths = _cif_paths(folder)
+    paths = _cif_paths(folder)[:limit]
     t0 = time.perf_counter()
     n = 0
     with torch.no_grad():
@@ -106,13 +111,14 @@ def run_alignn(folder: Path, workers: int) -> dict:
     return {"crystals": n, "seconds": time.perf_counter() - t0}
 
 
-RUNNERS = {"ours": run_ours, "cgcnn2": run_cgcnn2, "alignn": run_alignn}
-LABELS = {"ours": "crysgnn-zoo CGCNN (predict, graph building included)", "cgcnn2": "cgcnn2 0.6.0 CGCNN",
+RUNNERS = {"ours": run_ours, "ours1": run_ours_one_process, "cgcnn2": run_cgcnn2, "alignn": run_alignn}
+LABELS = {"ours": "crysgnn-zoo CGCNN (predict, graph building included)",
+          "ours1": "crysgnn-zoo CGCNN, 1 graph-building process", "cgcnn2": "cgcnn2 0.6.0 CGCNN",
           "alignn": "alignn 2026.8.11 ALIGNNAtomWisePure"}
 
 
-def _worker(name: str, folder: Path, workers: int, out: Path) -> int:
-    record = RUNNERS[name](folder, workers)
+def _worker(name: str, folder: Path, workers: int, out: Path, limit: int | None = None) -> int:
+    record = RUNNERS[name](folder, workers, limit) if name == "alignn" else RUNNERS[name](folder, workers)
     record["crystals_per_second"] = record["crystals"] / record["seconds"]
     out.write_text(json.dumps(record))
     return 0
@@ -150,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10_000, help="crystals in the sample")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--only", default=",".join(RUNNERS), help="comma-separated: ours, cgcnn2, alignn")
+    ap.add_argument("--only", default=",".join(RUNNERS), help="comma-separated: ours, ours1, cgcnn2, alignn")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="our graph-building processes")
+    ap.add_argument("--alignn-n", type=int, help="alignn on the first N files of the sample only (it is ~14x "
+                                                "slower: ~26 min for 10,000 here)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--sample-dir", type=Path, default=Path("runs") / "predict_speed",
                     help="where the sample's CIF files are written (not committed)")
@@ -159,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        return _worker(args.worker[0], args.folder, args.workers, Path(args.worker[1]))
+        return _worker(args.worker[0], args.folder, args.workers, Path(args.worker[1]), args.alignn_n)
     from benchmarks.peers import write_sample
 
     folder = write_sample(args.sample_dir / f"sample_{args.n}_{args.seed}", args.n, (args.n, 0, 0), args.seed)
@@ -167,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in [s.strip() for s in args.only.split(",") if s.strip()]:
         result = folder / f"{name}.json"
         cmd = [sys.executable, "-m", "benchmarks.predict_speed", "--worker", name, str(result),
-               "--folder", str(folder), "--workers", str(args.workers)]
+               "--folder", str(folder), "--workers", str(args.workers)] + \
+            (["--alignn-n", str(args.alignn_n)] if args.alignn_n else [])
         subprocess.run(cmd, check=True, cwd=Path(__file__).resolve().parents[1])
         rows.append({"name": name, **json.loads(result.read_text())})
         print(f"{name}: {rows[-1]['crystals_per_second']:.1f} crystals/s")
