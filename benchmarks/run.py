@@ -174,7 +174,7 @@ def _main(argv: list[str] | None) -> int:
                     help="distillation objective (crysgnn_zoo.config.DistillConfig)")
     ap.add_argument("--embedding-weight", type=float, default=1.0, help="multiplier on the embedding term")
     ap.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
-                    help="unit of the embedding MSE (see crysgnn_zoo.distill.model.teacher_scale)")
+                    help="unit of the embedding MSE (see crysgnn_zoo.distill.objectives.teacher_scale)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, help="graph-building processes")

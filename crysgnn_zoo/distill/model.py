@@ -1,83 +1,24 @@
-"""Student + frozen teacher: the CrysGNN distillation objective.
+"""Student + frozen teacher (:class:`DistilledModel`) and the teacher-embedding cache.
 
-    loss = (1 - alpha) * task(student(g), y) + alpha * weight * D(P(h_student), h_teacher)
-
-with ``D`` the ``spread`` objective below (the default) or ``normalized``, the
-reference implementation's MSE between L2-normalised atom embeddings averaged
-per crystal (:func:`normalized_embedding_loss`; :class:`~crysgnn_zoo.config.DistillConfig`).
-
-``h`` are per-atom embeddings; ``P`` is a learned linear projection (identity
-when the widths match). By default the MSE is taken in units of the teacher's
-overall spread, ``mean_d (P(h_s)_d - h_t,d)^2 / sigma^2`` with ``sigma^2`` the
-mean per-dimension variance of the teacher's embeddings over the training
-crystals (``scale="global"``). Raw crysgnn-v1 embeddings have a mean square of
-~17 on perov_5, which made the raw MSE swamp a task loss on standardised targets
-(measured: distillation then raised CGCNN's test MAE by 62%). Dividing each
-dimension by its own spread instead (``scale="per_dim"``, the default until
-2026-11-24) amplifies dimensions the teacher barely varies: on carbon_24 its
-embeddings span ~2 effective directions and per-dimension spreads differ 74x,
-and distillation raised the light students' MAE by 54-56 % against 8-18 % with
-the overall spread (``benchmarks/results/embedding_scale_per_dim``,
-``benchmarks/teacher_spread.py``). Teacher and student see the same atoms in the same
-order (both graphs come from one :class:`GraphStore`), so no matching step is
-needed. The teacher is frozen, in eval mode, and runs without gradients; with a
-:class:`TeacherEmbeddingCache` it does not run at all during training.
-"""
+``h`` are per-atom embeddings; ``P`` is a learned linear projection from the student's width
+to the teacher's (identity-initialised when they match); the objectives live in
+:mod:`crysgnn_zoo.distill.objectives`. Teacher and student see the same atoms in the same
+order (both graphs come from one :class:`GraphStore`), so no matching step is needed. The
+teacher is frozen, in eval mode, and runs without gradients; with a
+:class:`TeacherEmbeddingCache` it does not run at all during training."""
 from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from crysgnn_zoo.config import DISTILL_OBJECTIVES, EMBEDDING_SCALES, DistillConfig
+from crysgnn_zoo.config import DISTILL_OBJECTIVES, DistillConfig
+from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.nets.losses import TASK_LOSSES
 
-_TASK = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.smooth_l1_loss}
-
-
-def embedding_loss(
-    student_embeddings: torch.Tensor, teacher_embeddings: torch.Tensor, scale: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Mean squared difference of two (n_atoms, d) embedding matrices, each dimension divided by ``scale``."""
-    if scale is None:
-        return F.mse_loss(student_embeddings, teacher_embeddings)
-    return F.mse_loss(student_embeddings / scale, teacher_embeddings / scale)
-
-
-SCALES = EMBEDDING_SCALES
-
-
-def normalized_embedding_loss(
-    student_embeddings: torch.Tensor, teacher_embeddings: torch.Tensor, atoms_per_crystal: torch.Tensor
-) -> torch.Tensor:
-    """MSE between L2-normalised student and teacher atom embeddings (n_atoms, d), averaged
-    over the atoms of each crystal (``atoms_per_crystal``: (n_crystals,) counts in batch order),
-    then over crystals. Zero when each student embedding is a positive multiple of the teacher's."""
-    per_atom = (F.normalize(student_embeddings, dim=1) - F.normalize(teacher_embeddings, dim=1)).pow(2).mean(dim=1)
-    counts = atoms_per_crystal.to(per_atom.device)
-    crystal = torch.repeat_interleave(torch.arange(len(counts), device=per_atom.device), counts)
-    sums = torch.zeros(len(counts), dtype=per_atom.dtype, device=per_atom.device).index_add_(0, crystal, per_atom)
-    return (sums / counts.clamp_min(1)).mean()
-
-
-def teacher_scale(embeddings: torch.Tensor, kind: str = "global", floor: float = 1e-3) -> torch.Tensor | None:
-    """The spread the embedding MSE is measured in, from ``(n_atoms, d)`` teacher embeddings.
-
-    ``per_dim``: each dimension's standard deviation (the loss of predicting the
-    teacher's mean embedding is then 1 in every dimension); ``global``: one
-    number, the root of the mean per-dimension variance (keeps the teacher's
-    geometry, does not amplify dimensions it barely varies); ``none``: raw MSE.
-    """
-    if kind not in SCALES:
-        raise ConfigError(f"embedding scale must be one of {SCALES}, got {kind!r}")
-    if kind == "none":
-        return None
-    if kind == "per_dim":
-        return embeddings.std(dim=0).clamp_min(floor)
-    return embeddings.var(dim=0).mean().sqrt().clamp_min(floor).reshape(1)
 
 
 class TeacherEmbeddingCache:
@@ -175,9 +116,9 @@ class DistilledModel(nn.Module):
 
     def set_task_loss(self, kind: str) -> None:
         """``mse``, ``l1`` or ``huber`` on normalised targets."""
-        if kind not in _TASK:
-            raise ConfigError(f"task loss must be one of {sorted(_TASK)}, got {kind!r}")
-        self.task_loss = _TASK[kind]
+        if kind not in TASK_LOSSES:
+            raise ConfigError(f"task loss must be one of {sorted(TASK_LOSSES)}, got {kind!r}")
+        self.task_loss = TASK_LOSSES[kind]
 
     @property
     def teacher_model(self) -> nn.Module:

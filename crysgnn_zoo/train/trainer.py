@@ -17,7 +17,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from crysgnn_zoo.config import TrainConfig
@@ -25,6 +24,7 @@ from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.nets.layers import set_compiled_kernels
+from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.distributed import average_gradients, broadcast_buffers, init_distributed
@@ -37,12 +37,9 @@ log = logging.getLogger(__name__)
 
 LossFn = Callable[[torch.nn.Module, object, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
-_TASK_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.smooth_l1_loss}
-
-
 def task_loss(kind: str) -> LossFn:
     """The plain supervised loss on normalised targets."""
-    crit = _TASK_LOSSES[kind]
+    crit = TASK_LOSSES[kind]
 
     def loss_fn(model, g, y):
         pred = model(g)

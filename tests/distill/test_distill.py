@@ -104,7 +104,7 @@ def test_cached_and_live_teacher_give_the_same_loss(teacher, sample_store):
 
 
 def test_global_scale_is_one_number_and_unknown_scales_are_refused(teacher, sample_store):
-    from crysgnn_zoo.distill.model import teacher_scale
+    from crysgnn_zoo.distill.objectives import teacher_scale
 
     e = torch.randn(500, 8) * torch.arange(1, 9)
     assert torch.allclose(teacher_scale(e, "global"), e.var(0).mean().sqrt().reshape(1))

@@ -10,7 +10,7 @@ import torch
 
 from crysgnn_zoo.config import DistillConfig, TrainConfig
 from crysgnn_zoo.distill import DistilledModel
-from crysgnn_zoo.distill.model import normalized_embedding_loss
+from crysgnn_zoo.distill.objectives import normalized_embedding_loss
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.collate import collate
