@@ -4,7 +4,7 @@
     python -m benchmarks.run --dataset mp --profile quick --models cgcnn,alignn --seeds 0,1,2
     python -m benchmarks.run --dataset mp --data-path mp.2018.6.1.json --profile paper
     python -m benchmarks.run --dataset jarvis --data-path dft_3d.json
-    python -m benchmarks.run --dataset mp --models crysxpp --set autoencoder=null --out benchmarks/results/crysxpp_from_scratch/mp
+    python -m benchmarks.run --dataset mp --models crysxpp --pretrained none --out benchmarks/results/crysxpp_from_scratch/mp
 
 ``--dataset mp`` runs the paper's MP rows on an MP 2018.6.1 JSON when
 ``--data-path`` is given, otherwise on ``mp_37k`` from the shared data sets
@@ -184,8 +184,12 @@ def _main(argv: list[str] | None) -> int:
                          "ALIGNN steps, more resident memory); results are the same")
     ap.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="student config override for every --models entry (repeatable; JSON values, "
-                         "e.g. autoencoder=null); recorded in every run and in the table")
+                         "e.g. n_conv=4); recorded in every run and in the table")
+    ap.add_argument("--pretrained", default="default",
+                    help="where a student with a pre-trained start (CrysXPP) begins: default (its recipe's), "
+                         "a release name or checkpoint folder, or none (random weights); recorded")
     args = ap.parse_args(argv)
+    pretrained = None if args.pretrained.lower() in ("none", "null") else args.pretrained
     logging.basicConfig(level=logging.WARNING)
 
     profile = PROFILES[args.profile]
@@ -230,6 +234,7 @@ def _main(argv: list[str] | None) -> int:
         "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
         "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
         "alpha": args.alpha, "embedding_scale": args.embedding_scale, "model_overrides": overrides,
+        "pretrained": pretrained,
         "objective": args.objective, "embedding_weight": args.embedding_weight,
         "teacher_not_clean_for": teacher_card(args.teacher).get("not_clean_for", []) if "distilled" in modes else [],
         **graph_timing(out, graph_seconds, built.from_cache),
@@ -249,15 +254,16 @@ def _main(argv: list[str] | None) -> int:
                 or distilled_with.get("objective", "spread") != args.objective
                 or distilled_with.get("embedding_weight", 1.0) != args.embedding_weight)
             if not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts) \
-                    or other_distill or done.get("model_overrides", {}) != overrides:
+                    or other_distill or done.get("model_overrides", {}) != overrides \
+                    or done.get("pretrained", "default") != pretrained:
                 print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
-                      "--set overrides); "
+                      "--set overrides, --pretrained); "
                       "use another --out for a different protocol", file=sys.stderr)
                 return 2
             continue
         started = time.perf_counter()
         result = train_model(
-            plan.source, task.target, model, model_overrides=overrides, train_config=cfg,
+            plan.source, task.target, model, model_overrides=overrides, pretrained=pretrained, train_config=cfg,
             max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
             workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
             distill=DistillConfig(teacher=args.teacher, alpha=args.alpha, objective=args.objective,
@@ -268,7 +274,7 @@ def _main(argv: list[str] | None) -> int:
         record = result.to_dict()
         if record.get("checkpoint"):  # relative to the results folder, so the folder can move
             record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
-        record.update(model_overrides=overrides, mode=mode, seed=seed, wall_seconds=time.perf_counter() - started,
+        record.update(model_overrides=overrides, pretrained=pretrained, mode=mode, seed=seed, wall_seconds=time.perf_counter() - started,
                       unit=result.unit or task.unit, paper_row=task.row.row, analog=task.row.analog)
         (folder / "result.json").write_text(json.dumps(record, indent=2))
         write_outputs(out, meta)
@@ -349,9 +355,11 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         *([f"- **Not a clean comparison for this teacher**: it was trained on labels of "
            f"{', '.join(meta['teacher_not_clean_for'])} crystals (its card), and this is {meta['dataset']}"]
           if _dataset_name(meta) in meta.get("teacher_not_clean_for", []) else []),
-        *([f"- Student config overrides (ablation): "
+        *(["- Student config overrides (ablation): "
            + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta['model_overrides'].items())]
           if meta.get("model_overrides") else []),
+        *([f"- Pre-trained start of the students that have one: {meta['pretrained'] or 'none (random weights)'}"]
+          if meta.get("pretrained", "default") != "default" else []),
         f"- Machine: {meta['machine']}; {graph_timing_text(meta)}",
         "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
         "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",

@@ -67,10 +67,12 @@ class JsonConfig:
 
     #: Old field names still read from saved configs: ``{old: new}``.
     RENAMED: typing.ClassVar[dict[str, str]] = {}
+    #: Fields of saved configs that are no longer part of the config (ignored on reading).
+    RETIRED: typing.ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-        data = {cls.RENAMED.get(k, k): v for k, v in data.items()}
+        data = {cls.RENAMED.get(k, k): v for k, v in data.items() if k not in cls.RETIRED}
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(data) - names)
         if unknown:
@@ -286,6 +288,9 @@ class RunConfig(JsonConfig):
         target: target column, e.g. formation_energy_per_atom.
         model: registry name (None: cgcnn, or the architecture of the init weights).
         model_overrides: model config fields to change, e.g. {"n_conv": 4}.
+        pretrained: the weights a recipe with a pre-trained start begins from: default (the
+            recipe's: CrysXPP crysae-v1, crysgnn-finetune crysgnn-v1), a release name or
+            checkpoint folder, or None (a random start).
         init: start from released weights (a name) or a checkpoint folder (fine-tuning; a new
             output layer when the target differs from theirs).
         max_samples: draw this many crystals first (seeded by split_seed; None: all).
@@ -303,6 +308,7 @@ class RunConfig(JsonConfig):
     target: str = ""
     model: str | None = None
     model_overrides: dict = dataclasses.field(default_factory=dict)
+    pretrained: str | None = "default"
     init: str | None = None
     max_samples: int | None = None
     split_sizes: tuple[float, float, float] = (0.8, 0.1, 0.1)

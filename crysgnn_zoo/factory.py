@@ -3,9 +3,9 @@
 The one place where a fresh model is put together for training:
 
 1. :func:`~crysgnn_zoo.nets.registry.build_model` builds the architecture from its config;
-2. a recipe that starts from pre-trained weights (the registry entry's
-   ``pretrained_field``, e.g. CrysXPP's ``autoencoder="crysae-v1"``) gets its encoder
-   loaded from that release or checkpoint folder (:mod:`crysgnn_zoo.hub.pretrained`);
+2. a recipe that starts from pre-trained weights (the registry entry's ``pretrained`` weight
+   tag, e.g. CrysXPP's ``crysae-v1``; ``pretrained=`` picks another release or checkpoint
+   folder, ``None`` a random start) gets its encoder loaded (:mod:`crysgnn_zoo.hub.pretrained`);
 3. with ``distill`` the student is wrapped with its frozen teacher
    (:class:`~crysgnn_zoo.distill.DistilledModel`, teacher from
    :func:`~crysgnn_zoo.distill.teachers.load_teacher`).
@@ -20,17 +20,23 @@ from torch import nn
 
 from crysgnn_zoo.config import DistillConfig
 from crysgnn_zoo.distill.model import DistilledModel
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.distill.teachers import load_teacher
 from crysgnn_zoo.hub.pretrained import load_encoder_weights
 from crysgnn_zoo.nets.registry import build_model, model_entry
 
 
+#: ``pretrained=DEFAULT_START``: the registry entry's own pre-trained start.
+DEFAULT_START = "default"
+
+
 def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5,
-              embedding_scale: str = "global", **overrides: Any) -> nn.Module:
+              embedding_scale: str = "global", pretrained: str | None = DEFAULT_START, **overrides: Any) -> nn.Module:
     """A freshly initialised model ``name``; keyword overrides change its config.
 
-    A recipe with a pre-trained start (CrysXPP, ``crysgnn-finetune``) loads the weights its
-    config names (set that field to ``None`` for a random start). With ``distill`` (a
+    A recipe with a pre-trained start (CrysXPP, ``crysgnn-finetune``) loads its encoder from
+    the recipe's weights, or from ``pretrained`` (a release name or checkpoint folder; ``None``:
+    a random start). With ``distill`` (a
     :class:`~crysgnn_zoo.config.DistillConfig`, or ``True`` for one made of ``teacher``,
     ``alpha`` and ``embedding_scale``) the student comes wrapped in a
     :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen teacher: ``config.teacher``
@@ -40,7 +46,7 @@ def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = "
         UnknownNameError: unknown name (the message lists the registered ones).
         ConfigError: unknown override (the message lists the valid fields).
     """
-    model = with_pretrained_start(build_model(name, None, **overrides))
+    model = with_pretrained_start(build_model(name, None, **overrides), pretrained)
     if not distill:
         return model
     by_name = isinstance(teacher, (str, bytes)) or hasattr(teacher, "__fspath__")
@@ -50,12 +56,27 @@ def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = "
     return with_teacher(model, distill, encoder=None if by_name else teacher)
 
 
-def with_pretrained_start(model: nn.Module) -> nn.Module:
-    """``model`` with its encoder loaded from the weights its recipe starts from, if any."""
-    field = model_entry(model.registry_name).pretrained_field
-    source = getattr(model.config, field) if field else None
+def pretrained_start(name: str, pretrained: str | None = DEFAULT_START) -> str | None:
+    """The weights model ``name``'s encoder starts from (``None``: a random start).
+
+    Raises:
+        ConfigError: ``pretrained`` given for an architecture without a pre-trained start.
+    """
+    default = model_entry(name).pretrained
+    if pretrained == DEFAULT_START:
+        return default
+    if pretrained is not None and default is None:
+        raise ConfigError(f"{name!r} has no pre-trained start (pretrained={pretrained!r}); models with one: "
+                          "crysxpp, crysgnn-finetune")
+    return pretrained
+
+
+def with_pretrained_start(model: nn.Module, pretrained: str | None = DEFAULT_START) -> nn.Module:
+    """``model`` with its encoder loaded from ``pretrained_start(model's name, pretrained)``, if any."""
+    source = pretrained_start(model.registry_name, pretrained)
     if source:
         load_encoder_weights(model, source)
+    model.pretrained_start = source
     return model
 
 

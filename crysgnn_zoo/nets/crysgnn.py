@@ -39,19 +39,16 @@ def crysgnn(config: CrysGNNConfig) -> CrysGNN:
 class CrysGNNFinetuneConfig(CrysGNNConfig):
     """The fine-tuning baseline: the teacher's encoder (all of it trainable) plus a fresh head.
 
-    Attributes (besides :class:`CrysGNNConfig`'s, which must match the teacher's):
-        encoder: release name or checkpoint folder of the pre-trained teacher
-            whose encoder this model starts from, or ``None`` (random start,
-            i.e. plain ``crysgnn``). (Not called ``teacher``: that keyword of
-            :func:`~crysgnn_zoo.get_model` names the distillation teacher.)
+    Its fields are :class:`CrysGNNConfig`'s (which must match the teacher's);
+    :func:`~crysgnn_zoo.get_model` starts the encoder from ``crysgnn-v1`` (``pretrained=``
+    another release or checkpoint folder, or ``None`` for plain ``crysgnn``).
     """
 
-    encoder: str | None = "crysgnn-v1"
+    RETIRED = ("encoder",)  # the pre-trained start is a weight tag of get_model now, not a config field
 
 
-@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, pretrained_field="encoder",
+@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, pretrained="crysgnn-v1",
                 summary="the paper's fine-tuning baseline: pre-trained CrysGNN encoder + new head, all fine-tuned")
 def crysgnn_finetune(config: CrysGNNFinetuneConfig) -> CrysGNN:
-    """CrysGNN whose encoder starts from ``config.encoder`` (loaded by
-    :func:`crysgnn_zoo.get_model`; the head starts fresh)."""
+    """CrysGNN whose encoder :func:`crysgnn_zoo.get_model` starts from the teacher's (the head starts fresh)."""
     return CrysGNN(config)

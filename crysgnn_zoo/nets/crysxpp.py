@@ -10,10 +10,10 @@ weights say which element properties a target depends on.
 
 Published defaults: 64-wide atom vectors, 3 convolutions (CrysAE and
 CrysXPP alike). The L1 weight of the selector is a choice made here
-(``selector_l1``). ``autoencoder`` names the CrysAE weights the encoder
-starts from (``crysae-v1``, pre-trained by this package with
+(``selector_l1``). :func:`crysgnn_zoo.get_model` starts the encoder from the CrysAE
+weights ``crysae-v1`` (pre-trained by this package with
 ``crysgnn-zoo pretrain --set n_conv=3 --spacegroup-weight 0 --contrastive-weight 0``);
-``None`` starts from random weights.
+``get_model("crysxpp", pretrained=None)`` starts from random weights.
 """
 from __future__ import annotations
 
@@ -32,13 +32,12 @@ class CrysXPPConfig(CGCNNConfig):
     """CrysXPP hyper-parameters.
 
     Attributes (besides :class:`CGCNNConfig`'s):
-        autoencoder: CrysAE weights to start the encoder from (release name or
-            checkpoint folder), or ``None`` for a random start.
         selector_l1: weight of the L1 penalty on the feature-selector weights.
     """
 
-    autoencoder: str | None = "crysae-v1"
     selector_l1: float = 1e-4
+
+    RETIRED = ("autoencoder",)  # the pre-trained start is a weight tag of get_model now, not a config field
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -72,9 +71,8 @@ class CrysXPP(CGCNN):
         return dict(zip(names, self.selector.detach().abs().tolist()))
 
 
-@register_model("crysxpp", config=CrysXPPConfig, pretrained_field="autoencoder",
+@register_model("crysxpp", config=CrysXPPConfig, pretrained="crysae-v1",
                 summary="CrysXPP (Das et al. 2022), CrysAE-pre-trained CGCNN encoder + feature selector")
 def crysxpp(config: CrysXPPConfig) -> CrysXPP:
-    """CrysXPP; its encoder starts from ``config.autoencoder`` when it is set (loaded by
-    :func:`crysgnn_zoo.get_model`)."""
+    """CrysXPP; :func:`crysgnn_zoo.get_model` starts its encoder from CrysAE (``crysae-v1``)."""
     return CrysXPP(config)

@@ -5,7 +5,7 @@
 
 ``build_model("cgcnn", n_conv=4)`` builds it with overrides; an unknown name or
 override fails with the valid choices (and a near match). Builders only build:
-pre-trained starts (``pretrained_field``) and distillation are applied by
+pre-trained starts (the entry's ``pretrained`` weight tag) and distillation are applied by
 :func:`crysgnn_zoo.factory.get_model`, above the weight loaders. Importing any
 module of this package (this one included) first runs ``crysgnn_zoo/nets/__init__.py``,
 which imports every built-in architecture and so registers it.
@@ -27,26 +27,26 @@ class ModelEntry:
     builder: Callable[[Any], Any]
     config_cls: type[JsonConfig]
     summary: str
-    pretrained_field: str | None = None  # config field naming the weights the encoder starts from (None: none)
+    pretrained: str | None = None  # weight tag the recipe's encoder starts from (None: a random start)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, config: type[JsonConfig], summary: str = "",
-                   pretrained_field: str | None = None) -> Callable:
+                   pretrained: str | None = None) -> Callable:
     """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``.
 
-    ``pretrained_field``: the config field (if any) naming the weights (a release tag or
-    checkpoint folder) whose encoder a fresh model of this recipe starts from;
-    :func:`crysgnn_zoo.factory.get_model` loads them, the builder never does.
+    ``pretrained``: the weight tag (a release name) whose encoder a fresh model of this recipe
+    starts from (CrysXPP: ``crysae-v1``); :func:`crysgnn_zoo.factory.get_model` loads it, the
+    builder never does, and a saved model's config never names it.
     """
 
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
         _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     pretrained_field)
+                                     pretrained)
         return fn
 
     return wrap

@@ -240,6 +240,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
                            "teacher_cache_seconds": teacher_seconds} if config.distill else None,
                "max_samples": config.max_samples, "heap": heap,
                "init": init_report.to_dict() if init_report else None,
+               "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
                "val": regression_metrics(y[split.val], trainer.predict(loaders["val"])[:, 0])},
     )
     if out and here.main:
@@ -280,7 +281,8 @@ def _network(config: RunConfig, started, graph_config: GraphConfig):
         net = with_teacher(student, config.distill) if config.distill else student
     else:
         model, init_report = config.model or "cgcnn", None
-        net = get_model(model, distill=config.distill or False, **config.model_overrides)
+        net = get_model(model, distill=config.distill or False, pretrained=config.pretrained,
+                        **config.model_overrides)
     if config.distill:
         net.set_task_loss(config.train_config.loss)
         teacher_graph = getattr(net.teacher_model, "graph_config", None)

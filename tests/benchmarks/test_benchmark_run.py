@@ -95,25 +95,25 @@ def test_unknown_property_or_set_is_one_line_error(capsys):
 def test_student_overrides_are_run_recorded_and_kept_apart(tmp_path, capsys):
     out = tmp_path / "ablation"
     argv = ["--dataset", "mp_37k_sample", "--models", "crysxpp", "--seeds", "0", "--max-train", "30",
-            "--epochs", "1", "--properties", "band_gap", "--out", str(out), "--set", "autoencoder=null"]
+            "--epochs", "1", "--properties", "band_gap", "--out", str(out), "--set", "selector_l1=0.001",
+            "--pretrained", "none"]
     assert runner.main(argv) == 0
     runs = json.loads((out / "results.json").read_text())["runs"]
-    assert len(runs) == 2 and all(r["model_overrides"] == {"autoencoder": None} for r in runs)
-    for mode in runner.MODES:  # the saved student really started without the CrysAE weights
-        card = json.loads((out / f"runs/band_gap/crysxpp/{mode}/seed0/checkpoint/config.json").read_text())
-        assert card["model_config"]["autoencoder"] is None
-    assert "Student config overrides (ablation): autoencoder=null" in (out / "table.md").read_text()
+    assert len(runs) == 2 and all(r["model_overrides"] == {"selector_l1": 0.001} for r in runs)
+    assert all(r["pretrained"] is None and r["extra"]["pretrained_start"] is None for r in runs)  # random start
+    table = (out / "table.md").read_text()
+    assert "Student config overrides (ablation): selector_l1=0.001" in table and "none (random weights)" in table
     capsys.readouterr()
-    assert runner.main(argv[:-2]) == 2  # the same folder without the override would mix two protocols
+    assert runner.main(argv[:-4]) == 2  # the same folder without the override would mix two protocols
     assert "--set overrides" in capsys.readouterr().err
 
 
 def test_unknown_override_is_refused_before_any_work(tmp_path, capsys):
     argv = ["--dataset", "mp_37k_sample", "--models", "cgcnn,crysxpp", "--out", str(tmp_path / "x")]
-    assert runner.main([*argv, "--set", "autoencoder=null"]) == 2  # cgcnn has no autoencoder
+    assert runner.main([*argv, "--set", "selector_l1=0.1"]) == 2  # cgcnn has no feature selector
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "autoencoder" in err and "Traceback" not in err
-    assert runner.main([*argv, "--set", "autoencoder"]) == 2  # no '='
+    assert err.startswith("error:") and "selector_l1" in err and "Traceback" not in err
+    assert runner.main([*argv, "--set", "selector_l1"]) == 2  # no '='
     assert "key=value" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
