@@ -140,29 +140,36 @@ def check_merged_sites(block, ase_atoms, where: str) -> None:
 SITE_TOLERANCE = 1e-3
 
 
-def p1_atoms(block, where: str):
+def p1_atoms(block):
     """The structure of a CIF whose only symmetry operation is the identity (P1, as the
     Materials Project writes them), built from the site table directly: ASE's symmetry
     expansion costs ~11 ms per mp_37k crystal and gives the same atoms here (identical species,
     cell and positions on the 300 CIFs of ``benchmarks.predict_speed --n 300``). ``None`` for
-    any other space group (ASE's reader expands those).
-
-    Raises:
-        OverlappingAtomsError: two listed sites on one position (named by label).
+    any other space group (ASE's reader expands those). Sites listed twice are not merged: the
+    overlap check of the built structure refuses them (:func:`name_coinciding_sites` names them).
     """
     spacegroup = block.get_spacegroup(True)
     if spacegroup.no != 1 or len(spacegroup.get_rotations()) != 1:
         return None
     atoms = block.get_unsymmetrized_structure()
     atoms.pbc = True  # as ASE's expansion sets it
-    frac = np.mod(atoms.get_scaled_positions(wrap=False), 1.0)
-    atoms.set_scaled_positions(frac)
+    atoms.set_scaled_positions(np.mod(atoms.get_scaled_positions(wrap=False), 1.0))
+    return atoms
+
+
+def name_coinciding_sites(block, where: str) -> None:
+    """Raise :class:`OverlappingAtomsError` naming, by label, listed sites on one position
+    (within :data:`SITE_TOLERANCE` in every fractional coordinate); return if there are none.
+    Called only once the built structure has failed its overlap check, to say which rows of
+    the site table are at fault."""
+    listed = block.get_unsymmetrized_structure()
+    frac = np.mod(listed.get_scaled_positions(wrap=False), 1.0)
     diff = np.abs(frac[:, None, :] - frac[None, :, :])
     diff = np.minimum(diff, 1.0 - diff).max(axis=2)
     i, j = np.nonzero(np.triu(diff < SITE_TOLERANCE, k=1))
-    if len(i):
-        names, symbols = _site_names(block, len(frac)), atoms.get_chemical_symbols()
-        pairs = [f"sites {names[a]} ({symbols[a]}) and {names[b]} ({symbols[b]}) are on the same position "
-                 f"({frac[a, 0]:.4f}, {frac[a, 1]:.4f}, {frac[a, 2]:.4f})" for a, b in zip(i[:6], j[:6])]
-        raise OverlappingAtomsError(where, "; ".join(pairs) + ": duplicated or overlapping atoms")
-    return atoms
+    if not len(i):
+        return
+    names, symbols = _site_names(block, len(frac)), listed.get_chemical_symbols()
+    pairs = [f"sites {names[a]} ({symbols[a]}) and {names[b]} ({symbols[b]}) are on the same position "
+             f"({frac[a, 0]:.4f}, {frac[a, 1]:.4f}, {frac[a, 2]:.4f})" for a, b in zip(i[:6], j[:6])]
+    raise OverlappingAtomsError(where, "; ".join(pairs) + ": duplicated or overlapping atoms")

@@ -15,9 +15,16 @@ from typing import Any
 import numpy as np
 
 from crysgnn_zoo.data.checks import check_lattice, check_overlaps
-from crysgnn_zoo.data.cif import check_cif_cell, check_merged_sites, check_sites, cif_structure_block, p1_atoms
+from crysgnn_zoo.data.cif import (
+    check_cif_cell,
+    check_merged_sites,
+    check_sites,
+    cif_structure_block,
+    name_coinciding_sites,
+    p1_atoms,
+)
 from crysgnn_zoo.data.elements import MAX_Z
-from crysgnn_zoo.data.errors import StructureError, UnknownElementError
+from crysgnn_zoo.data.errors import OverlappingAtomsError, StructureError, UnknownElementError
 from crysgnn_zoo.data.text import read_text
 
 
@@ -100,7 +107,7 @@ def atoms_from_cif(text: str, where: str = "<cif>"):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ase_atoms = p1_atoms(block, where)
+            ase_atoms = p1_atoms(block)
             if ase_atoms is None:  # any other space group: ASE expands the symmetry
                 ase_atoms = block.get_atoms(fractional_occupancies=False)
     except StructureError:
@@ -108,7 +115,11 @@ def atoms_from_cif(text: str, where: str = "<cif>"):
     except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
         raise _malformed("CIF", exc, where) from None
     check_merged_sites(block, ase_atoms, where)
-    return _ase_atoms_to_jarvis(ase_atoms, where)
+    try:
+        return _ase_atoms_to_jarvis(ase_atoms, where)
+    except OverlappingAtomsError:
+        name_coinciding_sites(block, where)  # a site listed twice: say which rows of the table
+        raise
 
 
 def atoms_from_poscar(text: str, where: str = "<poscar>"):
