@@ -1,8 +1,9 @@
 """Pre-training loop, single-process or data-parallel under ``torchrun``.
 
 It shares its pieces with the student trainer: the process group and gradient averaging
-(:mod:`crysgnn_zoo.train.distributed`: each process trains on its own equal slice of every
-epoch's permutation, so replicas stay identical) and the resume format
+(:mod:`crysgnn_zoo.train.distributed`), the batching (:class:`~crysgnn_zoo.graphs.loader.GraphLoader`:
+each process trains on its own equal share of every epoch's permutation, so replicas stay
+identical) and the resume format
 (:mod:`crysgnn_zoo.train.resume`). Rank 0 evaluates, checkpoints and writes the teacher.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tqdm.auto import tqdm
 
 from crysgnn_zoo.config import GraphConfig, PretrainConfig
 from crysgnn_zoo.graphs.collate import collate
+from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
@@ -146,8 +148,10 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
         result.epochs = state["epochs"]
         result.steps, result.graphs_seen, result.seconds = state["steps"], state["graphs_seen"], state["seconds"]
     gen = torch.Generator().manual_seed(config.seed * 1000 + here.rank)
+    loader = GraphLoader(store, train_index, None, config.batch_size, shuffle=True, seed=config.seed)
+    loader.set_shard(here.rank, here.size)
     for epoch in range(start_epoch, config.epochs):
-        record = _epoch(model, opt, store, train_index, epoch, config, here, device, gen, result, max_steps, progress)
+        record = _epoch(model, opt, loader, epoch, config, here, device, gen, result, max_steps, progress)
         sched.step()
         if here.main and len(val_index):
             record["val"] = evaluate_pretraining(model, store, val_index, device=device, seed=config.seed)
@@ -166,22 +170,19 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
     return result
 
 
-def _epoch(model, opt, store, train_index, epoch, config, here: World, device, gen, result: PretrainResult,
+def _epoch(model, opt, loader: GraphLoader, epoch, config, here: World, device, gen, result: PretrainResult,
            max_steps, progress) -> dict:
-    """One pass over this process's share of ``train_index``; returns the epoch's record."""
-    order = train_index[np.random.default_rng(config.seed + epoch).permutation(len(train_index))]
-    per_rank = len(train_index) // here.size  # equal shares: every process takes the same number of steps
-    mine = order[here.rank * per_rank: (here.rank + 1) * per_rank]
+    """One pass over this process's shard of ``loader`` (the student trainer's batching: the
+    same permutation of epoch ``epoch`` in every process, equal shares); returns the epoch's record."""
+    loader.set_epoch(epoch)
     t0 = time.perf_counter()
     sums: dict[str, float] = {}
     seen, done = 0, 0
-    bar = tqdm(range((per_rank + config.batch_size - 1) // config.batch_size), desc=f"pretrain epoch {epoch}",
-               disable=not progress)
-    for step in bar:
+    bar = tqdm(loader, desc=f"pretrain epoch {epoch}", disable=not progress)
+    for step, (g, _, batch) in enumerate(bar):
         if max_steps is not None and result.steps >= max_steps:
             break
-        batch = mine[step * config.batch_size: (step + 1) * config.batch_size]
-        losses = model(collate(store, batch).to(device), *_labels(store, batch, device), generator=gen)
+        losses = model(g.to(device), *_labels(loader.store, batch, device), generator=gen)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         average_gradients(model, here)
