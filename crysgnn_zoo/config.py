@@ -6,6 +6,7 @@ checks its values in ``__post_init__``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -20,12 +21,19 @@ T = TypeVar("T", bound="JsonConfig")
 def choices(cls: type, name: str) -> tuple:
     """The allowed values of field ``name`` of dataclass ``cls`` (its ``Literal[...]``
     annotation, the one place a choice list is written), or ``()`` for a free field."""
-    hint = typing.get_type_hints(cls)[name]
-    options = [hint] + list(typing.get_args(hint))
-    for option in options:
-        if typing.get_origin(option) is Literal:
-            return typing.get_args(option)
-    return ()
+    return _choice_table(cls).get(name, ())
+
+
+@functools.lru_cache(maxsize=None)
+def _choice_table(cls: type) -> dict[str, tuple]:
+    """``{field: allowed values}`` of the ``Literal`` fields of ``cls``, read once per class."""
+    table = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        for option in [hint, *typing.get_args(hint)]:
+            if typing.get_origin(option) is Literal:
+                table[name] = typing.get_args(option)
+                break
+    return table
 
 
 def field_help(cls: type) -> dict[str, str]:
@@ -56,11 +64,9 @@ class JsonConfig:
 
     def check_choices(self) -> None:
         """Raise :class:`ConfigError` for a ``Literal`` field holding a value outside its choices."""
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            allowed = choices(type(self), f.name)
-            if allowed and getattr(self, f.name) not in allowed:
-                raise ConfigError(f"{type(self).__name__}.{f.name} must be one of {allowed}, "
-                                  f"got {getattr(self, f.name)!r}")
+        for name, allowed in _choice_table(type(self)).items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{type(self).__name__}.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]

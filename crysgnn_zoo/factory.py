@@ -20,10 +20,10 @@ from torch import nn
 
 from crysgnn_zoo.config import DistillConfig
 from crysgnn_zoo.distill.model import DistilledModel
-from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.distill.teachers import load_teacher
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.hub.pretrained import load_encoder_weights
-from crysgnn_zoo.nets.registry import build_model, model_entry
+from crysgnn_zoo.nets.registry import build_model, list_models, model_entry
 
 
 #: ``pretrained=DEFAULT_START``: the registry entry's own pre-trained start.
@@ -66,8 +66,9 @@ def pretrained_start(name: str, pretrained: str | None = DEFAULT_START) -> str |
     if pretrained == DEFAULT_START:
         return default
     if pretrained is not None and default is None:
+        with_start = [m for m in list_models() if model_entry(m).pretrained]
         raise ConfigError(f"{name!r} has no pre-trained start (pretrained={pretrained!r}); models with one: "
-                          "crysxpp, crysgnn-finetune")
+                          f"{', '.join(with_start)}")
     return pretrained
 
 

@@ -21,14 +21,6 @@ from crysgnn_zoo.errors import ConfigError
 T = typing.TypeVar("T", bound=JsonConfig)
 
 
-def _scalar(kind: type) -> typing.Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        return kind(text)
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
 def _optional(parse: typing.Callable[[str], Any]) -> typing.Callable[[str], Any]:
     def parse_or_none(text: str) -> Any:
         return None if text.lower() in ("none", "null") else parse(text)
@@ -56,7 +48,7 @@ def _parser_for(hint: Any) -> tuple[typing.Callable[[str], Any] | None, bool]:
     if typing.get_origin(base) is tuple:
         return _triple, optional
     if base in (int, float, str):
-        return _scalar(base), optional
+        return base, optional
     return None, optional
 
 
