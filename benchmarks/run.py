@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import sys
 import time
@@ -39,20 +40,14 @@ from tqdm.auto import tqdm
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
 from crysgnn_zoo.cli import parse_overrides
-from crysgnn_zoo.config import (
-    DISTILL_OBJECTIVES,
-    EMBEDDING_SCALES,
-    HEAP_POLICIES,
-    DistillConfig,
-    GraphConfig,
-    TrainConfig,
-)
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.nets.registry import model_config
+from crysgnn_zoo.options import add_config_options, config_from_args
 from crysgnn_zoo.train.run import select_target, train_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -156,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _main(argv: list[str] | None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", required=True, help="mp, jarvis, or a data set name (perov_5, mp_ehull, ...)")
     ap.add_argument("--profile", default="quick", choices=sorted(PROFILES))
@@ -168,13 +163,6 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--max-train", type=int, help="cap the training set")
     ap.add_argument("--epochs", type=int, help="override the profile's epochs")
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
-    ap.add_argument("--teacher", default="crysgnn-v1")
-    ap.add_argument("--alpha", type=float, default=0.5, help="weight of the embedding loss (paper: 0.5)")
-    ap.add_argument("--objective", default=DISTILL_OBJECTIVES[0], choices=DISTILL_OBJECTIVES,
-                    help="distillation objective (crysgnn_zoo.config.DistillConfig)")
-    ap.add_argument("--embedding-weight", type=float, default=1.0, help="multiplier on the embedding term")
-    ap.add_argument("--embedding-scale", default=EMBEDDING_SCALES[0], choices=EMBEDDING_SCALES,
-                    help="unit of the embedding MSE (see crysgnn_zoo.distill.objectives.teacher_scale)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, help="graph-building processes")
@@ -188,95 +176,129 @@ def _main(argv: list[str] | None) -> int:
     ap.add_argument("--pretrained", default="default",
                     help="where a student with a pre-trained start (CrysXPP) begins: default (its recipe's), "
                          "a release name or checkpoint folder, or none (random weights); recorded")
-    args = ap.parse_args(argv)
-    pretrained = None if args.pretrained.lower() in ("none", "null") else args.pretrained
-    logging.basicConfig(level=logging.WARNING)
+    add_config_options(ap, DistillConfig, title="distillation of the distilled runs (DistillConfig)")
+    return ap
 
-    profile = PROFILES[args.profile]
+
+@dataclass(frozen=True)
+class Request:
+    """What one invocation of the runner asks for, checked."""
+
+    args: argparse.Namespace
+    models: list[str]
+    seeds: list[int]
+    modes: list[str]
+    overrides: dict
+    pretrained: str | None
+    distill: DistillConfig
+    plan: Plan
+
+
+def _request(argv: list[str] | None) -> Request:
+    """Parse and check the command line; raises ``ValueError`` with the message to print."""
+    args = _parser().parse_args(argv)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    seeds = [int(s) for s in args.seeds.split(",")]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or set(modes) - set(MODES):
-        print(f"error: --modes takes {', '.join(MODES)}; got {args.modes!r}", file=sys.stderr)
-        return 2
-    properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
+        raise ValueError(f"--modes takes {', '.join(MODES)}; got {args.modes!r}")
     try:
+        distill = config_from_args(DistillConfig, args)
         overrides = parse_overrides(args.set)
         for model in models:  # refuse an unknown model or field before hours of graph building
             model_config(model, **overrides)
-    except (argparse.ArgumentTypeError, KeyError, ValueError, TypeError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
+    except (argparse.ArgumentTypeError, KeyError, ValueError, TypeError, CrysgnnZooError) as exc:
+        raise ValueError(exc.args[0] if exc.args else str(exc)) from None
+    properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
     try:
         plan = plan_for(args.dataset, args.data_path, properties)
     except (BenchmarkDataError, SourceNotFoundError) as exc:
+        raise ValueError(str(exc)) from None
+    except KeyError as exc:  # an unknown --properties name; the message lists the valid ones
+        raise ValueError(exc.args[0]) from None
+    pretrained = None if args.pretrained.lower() in ("none", "null") else args.pretrained
+    return Request(args, models, [int(s) for s in args.seeds.split(",")], modes, overrides, pretrained,
+                   distill, plan)
+
+
+def _meta(req: Request, out: Path, graph_seconds: float, from_cache: bool) -> dict:
+    args, profile = req.args, PROFILES[req.args.profile]
+    return {
+        "dataset": args.dataset, "data": req.plan.data_label, "profile": profile.name,
+        "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
+        "max_train": args.max_train, "seeds": req.seeds, "models": req.models, **req.distill.to_dict(),
+        "model_overrides": req.overrides, "pretrained": req.pretrained,
+        "teacher_not_clean_for": teacher_card(req.distill.teacher).get("not_clean_for", [])
+        if "distilled" in req.modes else [],
+        **graph_timing(out, graph_seconds, from_cache),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {args.device}",
+    }
+
+
+# what a finished run recorded before a DistillConfig field existed
+_DISTILL_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0, "projection": True}
+
+
+def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, counts: tuple) -> bool:
+    """Whether a finished run was made under other settings than this request's."""
+    if mode == "distilled":
+        recorded = {**_DISTILL_BEFORE, **(done["extra"].get("distill") or {})}
+        wanted = req.distill.to_dict()
+        if any(recorded.get(k) != v for k, v in wanted.items()):
+            return True
+    return (not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts)
+            or done.get("model_overrides", {}) != req.overrides or done.get("pretrained", "default") != req.pretrained)
+
+
+def _train_one(req: Request, task: Task, counts: tuple, seed: int, model: str, mode: str, folder: Path,
+               out: Path) -> None:
+    args = req.args
+    started = time.perf_counter()
+    result = train_model(
+        req.plan.source, task.target, model, model_overrides=req.overrides, pretrained=req.pretrained,
+        train_config=train_config(PROFILES[args.profile], model, seed, args.epochs), max_samples=sum(counts),
+        split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device, workers=args.workers,
+        resume=(folder / "split.json").exists(), progress=args.verbose,
+        distill=req.distill if mode == "distilled" else False, heap=args.heap,
+    )
+    record = result.to_dict()
+    if record.get("checkpoint"):  # relative to the results folder, so the folder can move
+        record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
+    record.update(model_overrides=req.overrides, pretrained=req.pretrained, mode=mode, seed=seed,
+                  wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
+                  paper_row=task.row.row, analog=task.row.analog)
+    (folder / "result.json").write_text(json.dumps(record, indent=2))
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        req = _request(argv)
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyError as exc:  # an unknown --properties name; the message lists the valid ones
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 2
+    logging.basicConfig(level=logging.WARNING)
+    args, profile = req.args, PROFILES[req.args.profile]
     out = Path(args.out) if args.out else RESULTS / args.dataset
     out.mkdir(parents=True, exist_ok=True)
-
     t0 = time.perf_counter()
-    built = build_store(plan.source, GraphConfig(), workers=args.workers, progress=True)
-    graph_seconds = time.perf_counter() - t0
+    built = build_store(req.plan.source, GraphConfig(), workers=args.workers, progress=True)
+    meta = _meta(req, out, time.perf_counter() - t0, built.from_cache)
     jobs = []
-    for task in plan.tasks:
-        labelled, _ = select_target(built.store, task.target, plan.source.name)
-        counts = split_counts(len(labelled), profile, plan.paper_split, args.max_train)
-        for seed in seeds:
-            for model in models:
-                for mode in modes:
-                    jobs.append((task, counts, seed, model, mode))
-    meta = {
-        "dataset": args.dataset, "data": plan.data_label, "profile": profile.name,
-        "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
-        "max_train": args.max_train, "seeds": seeds, "models": models, "teacher": args.teacher,
-        "alpha": args.alpha, "embedding_scale": args.embedding_scale, "model_overrides": overrides,
-        "pretrained": pretrained,
-        "objective": args.objective, "embedding_weight": args.embedding_weight,
-        "teacher_not_clean_for": teacher_card(args.teacher).get("not_clean_for", []) if "distilled" in modes else [],
-        **graph_timing(out, graph_seconds, built.from_cache),
-        "machine": f"{platform.processor() or platform.machine()}, {__import__('os').cpu_count()} CPU cores, {args.device}",
-    }
+    for task in req.plan.tasks:
+        labelled, _ = select_target(built.store, task.target, req.plan.source.name)
+        counts = split_counts(len(labelled), profile, req.plan.paper_split, args.max_train)
+        jobs += [(task, counts, s, m, d) for s in req.seeds for m in req.models for d in req.modes]
     bar = tqdm(jobs, desc=f"{args.dataset} runs", unit="run")
     for task, counts, seed, model, mode in bar:
         folder = run_dir(out, task.target, model, mode, seed)
         bar.set_postfix_str(f"{task.target} {model} {mode} seed {seed}")
-        cfg = train_config(profile, model, seed, args.epochs)
         if (folder / "result.json").exists():
             done = json.loads((folder / "result.json").read_text())
-            distilled_with = done["extra"].get("distill") or {}
-            other_distill = mode == "distilled" and (
-                distilled_with.get("alpha") != args.alpha or str(distilled_with.get("teacher")) != str(args.teacher)
-                or distilled_with.get("embedding_scale", "per_dim") != args.embedding_scale
-                or distilled_with.get("objective", "spread") != args.objective
-                or distilled_with.get("embedding_weight", 1.0) != args.embedding_weight)
-            if not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts) \
-                    or other_distill or done.get("model_overrides", {}) != overrides \
-                    or done.get("pretrained", "default") != pretrained:
+            if _finished_elsewise(done, req, mode, train_config(profile, model, seed, args.epochs), counts):
                 print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
-                      "--set overrides, --pretrained); "
-                      "use another --out for a different protocol", file=sys.stderr)
+                      "--set overrides, --pretrained); use another --out for a different protocol", file=sys.stderr)
                 return 2
             continue
-        started = time.perf_counter()
-        result = train_model(
-            plan.source, task.target, model, model_overrides=overrides, pretrained=pretrained, train_config=cfg,
-            max_samples=sum(counts), split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device,
-            workers=args.workers, resume=(folder / "split.json").exists(), progress=args.verbose,
-            distill=DistillConfig(teacher=args.teacher, alpha=args.alpha, objective=args.objective,
-                                  embedding_scale=args.embedding_scale, embedding_weight=args.embedding_weight)
-            if mode == "distilled" else False,
-            heap=args.heap,
-        )
-        record = result.to_dict()
-        if record.get("checkpoint"):  # relative to the results folder, so the folder can move
-            record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
-        record.update(model_overrides=overrides, pretrained=pretrained, mode=mode, seed=seed, wall_seconds=time.perf_counter() - started,
-                      unit=result.unit or task.unit, paper_row=task.row.row, analog=task.row.analog)
-        (folder / "result.json").write_text(json.dumps(record, indent=2))
+        _train_one(req, task, counts, seed, model, mode, folder, out)
         write_outputs(out, meta)
     write_outputs(out, meta)
     print((out / "table.md").read_text())
@@ -337,7 +359,18 @@ def _dataset_name(meta: dict) -> str:
     return "mp_37k" if meta["dataset"] == "mp" and str(meta.get("data", "")).startswith("mp_37k") else meta["dataset"]
 
 
-def markdown(meta: dict, rows: list[dict]) -> str:
+def _distill_text(meta: dict) -> str:
+    if meta.get("objective") == "normalized":
+        loss = ("reference objective (MSE of L2-normalised atom embeddings, per crystal), weight "
+                f"{meta.get('embedding_weight', 1.0)}")
+    else:
+        loss = f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units" + (
+            f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else "")
+    projection = "" if meta.get("projection", True) else ", no projection"
+    return f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, {loss}{projection}, teacher embeddings cached"
+
+
+def _header(meta: dict) -> list[str]:
     lines = [
         f"# Benchmark: {meta['dataset']} ({meta['profile']} profile)",
         "",
@@ -346,20 +379,17 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         + (f"; --max-train {meta['max_train']}" if meta.get("max_train") else ""),
         "- Seeds: per row below (each seed draws its own subsample and split, used by every student and "
         "both modes; it also seeds initialisation and batch order)",
-        (f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, "
-         + (f"reference objective (MSE of L2-normalised atom embeddings, per crystal), weight "
-            f"{meta.get('embedding_weight', 1.0)}" if meta.get("objective") == "normalized" else
-            f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units"
-            + (f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else ""))
-         + ", teacher embeddings cached"),
-        *([f"- **Not a clean comparison for this teacher**: it was trained on labels of "
-           f"{', '.join(meta['teacher_not_clean_for'])} crystals (its card), and this is {meta['dataset']}"]
-          if _dataset_name(meta) in meta.get("teacher_not_clean_for", []) else []),
-        *(["- Student config overrides (ablation): "
-           + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta['model_overrides'].items())]
-          if meta.get("model_overrides") else []),
-        *([f"- Pre-trained start of the students that have one: {meta['pretrained'] or 'none (random weights)'}"]
-          if meta.get("pretrained", "default") != "default" else []),
+        _distill_text(meta),
+    ]
+    if _dataset_name(meta) in meta.get("teacher_not_clean_for", []):
+        lines.append(f"- **Not a clean comparison for this teacher**: it was trained on labels of "
+                     f"{', '.join(meta['teacher_not_clean_for'])} crystals (its card), and this is {meta['dataset']}")
+    if meta.get("model_overrides"):
+        lines.append("- Student config overrides (ablation): "
+                     + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta["model_overrides"].items()))
+    if meta.get("pretrained", "default") != "default":
+        lines.append(f"- Pre-trained start of the students that have one: {meta['pretrained'] or 'none (random weights)'}")
+    return lines + [
         f"- Machine: {meta['machine']}; {graph_timing_text(meta)}",
         "- Test MAE, mean ± std over seeds; change = distilled / vanilla - 1 of the means. "
         "Paper: CrysGNN (AAAI 2023) Table 1, full MP/JARVIS data and budget.",
@@ -367,27 +397,32 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         "| property | student | split (train/val/test) | seeds | vanilla | distilled | change | paired change per seed | paper (vanilla -> distilled) | s/epoch (van./dist.) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        prop = f"{r['target']} ({r['unit']})" if r["unit"] else r["target"]
-        if r["paper_row"]:
-            prop += f" - {'analog of ' if r['analog'] else ''}{r['paper_row']}"
-        change = f"{100 * r['change']:+.1f}%" if r["change"] is not None else "-"
-        paper = (f"{r['paper']['vanilla']:g} -> {r['paper']['distilled']:g} ({100 * r['paper']['change']:+.1f}%)"
-                 if r["paper"] else "-")
-        spe = r["seconds_per_epoch"]
-        spe_txt = "/".join(f"{spe[m]:.1f}" for m in MODES if m in spe)
-        per_seed = r.get("change_per_seed") or []
-        paired = (f"{100 * np.mean(per_seed):+.1f} ± {100 * np.std(per_seed):.1f}%" if len(per_seed) > 1
-                  else (f"{100 * per_seed[0]:+.1f}%" if per_seed else "-"))
-        both = sorted(set(r["vanilla"]["seeds"]) & set(r["distilled"]["seeds"]))
-        seeds = ",".join(map(str, both)) or "; ".join(  # no pair yet: each mode's own seeds
-            f"{m} {','.join(map(str, r[m]['seeds']))}" for m in MODES if r[m]["seeds"])
-        lines.append(f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {seeds} | {_fmt(r['vanilla'])} | "
-                     f"{_fmt(r['distilled'])} | {change} | {paired} | {paper} | {spe_txt} |")
+
+
+def _table_line(r: dict) -> str:
+    prop = f"{r['target']} ({r['unit']})" if r["unit"] else r["target"]
+    if r["paper_row"]:
+        prop += f" - {'analog of ' if r['analog'] else ''}{r['paper_row']}"
+    change = f"{100 * r['change']:+.1f}%" if r["change"] is not None else "-"
+    paper = (f"{r['paper']['vanilla']:g} -> {r['paper']['distilled']:g} ({100 * r['paper']['change']:+.1f}%)"
+             if r["paper"] else "-")
+    spe = r["seconds_per_epoch"]
+    spe_txt = "/".join(f"{spe[m]:.1f}" for m in MODES if m in spe)
+    per_seed = r.get("change_per_seed") or []
+    paired = (f"{100 * np.mean(per_seed):+.1f} ± {100 * np.std(per_seed):.1f}%" if len(per_seed) > 1
+              else (f"{100 * per_seed[0]:+.1f}%" if per_seed else "-"))
+    both = sorted(set(r["vanilla"]["seeds"]) & set(r["distilled"]["seeds"]))
+    seeds = ",".join(map(str, both)) or "; ".join(  # no pair yet: each mode's own seeds
+        f"{m} {','.join(map(str, r[m]['seeds']))}" for m in MODES if r[m]["seeds"])
+    return (f"| {prop} | {r['model']} | {'/'.join(map(str, r['split_sizes']))} | {seeds} | {_fmt(r['vanilla'])} | "
+            f"{_fmt(r['distilled'])} | {change} | {paired} | {paper} | {spe_txt} |")
+
+
+def _footer(rows: list[dict]) -> list[str]:
     hashes: dict[str, dict[str, str]] = {}
     for r in rows:
         hashes.setdefault(r["target"], {}).update(r.get("split_hash_by_seed", {}))
-    lines += ["", "Split hashes (seed: SHA-256 prefix of the train/val/test ids), shared by every student and mode:"]
+    lines = ["", "Split hashes (seed: SHA-256 prefix of the train/val/test ids), shared by every student and mode:"]
     for target, by_seed in hashes.items():
         lines.append(f"- {target}: " + ", ".join(f"{s}: {h}" for s, h in sorted(by_seed.items())))
     by_model: dict[str, list[float]] = {}
@@ -399,7 +434,12 @@ def markdown(meta: dict, rows: list[dict]) -> str:
         for model, changes in by_model.items():
             paper = f"{100 * paper_mean_change(model):+.1f}%" if model in STUDENTS else "-"
             lines.append(f"- {model}: {100 * float(np.mean(changes)):+.1f}% over {len(changes)} row(s) (paper {paper})")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def markdown(meta: dict, rows: list[dict]) -> str:
+    """The results table of one runner folder, with its protocol and split hashes."""
+    return "\n".join([*_header(meta), *(_table_line(r) for r in rows), *_footer(rows)]) + "\n"
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:

@@ -17,10 +17,12 @@ import platform
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pretrain-dir", required=True)
     ap.add_argument("--curated", required=True)
@@ -31,17 +33,109 @@ def main() -> None:
     ap.add_argument("--pool-note", default="The CrysGNN paper pre-trained on ~800K crystals.",
                     help="how the pool compares with the paper's")
     ap.add_argument("--curate-command", default="crysgnn-zoo curate --all-datasets --out runs/curated_all --workers 2")
-    args = ap.parse_args()
+    ap.add_argument("--weights-root", default=str(ROOT / "models" / "crysgnn_zoo_weights"),
+                    help="where the release folder <name>/ goes")
+    ap.add_argument("--dist", default=str(ROOT / "dist"), help="where the archive goes")
+    ap.add_argument("--release-table", help="hash table to record the release in (default: the package's)")
+    return ap.parse_args(argv)
 
+
+def _objective_names(pc: dict) -> dict[str, str]:
+    """What each pre-training loss is, from the run's PretrainConfig (as a dict)."""
+    all_pairs = pc.get("connectivity", "sampled") == "all_pairs"
+    return {
+        "feature_weight": "atom-feature reconstruction (BCE)",
+        "connectivity_weight": (f"bond-count classification of every atom pair (0-{pc.get('max_bonds', 5)}, "
+                                f"cross-entropy, no-bond class weighted {pc.get('no_bond_weight', 0.1):g})"
+                                if all_pairs else "connectivity reconstruction (BCE, sampled non-edges)"),
+        "spacegroup_weight": "space-group classification (cross-entropy)",
+        "contrastive_weight": f"{pc['contrast_on']} contrastive loss (temperature {pc['temperature']:g})",
+    }
+
+
+def _throughput(pretrain_dir: Path, raw_card: dict) -> dict:
+    """Whole-run figures plus the median epoch (robust to epochs that shared the machine or
+    were paused, which the whole-run wall time includes)."""
+    out = {"wall_seconds": raw_card["wall_seconds"], "graphs_per_second": raw_card["graphs_per_second"]}
+    history = pretrain_dir / "history.json"
+    if history.exists():
+        epochs = [e for e in json.loads(history.read_text()) if e.get("seconds")]
+        if epochs:
+            out["median_epoch_seconds"] = float(np.median([e["seconds"] for e in epochs]))
+            out["median_graphs_per_second"] = float(np.median([e["graphs_per_s"] for e in epochs]))
+    return out
+
+
+def _metrics(raw_card: dict, probe_path: str | None) -> dict:
+    batch = raw_card["pretrain_config"]["batch_size"]
+    metrics = {"final_validation_losses": raw_card["loss_curve"][-1]["val"] if raw_card.get("loss_curve") else None,
+               "note": (f"pre-training objectives on the held-out {raw_card['val_crystals']} crystals, evaluated in "
+                        f"batches of 256; training used batches of {batch}, so the contrastive value (which grows "
+                        "with the number of in-batch negatives) is not comparable between the two")}
+    if probe_path:
+        probe = json.loads(Path(probe_path).read_text())
+        metrics["linear_probe"] = [
+            {"dataset": r["dataset"], "target": r["target"], "unit": r["unit"], "split_seed": r["split_seed"],
+             "split_hash": r["split_hash"], "split_sizes": r["split_sizes"],
+             "teacher_test_mae": r["teacher"]["test_mae"], "random_init_test_mae": r["random"]["test_mae"],
+             "mean_predictor_mae": r["mean_predictor_mae"]} for r in probe["rows"]]
+    return metrics
+
+
+def _data(manifest: dict) -> dict:
+    return {
+        "sources": manifest["sources"],
+        "entries": manifest["entries"], "skipped": manifest["skipped"],
+        "duplicates_removed": manifest["duplicates"], "crystals": manifest["kept"],
+        "per_source": manifest["per_source"],
+        "deduplication": "same reduced formula + same spglib space group (symprec 0.1) + volume/atom within 2%",
+        "labels_used": "none (space group and crystal system are computed from the structures)",
+        "elements": len(manifest["element_histogram"]),
+        "atoms_per_crystal": {k: manifest["atoms_per_crystal"][k] for k in ("min", "median", "mean", "p95", "max")},
+        "graph_config": manifest["graph_config"],
+    }
+
+
+def _readme(args: argparse.Namespace, card, model, manifest: dict, raw_card: dict) -> str:
+    pc = raw_card["pretrain_config"]
+    objectives = ", ".join(f"{label} (weight {pc[key]:g})" for key, label in _objective_names(pc).items() if pc[key] > 0)
+    normalised = " on L2-normalised atom embeddings" if pc.get("normalize_embeddings") else ""
+    speed = card.training
+    median = (f"; median epoch {speed['median_epoch_seconds']:.0f} s, {speed['median_graphs_per_second']:.0f} graphs/s"
+              if "median_epoch_seconds" in speed else "")
+    probe_lines = "".join(f"| {r['dataset']} {r['target']} ({r['unit']}) | {r['teacher_test_mae']:.4f} | "
+                          f"{r['random_init_test_mae']:.4f} | {r['mean_predictor_mae']:.4f} |\n"
+                          for r in card.metrics.get("linear_probe", []))
+    probe_block = ("Linear probe (ridge on frozen mean embeddings, seeded 80/10/10 split; MAE, lower is better):\n\n"
+                   "| task | teacher | random init | mean predictor |\n|---|---|---|---|\n" + probe_lines) if probe_lines else ""
+    mc = model.config
+    return f"""# {args.name}
+
+{args.description} ({mc.n_conv} gated graph convolutions, {mc.atom_dim} wide; {card.num_params:,} parameters), pre-trained
+without property labels on {manifest['kept']:,} de-duplicated crystals: every structure in the
+project's offline datasets ({', '.join(manifest['sources'])}; {manifest['entries']:,} entries,
+{manifest['duplicates']:,} duplicates and {manifest['skipped']} invalid removed). {args.pool_note}
+
+Objectives{normalised}: {objectives}.
+Budget: {raw_card['epochs']} epochs, {raw_card['steps']:,} steps of {pc['batch_size']}, {raw_card['wall_seconds'] / 60:.0f} min on
+{raw_card['world_size']} CPU process(es) ({raw_card['graphs_per_second']:.0f} graphs/s over the whole run{median}).
+
+{probe_block}
+SHA-256 of weights.pt: `{card.sha256}`. Full record: `card.json`.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _args(argv)
     import torch
 
     from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
     from crysgnn_zoo.hub.checkpoint import load_checkpoint
-    from crysgnn_zoo.hub.release import pack, record
+    from crysgnn_zoo.hub.release import RELEASE_TABLE, pack, record
 
     src = Path(args.pretrain_dir) / "teacher"
-    dest = ROOT / "models" / "crysgnn_zoo_weights" / args.name
+    dest = Path(args.weights_root) / args.name
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -50,76 +144,26 @@ def main() -> None:
     raw_card = json.loads((src / "card.json").read_text())
     manifest = json.loads((Path(args.curated) / "manifest.json").read_text())
     model = load_checkpoint(dest).model
-    num_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    last_val = raw_card["loss_curve"][-1]["val"] if raw_card.get("loss_curve") else None
-    metrics = {"final_validation_losses": last_val,
-               "note": ("pre-training objectives on a held-out 2% of the curated set (BCE, BCE, cross-entropy, SupCon), "
-                        "evaluated in batches of 256 crystals; training used batches of 64, so the contrastive "
-                        "value (which grows with the number of in-batch negatives) is not comparable between the two")}
-    if args.probe:
-        probe = json.loads(Path(args.probe).read_text())
-        metrics["linear_probe"] = [
-            {"dataset": r["dataset"], "target": r["target"], "unit": r["unit"], "split_seed": r["split_seed"],
-             "split_hash": r["split_hash"], "split_sizes": r["split_sizes"],
-             "teacher_test_mae": r["teacher"]["test_mae"], "random_init_test_mae": r["random"]["test_mae"],
-             "mean_predictor_mae": r["mean_predictor_mae"]} for r in probe["rows"]]
     card = ModelCard(
-        name=args.name,
-        architecture="crysgnn",
-        sha256=sha256_of(dest / "weights.pt"),
-        num_params=num_params,
-        data={
-            "sources": manifest["sources"],
-            "entries": manifest["entries"], "skipped": manifest["skipped"],
-            "duplicates_removed": manifest["duplicates"], "crystals": manifest["kept"],
-            "per_source": manifest["per_source"],
-            "deduplication": "same reduced formula + same spglib space group (symprec 0.1) + volume/atom within 2%",
-            "labels_used": "none (space group and crystal system are computed from the structures)",
-            "elements": len(manifest["element_histogram"]),
-            "atoms_per_crystal": {k: manifest["atoms_per_crystal"][k] for k in ("min", "median", "mean", "p95", "max")},
-            "graph_config": manifest["graph_config"],
-        },
+        name=args.name, architecture="crysgnn", sha256=sha256_of(dest / "weights.pt"),
+        num_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        data=_data(manifest),
         training={
             "objectives": raw_card["pretrain_config"],
             "epochs": raw_card["epochs"], "steps": raw_card["steps"], "graphs_seen": raw_card["graphs_seen"],
             "train_crystals": raw_card["train_crystals"], "val_crystals": raw_card["val_crystals"],
-            "wall_seconds": raw_card["wall_seconds"], "graphs_per_second": raw_card["graphs_per_second"],
-            "processes": raw_card["world_size"],
+            **_throughput(Path(args.pretrain_dir), raw_card), "processes": raw_card["world_size"],
             "machine": f"{platform.machine()}, torch {torch.__version__}, CPU only",
         },
-        metrics=metrics,
+        metrics=_metrics(raw_card, args.probe),
         license="MIT (weights); training data: Materials Project CC BY 4.0, CDVAE sets MIT, JARVIS-DFT public",
         command=f"{args.curate_command} && {raw_card.get('command', 'crysgnn-zoo pretrain ...')}",
         extra={"loss_curve": raw_card.get("loss_curve", [])},
     )
     (dest / "card.json").write_text(json.dumps(card.to_dict(), indent=1))
-    pc = raw_card["pretrain_config"]
-    names = {"feature_weight": "atom-feature reconstruction", "connectivity_weight": "connectivity reconstruction",
-             "spacegroup_weight": "space-group classification", "contrastive_weight": f"{pc['contrast_on']} contrastive loss"}
-    objectives = ", ".join(f"{label} (weight {pc[key]:g})" for key, label in names.items() if pc[key] > 0)
-    mc = model.config
-    probe_lines = ""
-    for r in metrics.get("linear_probe", []):
-        probe_lines += (f"| {r['dataset']} {r['target']} ({r['unit']}) | {r['teacher_test_mae']:.4f} | "
-                        f"{r['random_init_test_mae']:.4f} | {r['mean_predictor_mae']:.4f} |\n")
-    probe_block = ("Linear probe (ridge on frozen mean embeddings, seeded 80/10/10 split; MAE, lower is better):\n\n"
-                   "| task | teacher | random init | mean predictor |\n|---|---|---|---|\n" + probe_lines) if probe_lines else ""
-    (dest / "README.md").write_text(f"""# {args.name}
-
-{args.description} ({mc.n_conv} gated graph convolutions, {mc.atom_dim} wide; {num_params:,} parameters), pre-trained
-without property labels on {manifest['kept']:,} de-duplicated crystals: every structure in the
-project's offline datasets ({', '.join(manifest['sources'])}; {manifest['entries']:,} entries,
-{manifest['duplicates']:,} duplicates and {manifest['skipped']} invalid removed). {args.pool_note}
-
-Objectives: {objectives}.
-Budget: {raw_card['epochs']} epochs, {raw_card['steps']:,} steps of {raw_card['pretrain_config']['batch_size']}, {raw_card['wall_seconds'] / 60:.0f} min on
-{raw_card['world_size']} CPU process(es) ({raw_card['graphs_per_second']:.0f} graphs/s).
-
-{probe_block}
-SHA-256 of weights.pt: `{card.sha256}`. Full record: `card.json`.
-""")
-    archive = pack(dest, args.name, ROOT / "dist" / f"{args.name}.tar.gz")
-    record(args.name, archive, card.sha256)
+    (dest / "README.md").write_text(_readme(args, card, model, manifest, raw_card))
+    archive = pack(dest, args.name, Path(args.dist) / f"{args.name}.tar.gz")
+    record(args.name, archive, card.sha256, Path(args.release_table) if args.release_table else RELEASE_TABLE)
     print(f"released {args.name}: {dest} (sha256 {card.sha256[:16]}...), archive {archive}")
 
 
