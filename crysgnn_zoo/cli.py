@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from crysgnn_zoo.config import DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
 from crysgnn_zoo.pretrain.curate import CurateConfig
@@ -155,7 +155,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
         store, args.out, config, CrysGNNConfig(**parse_overrides(args.set)),
         GraphConfig.from_dict(manifest["graph_config"]), device=args.device,
         progress=not args.no_progress, resume=args.resume, max_steps=args.max_steps,
-        save_replicas=args.save_replicas, card=card,
+        save_replicas=args.save_replicas, card=card, heap=args.heap,
     )
     if result.checkpoint:
         last = result.epochs[-1] if result.epochs else {}
@@ -292,6 +292,9 @@ def _parser_pretrain(sub, verbose: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
     p.add_argument("--resume", action="store_true")
     p.add_argument("--save-replicas", action="store_true", help="every process writes its final weights")
+    p.add_argument("--heap", default="trim", choices=HEAP_POLICIES,
+                   help="freed memory: hand it back to the OS every 5 s (trim, default) or keep it for reuse "
+                        "(retain: ~20%% faster all-pairs steps, ~0.3 GiB more resident); same results")
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_pretrain)
