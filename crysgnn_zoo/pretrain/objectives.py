@@ -79,10 +79,15 @@ def bond_counts(g, i: torch.Tensor, j: torch.Tensor, max_bonds: int) -> torch.Te
 
 
 def bilinear_pairs(scorer: nn.Bilinear, h: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
-    """``scorer(h[i], h[j])`` computed as ``(h W_k)[i] . h[j]``: each atom is projected once,
-    not once per pair (7x faster backward than ``nn.Bilinear`` on ~10^5 pairs, same values)."""
-    projected = torch.einsum("nd,kde->nke", h, scorer.weight)
-    return torch.einsum("pke,pe->pk", projected[i], h[j]) + scorer.bias
+    """``scorer(h[i], h[j])`` computed as ``(h W_k)[i] . h[j]``: each atom is projected once
+    (one matrix product for all ``k``), not once per pair (7x faster backward than
+    ``nn.Bilinear`` on ~10^5 pairs, same values). Rows are gathered with ``index_select``,
+    whose backward is an ``index_add_``; plain ``[i]`` indexing backs into a serial
+    ``index_put_`` that took 2.8x as long (fwd + bwd, 108k pairs of a 128-crystal batch:
+    0.46 s against 0.16 s)."""
+    k, d_in, d_out = scorer.weight.shape
+    projected = (h @ scorer.weight.permute(1, 0, 2).reshape(d_in, k * d_out)).view(-1, k, d_out)
+    return (projected.index_select(0, i) * h.index_select(0, j)[:, None, :]).sum(-1) + scorer.bias
 
 
 def all_pairs_connectivity(heads: PretrainHeads, h: torch.Tensor, g, config: PretrainConfig
