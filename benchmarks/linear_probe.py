@@ -9,7 +9,8 @@ scored on the test part. The same is done with the same architecture at a
 random initialisation (seed 0), on the same seeded split. Lower test MAE for
 the teacher means its embeddings carry more linearly usable information.
 
-Writes ``benchmarks/results/linear_probe/`` (results.json, results.md, probe.png).
+Writes ``benchmarks/results/linear_probe/<teacher>/`` (results.json, results.md, probe.png;
+``<teacher>`` is the release name or the folder's name).
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--teacher", default="crysgnn-v1", help="release name or checkpoint folder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-samples", type=int, help="sub-sample each set (seeded)")
-    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--out", help="results folder (default: benchmarks/results/linear_probe/<teacher>)")
     args = ap.parse_args(argv)
     teacher = load_teacher(args.teacher)
     torch.manual_seed(0)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
         rows.append(row)
         print(f"{dataset}/{target} ({row['unit']}), split {split.hash}: teacher {row['teacher']['test_mae']:.4f}, "
               f"random {row['random']['test_mae']:.4f}, mean predictor {row['mean_predictor_mae']:.4f}")
-    out = Path(args.out)
+    out = Path(args.out) if args.out else RESULTS / Path(str(args.teacher)).name
     out.mkdir(parents=True, exist_ok=True)
     report = {"teacher": str(args.teacher), "teacher_card": {k: teacher.card.get(k) for k in ("name", "sha256", "crystals", "epochs", "steps")}, "rows": rows}
     (out / "results.json").write_text(json.dumps(report, indent=1))

@@ -1,7 +1,7 @@
 """Package a pre-trained teacher as a release: weights folder, model card, archive, hash table.
 
     python scripts/release_teacher.py --pretrain-dir runs/pretrain_v1 --curated runs/curated_all \
-        --name crysgnn-v1 [--probe benchmarks/results/linear_probe/results.json]
+        --name crysgnn-v1 [--probe benchmarks/results/linear_probe/crysgnn-v1/results.json]
 
 - copies ``<pretrain-dir>/teacher`` into ``models/crysgnn_zoo_weights/<name>/``;
 - writes its ``card.json`` (crysgnn_zoo.hub.ModelCard: data, budget, metrics,
