@@ -172,7 +172,8 @@ def pretrain_losses(
         neg_src, neg_dst = sample_non_edges(g, len(src) * config.negatives_per_edge, generator)
         pairs_src = torch.cat([src.long(), neg_src])
         pairs_dst = torch.cat([dst.long(), neg_dst])
-        feats = torch.cat([h[pairs_src] * h[pairs_dst], (h[pairs_src] - h[pairs_dst]).abs()], dim=-1)
+        h_src, h_dst = h.index_select(0, pairs_src), h.index_select(0, pairs_dst)  # see bilinear_pairs
+        feats = torch.cat([h_src * h_dst, (h_src - h_dst).abs()], dim=-1)
         labels = torch.cat([torch.ones(len(src)), torch.zeros(len(neg_src))]).to(h.device)
         logits = heads.edge_scorer(feats).squeeze(-1)
         out["connectivity"] = F.binary_cross_entropy_with_logits(logits, labels)
