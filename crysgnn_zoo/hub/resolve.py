@@ -45,21 +45,26 @@ class Release:
     weights_sha256: str
 
 
-RELEASES: dict[str, Release] = {}
+_TABLE = Path(__file__).with_name("releases.json")
+_REGISTERED: dict[str, Release] = {}
+
+
+def releases() -> dict[str, Release]:
+    """Every known release by name: the package's ``releases.json`` (read at each call, a few
+    rows; nothing is read at import) and whatever :func:`register_release` added in this
+    process (which wins)."""
+    rows = json.loads(_TABLE.read_text()) if _TABLE.exists() else []
+    return {**{row["name"]: Release(**row) for row in rows}, **_REGISTERED}
 
 
 def register_release(release: Release) -> None:
-    RELEASES[release.name] = release
+    """Add or replace a release (e.g. a mirror's) for this process."""
+    _REGISTERED[release.name] = release
 
 
-def _load_release_table() -> None:
-    table = Path(__file__).with_name("releases.json")
-    if table.exists():
-        for row in json.loads(table.read_text()):
-            register_release(Release(**row))
-
-
-_load_release_table()
+def forget_release(name: str) -> None:
+    """Drop a release registered in this process (tests)."""
+    _REGISTERED.pop(name, None)
 
 
 def verify_folder(folder: Path, expected_sha256: str | None = None) -> Path:
@@ -118,7 +123,7 @@ def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> 
     if path.is_dir():
         return verify_folder(path)
     name = str(name_or_path)
-    release = RELEASES.get(name)
+    release = releases().get(name)
     expected = release.weights_sha256 if release else None
     found = _from_package(name)
     if found is not None:
@@ -134,7 +139,7 @@ def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> 
             raise WeightsVerificationError(str(exc)) from None
         except DownloadError as exc:
             reason = str(exc)
-    known = ", ".join(sorted(RELEASES)) or "none"
+    known = ", ".join(sorted(releases())) or "none"
     raise WeightsNotFoundError(
         f"weights {name!r} not found (known releases: {known}). Install the weights package "
         f"(`pip install crysgnn-zoo-weights`, or `pip install ./models` from a crysgnn-zoo checkout), "
@@ -172,6 +177,6 @@ def load_released(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     """A released weight set by name, or a checkpoint folder, as a
     :class:`~crysgnn_zoo.hub.checkpoint.Predictor`, verified against its card and, for a
     released name, the release table."""
-    release = RELEASES.get(str(name_or_path))
+    release = releases().get(str(name_or_path))
     return load_checkpoint(resolve_weights(name_or_path), device=device,
                            expected_sha256=release.weights_sha256 if release else None)

@@ -68,11 +68,11 @@ def _released_property_models() -> list[str]:
 def test_every_released_property_model_verifies_and_predicts(name, tmp_path):
     from crysgnn_zoo.data.sources import dataset_source
     from crysgnn_zoo.download import sha256_of
-    from crysgnn_zoo.hub.resolve import RELEASES, resolve_weights
+    from crysgnn_zoo.hub.resolve import releases, resolve_weights
 
     folder = resolve_weights(name, download_missing=False)
     card = ModelCard.load(folder)
-    assert card.sha256 == sha256_of(folder / "weights.pt") == RELEASES[name].weights_sha256
+    assert card.sha256 == sha256_of(folder / "weights.pt") == releases()[name].weights_sha256
     assert card.data["split_hash"] and card.metrics["unit"] and card.metrics["test"]["mae"] > 0 and card.license
     model = load_model(name)
     assert card.num_params == sum(p.numel() for p in model.model.parameters())

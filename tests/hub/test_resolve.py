@@ -16,10 +16,10 @@ from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.distill.teachers import load_teacher
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.hub.resolve import (
-    RELEASES,
     Release,
     WeightsNotFoundError,
     WeightsVerificationError,
+    forget_release,
     register_release,
     resolve_weights,
 )
@@ -66,7 +66,7 @@ def server(release_dir):
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("CRYSGNN_ZOO_CACHE", str(tmp_path / "cache"))
     yield tmp_path / "cache"
-    RELEASES.pop(NAME, None)
+    forget_release(NAME)
 
 
 def _register(url_base, served, folder, **changes):
