@@ -84,3 +84,20 @@ def carbon_store():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def script():
+    """``script("release_model")``: a module of ``scripts/`` loaded from its file (they are
+    not a package)."""
+    import importlib.util
+
+    folder = Path(__file__).resolve().parents[1] / "scripts"
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -1,9 +1,7 @@
 """Releasing a trained property model: complete card, verified load, prediction by path."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,24 +10,14 @@ from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.predict import load_model, predict
 from crysgnn_zoo.train.run import train_model
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "release_model.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("release_model", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_release_writes_a_complete_card_that_loads_and_predicts(tmp_path):
+def test_release_writes_a_complete_card_that_loads_and_predicts(tmp_path, script):
     run = tmp_path / "run"
     train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
                 train_config=TrainConfig(epochs=2), max_samples=60, split_sizes=(40, 10, 10), out_dir=run,
                 workers=1, progress=False)
     table = tmp_path / "releases.json"
-    dest = _script().release(run, "cgcnn-tiny-band-gap", "crysgnn-zoo train ...", "MIT", tmp_path / "weights",
-                             tmp_path / "dist", table, plots=tmp_path / "plots")
+    dest = script("release_model").release(run, "cgcnn-tiny-band-gap", "crysgnn-zoo train ...", "MIT",
+                                           tmp_path / "weights", tmp_path / "dist", table, plots=tmp_path / "plots")
     assert (tmp_path / "plots" / "cgcnn-tiny-band-gap.png").stat().st_size > 1000
     card = ModelCard.load(dest)
     assert card.data["split_sizes"] == [40, 10, 10] and card.data["fingerprint"] and card.metrics["unit"] == "eV"
@@ -46,14 +34,15 @@ def test_release_writes_a_complete_card_that_loads_and_predicts(tmp_path):
     assert predict(model, cif).error[0] == ""
 
 
-def test_markdown_table_lists_property_models_only(tmp_path):
+def test_markdown_table_lists_property_models_only(tmp_path, script):
     run = tmp_path / "run"
     train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
                 train_config=TrainConfig(epochs=1), max_samples=60, split_sizes=(40, 10, 10), out_dir=run,
                 workers=1, progress=False)
-    script = _script()
-    script.release(run, "cgcnn-tiny-fe", "cmd", "MIT", tmp_path / "weights", tmp_path / "dist", tmp_path / "r.json")
-    table = script.markdown_table(tmp_path / "weights").splitlines()
+    release_model = script("release_model")
+    release_model.release(run, "cgcnn-tiny-fe", "cmd", "MIT", tmp_path / "weights", tmp_path / "dist",
+                          tmp_path / "r.json")
+    table = release_model.markdown_table(tmp_path / "weights").splitlines()
     assert len(table) == 3 and table[2].startswith("| `cgcnn-tiny-fe` | mp_37k_sample formation_energy_per_atom")
 
 

@@ -1,9 +1,7 @@
 """Releasing a pre-trained teacher: card from the run, median throughput, verified load."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 from crysgnn_zoo.config import PretrainConfig
 from crysgnn_zoo.hub.card import ModelCard
@@ -11,17 +9,7 @@ from crysgnn_zoo.hub.checkpoint import load_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNNConfig
 from crysgnn_zoo.pretrain.trainer import pretrain
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "release_teacher.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("release_teacher", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_v2_style_release_has_its_objectives_and_median_epoch(curated_dir, curated_store, tmp_path):
+def test_v2_style_release_has_its_objectives_and_median_epoch(curated_dir, curated_store, tmp_path, script):
     run = tmp_path / "pretrain"
     config = PretrainConfig(epochs=1, batch_size=16, normalize_embeddings=True, connectivity="all_pairs",
                             temperature=0.07)
@@ -30,7 +18,7 @@ def test_v2_style_release_has_its_objectives_and_median_epoch(curated_dir, curat
     slow = {**history[0], "seconds": 50 * history[0]["seconds"]}  # an epoch that shared the machine
     (run / "history.json").write_text(json.dumps([slow, *history, *history]))
     table = tmp_path / "releases.json"
-    _script().main(["--pretrain-dir", str(run), "--curated", str(curated_dir), "--name", "crysgnn-tiny",
+    script("release_teacher").main(["--pretrain-dir", str(run), "--curated", str(curated_dir), "--name", "crysgnn-tiny",
                     "--weights-root", str(tmp_path / "weights"), "--dist", str(tmp_path / "dist"),
                     "--release-table", str(table)])
     dest = tmp_path / "weights" / "crysgnn-tiny"
