@@ -235,7 +235,8 @@ def _meta(req: Request, out: Path, graph_seconds: float, from_cache: bool) -> di
 
 
 # what a finished run recorded before a DistillConfig field existed
-_DISTILL_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0, "projection": True}
+_DISTILL_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0, "projection": True,
+                   "alpha_schedule": "constant"}
 
 
 def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, counts: tuple) -> bool:
@@ -367,7 +368,8 @@ def _distill_text(meta: dict) -> str:
         loss = f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units" + (
             f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else "")
     projection = "" if meta.get("projection", True) else ", no projection"
-    return f"- Distillation: teacher {meta['teacher']}, alpha {meta['alpha']}, {loss}{projection}, teacher embeddings cached"
+    alpha = f"alpha {meta['alpha']}" + (" decaying linearly to 0" if meta.get("alpha_schedule") == "linear_decay" else "")
+    return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}, teacher embeddings cached"
 
 
 def _header(meta: dict) -> list[str]:

@@ -6,7 +6,7 @@
 
 A row is ``dataset:target`` (quick profile: at most 1,000/250/500 crystals, 10
 epochs) or ``dataset:target:max_train:epochs``. A setting is
-``teacher:objective:alpha:embedding_weight`` (``DistillConfig``). Every run goes
+``teacher:objective:alpha:embedding_weight[:alpha_schedule]`` (``DistillConfig``). Every run goes
 through ``benchmarks.run`` (same splits, seeds, recipes; resumable): the vanilla
 runs of a row once in ``<out>/<row>/vanilla``, each setting's distilled runs in
 ``<out>/<row>/<setting>``. The table gives, per row, student and setting, the
@@ -42,9 +42,13 @@ def parse_row(text: str) -> dict:
 
 
 def parse_setting(text: str) -> dict:
-    teacher, objective, alpha, weight = text.split(":")
+    """``teacher:objective:alpha:embedding_weight[:alpha_schedule]`` (schedule: constant by default)."""
+    parts = text.split(":")
+    if len(parts) not in (4, 5):
+        raise ValueError(f"a setting is teacher:objective:alpha:embedding_weight[:alpha_schedule], got {text!r}")
+    teacher, objective, alpha, weight = parts[:4]
     return {"teacher": teacher, "objective": objective, "alpha": float(alpha), "embedding_weight": float(weight),
-            "slug": text.replace(":", "_")}
+            "alpha_schedule": parts[4] if len(parts) == 5 else "constant", "slug": text.replace(":", "_")}
 
 
 def _run_args(row: dict, models: str, seeds: str) -> list[str]:
@@ -62,7 +66,8 @@ def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, ou
             raise SystemExit(f"vanilla runs of {row['slug']} failed")
         for s in settings:
             dist = ["--modes", "distilled", "--teacher", s["teacher"], "--objective", s["objective"],
-                    "--alpha", str(s["alpha"]), "--embedding-weight", str(s["embedding_weight"])]
+                    "--alpha", str(s["alpha"]), "--embedding-weight", str(s["embedding_weight"]),
+                    "--alpha-schedule", s["alpha_schedule"]]
             if runner.main([*base, *dist, "--out", str(out / row["slug"] / s["slug"])]):
                 raise SystemExit(f"{s['slug']} on {row['slug']} failed")
 
@@ -106,7 +111,7 @@ def write_outputs(table: list[dict], meta: dict, out: Path) -> None:
     lines = ["# Distillation settings, chosen on validation", "",
              f"- Command: `{meta['command']}`",
              "- Change = distilled / vanilla - 1 of the MAE, per seed (same split, recipe and budget); "
-             "settings are teacher:objective:alpha:embedding_weight; choose on the validation columns.", "",
+             "settings are teacher:objective:alpha:embedding_weight[:alpha_schedule]; choose on the validation columns.", "",
              "| row | student | setting | seeds | validation change per seed (%) | mean | test change per seed (%) | mean |",
              "|---|---|---|---|---|---|---|---|"]
     for t in table:

@@ -214,6 +214,9 @@ class DistillConfig(JsonConfig):
         embedding_weight: multiplier on the embedding term (> 0).
         projection: learn a linear map from the student's width to the teacher's
             (identity-initialised when they match); ``False`` needs equal widths.
+        alpha_schedule: ``constant`` (the paper's), or ``linear_decay``: alpha falls
+            linearly over the epochs, ``alpha * (1 - epoch / epochs)``, so the teacher
+            guides the start of training and the task alone its end.
     """
 
     teacher: str = "crysgnn-v1"
@@ -222,6 +225,7 @@ class DistillConfig(JsonConfig):
     embedding_scale: Literal["global", "per_dim", "none"] = "global"
     embedding_weight: float = 1.0
     projection: bool = True
+    alpha_schedule: Literal["constant", "linear_decay"] = "constant"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
@@ -350,4 +354,5 @@ class RunConfig(JsonConfig):
 #: Choice lists, read from the config annotations (written once, there).
 EMBEDDING_SCALES = choices(DistillConfig, "embedding_scale")
 DISTILL_OBJECTIVES = choices(DistillConfig, "objective")
+ALPHA_SCHEDULES = choices(DistillConfig, "alpha_schedule")
 HEAP_POLICIES = choices(RunConfig, "heap")

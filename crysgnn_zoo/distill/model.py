@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from crysgnn_zoo.config import DISTILL_OBJECTIVES, DistillConfig
+from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_OBJECTIVES, DistillConfig
 from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
@@ -63,19 +63,26 @@ class DistilledModel(nn.Module):
         objective: ``spread`` (the MSE in units of ``scale``) or ``normalized``
             (:func:`normalized_embedding_loss`).
         weight: multiplier on the embedding term.
+        alpha_schedule: ``constant`` or ``linear_decay`` (alpha times ``1 - progress``, where
+            the trainer sets ``progress`` = epoch / epochs through :meth:`set_progress`).
     """
 
     def __init__(
         self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse",
         scale: str = "global", project_equal_widths: bool = True, objective: str = "spread", weight: float = 1.0,
+        alpha_schedule: str = "constant",
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
         if objective not in DISTILL_OBJECTIVES:
             raise ConfigError(f"objective must be one of {DISTILL_OBJECTIVES}, got {objective!r}")
+        if alpha_schedule not in ALPHA_SCHEDULES:
+            raise ConfigError(f"alpha_schedule must be one of {ALPHA_SCHEDULES}, got {alpha_schedule!r}")
         self.student = student
         self.alpha = alpha
+        self.alpha_schedule = alpha_schedule
+        self.progress = 0.0  # fraction of training done (set_progress)
         self.objective = objective
         self.weight = weight
         self.set_task_loss(task_loss)
@@ -112,7 +119,17 @@ class DistilledModel(nn.Module):
         """The wrapper a :class:`~crysgnn_zoo.config.DistillConfig` describes (``teacher`` already loaded)."""
         return cls(student, teacher, alpha=config.alpha, task_loss=task_loss, scale=config.embedding_scale,
                    project_equal_widths=config.projection, objective=config.objective,
-                   weight=config.embedding_weight)
+                   weight=config.embedding_weight, alpha_schedule=config.alpha_schedule)
+
+    def set_progress(self, fraction: float) -> None:
+        """Tell the model how far training is (epoch / epochs, in [0, 1]); the trainer calls it
+        at the start of every epoch."""
+        self.progress = min(max(float(fraction), 0.0), 1.0)
+
+    @property
+    def current_alpha(self) -> float:
+        """The weight of the embedding term now (``alpha`` under the constant schedule)."""
+        return self.alpha * (1.0 - self.progress) if self.alpha_schedule == "linear_decay" else self.alpha
 
     def set_task_loss(self, kind: str) -> None:
         """``mse``, ``l1`` or ``huber`` on normalised targets."""
@@ -166,7 +183,8 @@ class DistilledModel(nn.Module):
         pred, h = self.student.forward_with_embeddings(g)
         pred, h = pred.float(), h.float()  # losses in float32 under bf16 autocast
         task = self.task_loss(pred, y)
-        if self.alpha == 0.0:
+        alpha = self.current_alpha
+        if alpha == 0.0:
             self.loss_terms = {"task": task.detach()}
             return task, pred
         target = self.teacher_embeddings(g)
@@ -177,7 +195,7 @@ class DistilledModel(nn.Module):
         else:
             distill = embedding_loss(self.projection(h), target, self.embedding_scale)
         self.loss_terms = {"task": task.detach(), "embedding": distill.detach()}
-        return (1.0 - self.alpha) * task + self.alpha * self.weight * distill, pred
+        return (1.0 - alpha) * task + alpha * self.weight * distill, pred
 
     def regularization(self) -> torch.Tensor | None:
         """The student's own penalty, if it has one."""

@@ -208,6 +208,8 @@ class Trainer:
                 break
             t0 = time.perf_counter()
             train.set_epoch(epoch)
+            if hasattr(self.model, "set_progress"):  # e.g. a distilled model's alpha schedule
+                self.model.set_progress(epoch / c.epochs)
             train_loss = self._train_epoch(train, opt, sched if c.scheduler == "onecycle" else None)
             if sched is not None and c.scheduler != "onecycle":
                 sched.step()

@@ -66,3 +66,35 @@ def test_run_records_its_distillation_config(tmp_path):
                          out_dir=tmp_path / "run", workers=1, progress=False)
     recorded = json.loads((tmp_path / "run" / "result.json").read_text())["extra"]["distill"]
     assert {k: recorded[k] for k in config.to_dict()} == config.to_dict() and result.extra["distill"]["cached"]
+
+
+def test_linear_decay_schedule_hands_the_loss_to_the_task(sample_store):
+    torch.manual_seed(0)
+    teacher = CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=1)).eval()
+    student = CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=1))
+    model = DistilledModel.from_config(student, teacher, DistillConfig(alpha=0.4, alpha_schedule="linear_decay"))
+    g, y = collate(sample_store, np.arange(6)), torch.zeros(6, 1)
+    assert model.current_alpha == pytest.approx(0.4)
+    model.set_progress(0.5)
+    assert model.current_alpha == pytest.approx(0.2)
+    model.set_progress(1.0)
+    loss, pred = model.training_loss(g, y)
+    assert float(loss.detach()) == pytest.approx(float(model.task_loss(pred, y).detach()))  # alpha 0: the task alone
+    constant = DistilledModel.from_config(student, teacher, DistillConfig(alpha=0.4))
+    constant.set_progress(0.9)
+    assert constant.current_alpha == 0.4
+    with pytest.raises(ConfigError, match="alpha_schedule"):
+        DistillConfig(alpha_schedule="cosine")
+
+
+def test_trainer_tells_the_model_its_progress(tmp_path):
+    config = DistillConfig(alpha=0.5, alpha_schedule="linear_decay")
+    train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                train_config=TrainConfig(epochs=2), max_samples=40, split_sizes=(30, 5, 5), distill=config,
+                out_dir=tmp_path / "run", workers=1, progress=False)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    epochs = history["epochs"] if isinstance(history, dict) else history
+    # the weighted loss of epoch 1 (alpha 0.25) mixes task and embedding terms 0.75 : 0.25
+    last = epochs[1]
+    mixed = 0.75 * last["train_task_loss"] + 0.25 * last["train_embedding_loss"]
+    assert last["train_loss"] == pytest.approx(mixed, rel=1e-4)
