@@ -8,6 +8,8 @@ teacher is frozen, in eval mode, and runs without gradients; with a
 :class:`TeacherEmbeddingCache` it does not run at all during training."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from torch import nn
@@ -19,6 +21,8 @@ from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 class TeacherEmbeddingCache:
@@ -41,7 +45,7 @@ class TeacherEmbeddingCache:
                 out.append(teacher.embed(g).cpu())
         self.embeddings = torch.cat(out) if out else torch.zeros(0, 0)
 
-    def lookup(self, g) -> torch.Tensor:
+    def lookup(self, g: DGLGraph) -> torch.Tensor:
         return self.embeddings[g.ndata["store_index"].cpu()].to(g.device)
 
 
@@ -164,13 +168,13 @@ class DistilledModel(nn.Module):
     def supports_bf16(self) -> bool:
         return getattr(self.student, "supports_bf16", False)
 
-    def forward(self, g) -> torch.Tensor:
+    def forward(self, g: DGLGraph) -> torch.Tensor:
         return self.student(g)
 
-    def embed(self, g) -> torch.Tensor:
+    def embed(self, g: DGLGraph) -> torch.Tensor:
         return self.student.embed(g)
 
-    def teacher_embeddings(self, g) -> torch.Tensor:
+    def teacher_embeddings(self, g: DGLGraph) -> torch.Tensor:
         if self.cache is not None:
             return self.cache.lookup(g)
         teacher = self.teacher_model
@@ -178,7 +182,7 @@ class DistilledModel(nn.Module):
         with torch.no_grad(), torch.autocast(g.device.type, enabled=False):  # the teacher runs in float32
             return teacher.embed(g)
 
-    def training_loss(self, g, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def training_loss(self, g: DGLGraph, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(total loss, predictions)`` for a batch with normalised targets ``y``."""
         pred, h = self.student.forward_with_embeddings(g)
         pred, h = pred.float(), h.float()  # losses in float32 under bf16 autocast

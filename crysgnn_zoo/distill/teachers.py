@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -32,6 +33,10 @@ from crysgnn_zoo.hub.resolve import load_released, resolve_weights
 from crysgnn_zoo.paths import cache_dir
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
+
 
 MP_DERIVED_SETS = ("mp_37k", "mp_ehull", "mp_elastic")
 
@@ -86,7 +91,7 @@ class CHGNetTeacher(nn.Module):
         self.model = [CHGNet.load(model_name=model_name, use_device="cpu", verbose=False)]  # not a submodule
         self.card = dict(TEACHER_CARDS[self.name])
 
-    def embed(self, g) -> torch.Tensor:
+    def embed(self, g: DGLGraph) -> torch.Tensor:
         raise ConfigError(f"{self.name} embeds whole graph stores only (it builds its own graphs): "
                           "use the teacher-embedding cache (DistilledModel.prepare(store, cache=True))")
 

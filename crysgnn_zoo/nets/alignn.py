@@ -20,6 +20,7 @@ vectors of the batch (``vector``: centre to neighbour), so the model asks
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -31,6 +32,9 @@ from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, EdgeGatedGraphConv, GaussianExpansion, MLPLayer
 from crysgnn_zoo.nets.registry import register_model
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class ALIGNNConfig(JsonConfig):
             raise ConfigError("ALIGNNConfig layer counts must be >= 0 and bins >= 2")
 
 
-def bond_angle_cosines(g, lg) -> torch.Tensor:
+def bond_angle_cosines(g: DGLGraph, lg: DGLGraph) -> torch.Tensor:
     """Cosine of the angle at the shared atom for every line-graph edge ``(u->v) -> (v->w)``."""
     vec = g.edata["vector"]
     first, second = lg.edges()
@@ -95,7 +99,7 @@ class ALIGNNLayer(nn.Module):
         self.line_conv = EdgeGatedGraphConv(dim, update_edges=not last)  # the last angle update is never read
         self.atom_conv = EdgeGatedGraphConv(dim)
 
-    def forward(self, g, lg, x, y, z, recompute: bool = False):
+    def forward(self, g: DGLGraph, lg: DGLGraph, x, y, z, recompute: bool = False):
         if recompute:
             y, z = checkpoint(self.line_conv, lg, y, z, use_reentrant=False)
         else:
@@ -130,7 +134,7 @@ class ALIGNN(AtomEncoderModel):
         self.out = nn.Linear(c.hidden_dim, c.n_targets)
         self.embedding_dim = c.hidden_dim
 
-    def embed(self, g) -> torch.Tensor:
+    def embed(self, g: DGLGraph) -> torch.Tensor:
         x = self.atom_embedding(self.atom_features(g.ndata["atomic_number"]))
         y = self.edge_embedding(self.edge_rbf(g.edata["distance"]))
         if self.config.alignn_layers:
@@ -150,7 +154,7 @@ class ALIGNN(AtomEncoderModel):
     def _embed_angles(self, cos: torch.Tensor) -> torch.Tensor:
         return self.angle_embedding(self.angle_rbf(cos))
 
-    def readout(self, g, atom_embeddings: torch.Tensor) -> torch.Tensor:
+    def readout(self, g: DGLGraph, atom_embeddings: torch.Tensor) -> torch.Tensor:
         with g.local_scope():
             g.ndata["h"] = atom_embeddings.float()  # DGL's CPU readout takes float32
             return self.out(dgl.mean_nodes(g, "h"))

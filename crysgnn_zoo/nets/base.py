@@ -7,8 +7,13 @@ predictions in normalised target units. Graphs come from
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 class AtomEncoderModel(nn.Module):
@@ -19,16 +24,16 @@ class AtomEncoderModel(nn.Module):
     supports_bf16: bool = False  # TrainConfig(precision="bf16") needs torch paths for every DGL op
     embedding_dim: int
 
-    def embed(self, g) -> torch.Tensor:  # pragma: no cover - abstract
+    def embed(self, g: DGLGraph) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def readout(self, g, atom_embeddings: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+    def readout(self, g: DGLGraph, atom_embeddings: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def forward(self, g) -> torch.Tensor:
+    def forward(self, g: DGLGraph) -> torch.Tensor:
         return self.readout(g, self.embed(g))
 
-    def forward_with_embeddings(self, g) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_with_embeddings(self, g: DGLGraph) -> tuple[torch.Tensor, torch.Tensor]:
         """``(predictions, atom_embeddings)`` in one pass (used by distillation)."""
         h = self.embed(g)
         return self.readout(g, h), h

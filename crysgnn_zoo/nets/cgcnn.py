@@ -24,6 +24,7 @@ neighbours within 8 Angstrom.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +36,9 @@ from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.nets.registry import register_model
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ class CGCNNConv(nn.Module):
         self.bn_message = nn.BatchNorm1d(2 * atom_dim)
         self.bn_sum = nn.BatchNorm1d(atom_dim)
 
-    def forward(self, g, h: torch.Tensor, bond: torch.Tensor, neighbours: int | None = None) -> torch.Tensor:
+    def forward(self, g: DGLGraph, h: torch.Tensor, bond: torch.Tensor, neighbours: int | None = None) -> torch.Tensor:
         """``neighbours=k``: ``g``'s edges are ``k`` per centre, grouped by centre (see
         :func:`regular_neighbours`); ``None``: any graph."""
         if neighbours is not None:
@@ -104,7 +108,7 @@ class CGCNNConv(nn.Module):
         return F.softplus(h + self.bn_sum(messages.view(n_atoms, k, -1).sum(1)))
 
 
-def regular_neighbours(g) -> int | None:
+def regular_neighbours(g: DGLGraph) -> int | None:
     """``k`` when edge ``e`` of ``g`` has centre (destination) ``e // k`` for every
     edge, i.e. every atom has exactly ``k`` neighbours listed together and in
     atom order (how :func:`~crysgnn_zoo.graphs.collate` lays out graphs built with
@@ -137,11 +141,11 @@ class CGCNN(AtomEncoderModel):
         self.embedding_dim = c.atom_dim
         self.regular_path = True  # False: always DGL's kernels (tests compare the two)
 
-    def atom_inputs(self, g) -> torch.Tensor:
+    def atom_inputs(self, g: DGLGraph) -> torch.Tensor:
         """Element features of ``g``'s atoms, ``(N, n_features)``, before the embedding."""
         return self.atom_features(g.ndata["atomic_number"])
 
-    def embed(self, g) -> torch.Tensor:
+    def embed(self, g: DGLGraph) -> torch.Tensor:
         h = self.embedding(self.atom_inputs(g))
         bond = self.rbf(g.edata["distance"])
         neighbours = regular_neighbours(g) if self.regular_path else None
@@ -149,7 +153,7 @@ class CGCNN(AtomEncoderModel):
             h = conv(g, h, bond, neighbours)
         return h
 
-    def readout(self, g, atom_embeddings: torch.Tensor) -> torch.Tensor:
+    def readout(self, g: DGLGraph, atom_embeddings: torch.Tensor) -> torch.Tensor:
         with g.local_scope():
             g.ndata["h"] = atom_embeddings
             crystal = dgl.mean_nodes(g, "h")

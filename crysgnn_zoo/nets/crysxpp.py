@@ -18,6 +18,7 @@ weights ``crysae-v1`` (pre-trained by this package with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -25,6 +26,9 @@ from torch import nn
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
 from crysgnn_zoo.nets.registry import register_model
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class CrysXPP(CGCNN):
         super().__init__(config or CrysXPPConfig())
         self.selector = nn.Parameter(torch.ones(self.atom_features.dim))
 
-    def atom_inputs(self, g) -> torch.Tensor:
+    def atom_inputs(self, g: DGLGraph) -> torch.Tensor:
         """Element features scaled by the learned selector."""
         return self.atom_features(g.ndata["atomic_number"]) * self.selector
 

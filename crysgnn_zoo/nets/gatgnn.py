@@ -26,6 +26,7 @@ train with AdamW, lr 5e-3, weight decay 0.1, smooth-L1 loss; that is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -38,6 +39,9 @@ from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.nets.registry import register_model
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class AGATLayer(nn.Module):
         self.negative_slope = negative_slope
         self.bn = nn.BatchNorm1d(dim)
 
-    def forward(self, g, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    def forward(self, g: DGLGraph, x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
         h, d = self.n_heads, self.dim
         src, dst = g.edges()
         message = self.neighbor(x)[src].view(-1, h, d) + self.bond(e).view(-1, h, d)  # (E, H, d)
@@ -101,7 +105,7 @@ class AGATLayer(nn.Module):
             return x + F.softplus(self.bn(g.ndata["s"]))
 
 
-def composition(g) -> torch.Tensor:
+def composition(g: DGLGraph) -> torch.Tensor:
     """Element fractions of each crystal, broadcast to its atoms: ``(N, MAX_Z + 1)``."""
     with g.local_scope():
         g.ndata["onehot"] = F.one_hot(g.ndata["atomic_number"], MAX_Z + 1).float()
@@ -115,7 +119,7 @@ class GlobalAttentionPooling(nn.Module):
         super().__init__()
         self.score = nn.Sequential(nn.Linear(dim + context_dim, dim), nn.Softplus(), nn.Linear(dim, 1))
 
-    def forward(self, g, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+    def forward(self, g: DGLGraph, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         with g.local_scope():
             g.ndata["a"] = self.score(torch.cat([x, context], dim=-1))
             g.ndata["w"] = dgl.softmax_nodes(g, "a")
@@ -142,14 +146,14 @@ class GATGNN(AtomEncoderModel):
         self.out = nn.Linear(width, c.n_targets)
         self.embedding_dim = c.dim
 
-    def embed(self, g) -> torch.Tensor:
+    def embed(self, g: DGLGraph) -> torch.Tensor:
         x = self.atom_embedding(self.atom_features(g.ndata["atomic_number"]))
         e = self.bond_embedding(self.rbf(g.edata["distance"]))
         for layer in self.layers:
             x = layer(g, x, e)
         return x
 
-    def readout(self, g, atom_embeddings: torch.Tensor) -> torch.Tensor:
+    def readout(self, g: DGLGraph, atom_embeddings: torch.Tensor) -> torch.Tensor:
         crystal = self.pool(g, atom_embeddings, composition(g))
         return self.out(self.head(crystal))
 

@@ -1,11 +1,16 @@
 """Building blocks shared by the architectures."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from crysgnn_zoo.graphs.features import AtomFeaturizer, default_featurizer
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 class GaussianExpansion(nn.Module):
@@ -244,7 +249,7 @@ class EdgeGatedGraphConv(nn.Module):
         self.bn_edges = nn.BatchNorm1d(dim) if update_edges else None
         self.use_compiled = False  # see set_compiled_kernels
 
-    def forward(self, g, x: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, g: DGLGraph, x: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.use_compiled:
             return self._forward_compiled(g, x, e)
         if _use_torch_kernels(e):

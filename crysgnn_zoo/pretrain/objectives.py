@@ -26,12 +26,17 @@ A weight of 0 switches an objective off (its head is then not evaluated).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from crysgnn_zoo._dgl import dgl
 from crysgnn_zoo.config import PretrainConfig
+
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
 
 def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -54,7 +59,7 @@ class PretrainHeads(nn.Module):
             self.pair_scorer = nn.Bilinear(embedding_dim, embedding_dim, pair_classes)
 
 
-def all_pairs(g) -> tuple[torch.Tensor, torch.Tensor]:
+def all_pairs(g: DGLGraph) -> tuple[torch.Tensor, torch.Tensor]:
     """(i, j) for every ordered pair of atoms of the same crystal in batch ``g`` (i != j)."""
     sizes = g.batch_num_nodes().long()
     starts = torch.cumsum(sizes, 0) - sizes
@@ -67,7 +72,7 @@ def all_pairs(g) -> tuple[torch.Tensor, torch.Tensor]:
     return i[keep], j[keep]
 
 
-def bond_counts(g, i: torch.Tensor, j: torch.Tensor, max_bonds: int) -> torch.Tensor:
+def bond_counts(g: DGLGraph, i: torch.Tensor, j: torch.Tensor, max_bonds: int) -> torch.Tensor:
     """Number of graph edges from atom ``j`` to atom ``i`` (periodic images counted), capped at ``max_bonds``."""
     n = g.num_nodes()
     src, dst = g.edges()
@@ -90,7 +95,7 @@ def bilinear_pairs(scorer: nn.Bilinear, h: torch.Tensor, i: torch.Tensor, j: tor
     return (projected.index_select(0, i) * h.index_select(0, j)[:, None, :]).sum(-1) + scorer.bias
 
 
-def all_pairs_connectivity(heads: PretrainHeads, h: torch.Tensor, g, config: PretrainConfig
+def all_pairs_connectivity(heads: PretrainHeads, h: torch.Tensor, g: DGLGraph, config: PretrainConfig
                            ) -> tuple[torch.Tensor, torch.Tensor]:
     """(class-weighted cross-entropy, accuracy) of the bond-count class of every atom pair."""
     i, j = all_pairs(g)
@@ -102,7 +107,8 @@ def all_pairs_connectivity(heads: PretrainHeads, h: torch.Tensor, g, config: Pre
     return F.cross_entropy(logits, target, weight=weight), (logits.argmax(1) == target).float().mean().detach()
 
 
-def sample_non_edges(g, n_samples: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_non_edges(g: DGLGraph, n_samples: int,
+                     generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Random (src, dst) atom pairs that are not edges of ``g``.
 
     Each draw takes ``dst`` uniformly and ``src`` uniformly from the same
@@ -146,7 +152,7 @@ def supervised_contrastive(z: torch.Tensor, labels: torch.Tensor, temperature: f
 def pretrain_losses(
     encoder: nn.Module,
     heads: PretrainHeads,
-    g,
+    g: DGLGraph,
     spacegroup: torch.Tensor,
     crystal_system: torch.Tensor,
     config: PretrainConfig,

@@ -14,6 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -36,6 +37,10 @@ from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_sta
 log = logging.getLogger(__name__)
 
 
+if TYPE_CHECKING:
+    from dgl import DGLGraph
+
+
 class PretrainModel(nn.Module):
     """Encoder + pre-training heads behind one ``forward``."""
 
@@ -45,7 +50,7 @@ class PretrainModel(nn.Module):
         self.heads = heads
         self.config = config
 
-    def forward(self, g, spacegroup, crystal_system, generator=None) -> dict[str, torch.Tensor]:
+    def forward(self, g: DGLGraph, spacegroup, crystal_system, generator=None) -> dict[str, torch.Tensor]:
         return pretrain_losses(self.encoder, self.heads, g, spacegroup, crystal_system, self.config, generator)
 
 

@@ -13,7 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
@@ -37,11 +37,15 @@ log = logging.getLogger(__name__)
 
 LossFn = Callable[[torch.nn.Module, object, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
+if TYPE_CHECKING:
+    from dgl import DGLGraph
+
+
 def task_loss(kind: str) -> LossFn:
     """The plain supervised loss on normalised targets."""
     crit = TASK_LOSSES[kind]
 
-    def loss_fn(model, g, y):
+    def loss_fn(model, g: DGLGraph, y):
         pred = model(g)
         return crit(pred.float(), y), pred
 
@@ -271,7 +275,7 @@ class Trainer:
 
     def refresh_batchnorm(self, train: GraphLoader) -> int:
         """Re-estimate BatchNorm statistics on up to ``bn_refresh_batches`` training batches."""
-        def forward(g):
+        def forward(g: DGLGraph):
             with self.autocast():
                 return self.model(self._to(g, None)[0])
 
