@@ -17,6 +17,7 @@ Policies:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,14 +40,14 @@ def cell_parameters(lattice: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]
     return lengths, np.asarray(angles), abs(float(np.linalg.det(lattice)))
 
 
-def describe_cell(lengths, angles, volume: float) -> str:
+def describe_cell(lengths: Sequence[float], angles: Sequence[float], volume: float) -> str:
     """``a = 4 Angstrom, ..., gamma = 90 deg, volume 64 Angstrom^3``."""
     parts = [f"{n} = {v:.4g} Angstrom" for n, v in zip("abc", lengths)]
     parts += [f"{n} = {v:.4g} deg" for n, v in zip(("alpha", "beta", "gamma"), angles)]
     return ", ".join(parts) + f"; volume {volume:.3g} Angstrom^3"
 
 
-def check_cell(lengths, angles, volume: float, where: str) -> None:
+def check_cell(lengths: Sequence[float], angles: Sequence[float], volume: float, where: str) -> None:
     """Raise :class:`DegenerateCellError` saying which edge is zero or that the edges are coplanar."""
     short = [n for n, v in zip("abc", lengths) if not v >= MIN_LATTICE_LENGTH]
     if not (np.isfinite(lengths).all() and np.isfinite(angles).all() and np.isfinite(volume)):

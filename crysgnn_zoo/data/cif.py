@@ -20,11 +20,17 @@ from __future__ import annotations
 import io
 import math
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from crysgnn_zoo.data.checks import check_cell
 from crysgnn_zoo.data.errors import DisorderError, OverlappingAtomsError, StructureError
+
+if TYPE_CHECKING:
+    import ase
+    from ase.io.cif import CIFBlock
+
 
 OCCUPANCY_TOLERANCE = 0.005  # a site with 0.995 <= occupancy <= 1.005 is fully occupied
 _ELEMENT = re.compile(r"[A-Z][a-z]?")
@@ -42,7 +48,7 @@ def _number(value) -> float | None:
         return None
 
 
-def cif_structure_block(text: str, where: str):
+def cif_structure_block(text: str, where: str) -> CIFBlock:
     """The one data block of ``text`` that holds a structure (ASE ``CIFBlock``).
 
     Raises:
@@ -65,7 +71,7 @@ def cif_structure_block(text: str, where: str):
     return blocks[0]
 
 
-def check_cif_cell(block, where: str) -> None:
+def check_cif_cell(block: CIFBlock, where: str) -> None:
     """The cell as written: complete, numeric and not degenerate."""
     values = [_number(block.get(tag)) if tag in block else None for tag in _CELL_TAGS]
     if any(v is None for v in values):
@@ -83,7 +89,7 @@ def _site_names(block, n: int) -> list[str]:
     return [str(x) for x in labels] if labels is not None else [f"#{i + 1}" for i in range(n)]
 
 
-def check_sites(block, where: str) -> None:
+def check_sites(block: CIFBlock, where: str) -> None:
     """Raise :class:`DisorderError` for partially occupied or mixed-species sites, listing them all."""
     types = block.get("_atom_site_type_symbol")
     occupancies = block.get("_atom_site_occupancy")
@@ -107,7 +113,7 @@ def check_sites(block, where: str) -> None:
         )
 
 
-def check_merged_sites(block, ase_atoms, where: str) -> None:
+def check_merged_sites(block: CIFBlock, ase_atoms: ase.Atoms, where: str) -> None:
     """Raise :class:`OverlappingAtomsError` when the symmetry expansion merged a listed
     site into another (ASE records each atom's source site in ``spacegroup_kinds``)."""
     kinds = ase_atoms.arrays.get("spacegroup_kinds")
@@ -140,7 +146,7 @@ def check_merged_sites(block, ase_atoms, where: str) -> None:
 SITE_TOLERANCE = 1e-3
 
 
-def p1_atoms(block):
+def p1_atoms(block: CIFBlock) -> ase.Atoms | None:
     """The structure of a CIF whose only symmetry operation is the identity (P1, as the
     Materials Project writes them), built from the site table directly: ASE's symmetry
     expansion costs ~11 ms per mp_37k crystal and gives the same atoms here (identical species,
@@ -157,7 +163,7 @@ def p1_atoms(block):
     return atoms
 
 
-def name_coinciding_sites(block, where: str) -> None:
+def name_coinciding_sites(block: CIFBlock, where: str) -> None:
     """Raise :class:`OverlappingAtomsError` naming, by label, listed sites on one position
     (within :data:`SITE_TOLERANCE` in every fractional coordinate); return if there are none.
     Called only once the built structure has failed its overlap check, to say which rows of

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from crysgnn_zoo.data.cif import (
 from crysgnn_zoo.data.elements import MAX_Z
 from crysgnn_zoo.data.errors import OverlappingAtomsError, StructureError, UnknownElementError
 from crysgnn_zoo.data.text import read_text
+
+if TYPE_CHECKING:
+    from jarvis.core.atoms import Atoms as JarvisAtoms
 
 
 def atoms_from_arrays(
@@ -87,7 +90,7 @@ def _malformed(fmt: str, exc: Exception, where: str) -> StructureError:
     return StructureError(where, f"malformed {fmt}{detail}")
 
 
-def atoms_from_cif(text: str, where: str = "<cif>"):
+def atoms_from_cif(text: str, where: str = "<cif>") -> JarvisAtoms:
     """Parse CIF text (one structure) into validated jarvis ``Atoms``.
 
     Disordered sites (:func:`crysgnn_zoo.data.cif.check_sites`) and sites that the
@@ -122,7 +125,7 @@ def atoms_from_cif(text: str, where: str = "<cif>"):
         raise
 
 
-def atoms_from_poscar(text: str, where: str = "<poscar>"):
+def atoms_from_poscar(text: str, where: str = "<poscar>") -> JarvisAtoms:
     """Parse POSCAR/CONTCAR text into validated jarvis ``Atoms``."""
     import ase.io
 
@@ -135,7 +138,7 @@ def atoms_from_poscar(text: str, where: str = "<poscar>"):
     return _ase_atoms_to_jarvis(ase_atoms, where)
 
 
-def atoms_from_jarvis_dict(record: dict, where: str = "<jarvis>"):
+def atoms_from_jarvis_dict(record: dict, where: str = "<jarvis>") -> JarvisAtoms:
     """A jarvis-tools ``Atoms.to_dict()`` record -> validated ``Atoms``."""
     try:
         lattice = np.asarray(record["lattice_mat"], dtype=np.float64)
@@ -153,7 +156,7 @@ def atoms_from_jarvis_dict(record: dict, where: str = "<jarvis>"):
     return atoms_from_arrays(lattice, coords, symbols, where)
 
 
-def parse_structure(fmt: str, payload: Any, where: str):
+def parse_structure(fmt: str, payload: Any, where: str) -> JarvisAtoms:
     """Dispatch on the entry format: ``cif``, ``poscar``, ``jarvis`` or ``file``."""
     parser = _PARSERS.get(fmt)
     if parser is None:

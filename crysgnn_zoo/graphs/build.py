@@ -18,7 +18,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -32,12 +32,16 @@ from crysgnn_zoo.graphs.shards import ShardFolder
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.paths import cache_dir
 
+if TYPE_CHECKING:
+    from jarvis.core.atoms import Atoms as JarvisAtoms
+
+
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 
 
-def neighbors_of(atoms, config: GraphConfig) -> NeighborList:
+def neighbors_of(atoms: JarvisAtoms, config: GraphConfig) -> NeighborList:
     """Neighbour list of a jarvis ``Atoms`` under ``config``."""
     return find_neighbors(
         atoms.lattice_mat,
@@ -49,7 +53,7 @@ def neighbors_of(atoms, config: GraphConfig) -> NeighborList:
     )
 
 
-def build_one(entry: RawEntry, config: GraphConfig):
+def build_one(entry: RawEntry, config: GraphConfig) -> tuple[JarvisAtoms, NeighborList]:
     """Parse one entry and find its neighbours: ``(atoms, neighbour list)``.
 
     Raises:

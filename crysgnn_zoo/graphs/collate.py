@@ -11,14 +11,19 @@ centre, Angstrom) for models that use bond directions.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
 from crysgnn_zoo._dgl import dgl
 from crysgnn_zoo.graphs.store import GraphStore, _ranges
 
+if TYPE_CHECKING:
+    from dgl import DGLGraph
 
-def collate(store: GraphStore, index: np.ndarray | list[int], with_vectors: bool = False):
+
+def collate(store: GraphStore, index: np.ndarray | list[int], with_vectors: bool = False) -> DGLGraph:
     """Batched DGL graph of the crystals at ``index`` (in that order)."""
     index = np.asarray(index, dtype=np.int64)
     n_atoms = store.n_atoms[index]

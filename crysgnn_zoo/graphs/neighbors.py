@@ -58,7 +58,8 @@ def bond_vectors(nl: "NeighborList", lattice: np.ndarray) -> np.ndarray:
     return nl.positions[nl.src] + nl.image @ np.asarray(lattice, dtype=np.float64) - nl.positions[nl.dst]
 
 
-def same_neighbors(nl: "NeighborList", lattice: np.ndarray, centers, neighbors, vectors, atol: float = 1e-6) -> bool:
+def same_neighbors(nl: "NeighborList", lattice: np.ndarray, centers: np.ndarray, neighbors: np.ndarray,
+                   vectors: np.ndarray, atol: float = 1e-6) -> bool:
     """Whether ``nl`` holds exactly the (centre, neighbour, bond vector) triples given.
 
     Bond vectors, unlike image labels, do not depend on how each code wraps

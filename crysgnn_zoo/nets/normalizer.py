@@ -33,7 +33,7 @@ class Normalizer:
     def norm(self, y: torch.Tensor) -> torch.Tensor:
         return (y - self.mean) / self.std
 
-    def denorm(self, y):
+    def denorm(self, y: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         return y * self.std + self.mean
 
     def to_dict(self) -> dict:

@@ -29,7 +29,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -41,6 +41,10 @@ from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.build import _pool, build_one
 from crysgnn_zoo.graphs.shards import ShardFolder
 from crysgnn_zoo.graphs.store import GraphStore
+
+if TYPE_CHECKING:
+    from jarvis.core.atoms import Atoms as JarvisAtoms
+
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ class CurateConfig(JsonConfig):
     block_size: int = 2048
 
 
-def fingerprint(atoms, symprec: float = 0.1) -> tuple[str, int, float]:
+def fingerprint(atoms: JarvisAtoms, symprec: float = 0.1) -> tuple[str, int, float]:
     """(reduced formula, space group number, volume per atom in Angstrom^3)."""
     from jarvis.analysis.structure.spacegroup import Spacegroup3D
 

@@ -50,7 +50,8 @@ class PretrainModel(nn.Module):
         self.heads = heads
         self.config = config
 
-    def forward(self, g: DGLGraph, spacegroup, crystal_system, generator=None) -> dict[str, torch.Tensor]:
+    def forward(self, g: DGLGraph, spacegroup: torch.Tensor, crystal_system: torch.Tensor,
+                generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         return pretrain_losses(self.encoder, self.heads, g, spacegroup, crystal_system, self.config, generator)
 
 

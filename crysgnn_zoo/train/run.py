@@ -136,7 +136,7 @@ def build_drawn(
     return built, target_skips
 
 
-def checked_split(store: GraphStore, sizes, seed: int, source: str, target: str) -> Split:
+def checked_split(store: GraphStore, sizes: tuple[float, float, float], seed: int, source: str, target: str) -> Split:
     """:func:`random_split` that refuses an empty train, validation or test part.
 
     Raises:
