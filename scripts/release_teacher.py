@@ -37,7 +37,32 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                     help="where the release folder <name>/ goes")
     ap.add_argument("--dist", default=str(ROOT / "dist"), help="where the archive goes")
     ap.add_argument("--release-table", help="hash table to record the release in (default: the package's)")
+    ap.add_argument("--curves", help="write the per-objective train/validation loss curves (PNG) here")
     return ap.parse_args(argv)
+
+
+def plot_curves(history: list[dict], path: Path, title: str) -> None:
+    """One panel per pre-training objective: train and held-out validation loss per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [k for k in history[0]["train"] if k != "connectivity_acc"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(2.6 * len(keys), 2.6))
+    epochs = [e["epoch"] for e in history]
+    for ax, key in zip(axes, keys):
+        ax.plot(epochs, [e["train"][key] for e in history], label="train")
+        if all("val" in e for e in history):
+            ax.plot(epochs, [e["val"][key] for e in history], label="validation")
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("epoch")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _objective_names(pc: dict) -> dict[str, str]:
@@ -162,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     (dest / "card.json").write_text(json.dumps(card.to_dict(), indent=1))
     (dest / "README.md").write_text(_readme(args, card, model, manifest, raw_card))
+    history = Path(args.pretrain_dir) / "history.json"
+    if args.curves and history.exists():
+        plot_curves(json.loads(history.read_text()), Path(args.curves), f"{args.name} pre-training losses")
     archive = pack(dest, args.name, Path(args.dist) / f"{args.name}.tar.gz")
     record(args.name, archive, card.sha256, Path(args.release_table) if args.release_table else RELEASE_TABLE)
     print(f"released {args.name}: {dest} (sha256 {card.sha256[:16]}...), archive {archive}")

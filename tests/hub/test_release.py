@@ -1,4 +1,4 @@
-"""The released teacher: present in the weights distribution, complete card, loads offline."""
+"""The released teachers: present in the weights distribution, complete card, load offline."""
 from __future__ import annotations
 
 import hashlib
@@ -11,22 +11,24 @@ from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.hub.resolve import releases, resolve_weights
 
-NAME = "crysgnn-v1"
+TEACHERS = ("crysgnn-v1", "crysgnn-v2")
 
 
-@pytest.fixture(scope="module")
-def folder():
+@pytest.fixture(scope="module", params=TEACHERS)
+def named_folder(request):
     import crysgnn_zoo_weights
 
-    assert NAME in crysgnn_zoo_weights.available(), "the weights distribution (models/) must carry crysgnn-v1"
-    return crysgnn_zoo_weights.path_of(NAME)
+    name = request.param
+    assert name in crysgnn_zoo_weights.available(), f"the weights distribution (models/) must carry {name}"
+    return name, crysgnn_zoo_weights.path_of(name)
 
 
-def test_card_is_complete_and_true(folder):
+def test_card_is_complete_and_true(named_folder):
+    name, folder = named_folder
     card = ModelCard.load(folder)
-    assert card.name == NAME and card.architecture == "crysgnn"
+    assert card.name == name and card.architecture == "crysgnn"
     assert card.sha256 == hashlib.sha256((folder / "weights.pt").read_bytes()).hexdigest()
-    assert card.sha256 == releases()[NAME].weights_sha256
+    assert card.sha256 == releases()[name].weights_sha256
     teacher = load_teacher(folder)
     assert card.num_params == sum(p.numel() for p in teacher.parameters())
     assert card.data["crystals"] > 40_000 and card.data["labels_used"].startswith("none")
@@ -34,14 +36,16 @@ def test_card_is_complete_and_true(folder):
     assert "pretrain" in card.command
 
 
-def test_loads_offline_from_the_installed_package(folder, tmp_path, monkeypatch):
+def test_loads_offline_from_the_installed_package(named_folder, tmp_path, monkeypatch):
+    name, folder = named_folder
     monkeypatch.setenv("CRYSGNN_ZOO_CACHE", str(tmp_path))  # empty cache
     monkeypatch.delenv("CRYSGNN_ZOO_WEIGHTS_URL", raising=False)
-    assert resolve_weights(NAME, download_missing=False) == folder
+    assert resolve_weights(name, download_missing=False) == folder
 
 
-def test_teacher_embeds_real_crystals(sample_store):
-    teacher = load_teacher(NAME)
+@pytest.mark.parametrize("name", TEACHERS)
+def test_teacher_embeds_real_crystals(sample_store, name):
+    teacher = load_teacher(name)
     g = collate(sample_store, np.arange(10))
     h = teacher.embed(g)
     assert h.shape == (g.num_nodes(), 64)

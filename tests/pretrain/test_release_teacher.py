@@ -20,7 +20,7 @@ def test_v2_style_release_has_its_objectives_and_median_epoch(curated_dir, curat
     table = tmp_path / "releases.json"
     script("release_teacher").main(["--pretrain-dir", str(run), "--curated", str(curated_dir), "--name", "crysgnn-tiny",
                     "--weights-root", str(tmp_path / "weights"), "--dist", str(tmp_path / "dist"),
-                    "--release-table", str(table)])
+                    "--release-table", str(table), "--curves", str(tmp_path / "curves.png")])
     dest = tmp_path / "weights" / "crysgnn-tiny"
     card = ModelCard.load(dest)
     assert card.training["objectives"]["connectivity"] == "all_pairs" and card.training["steps"] == 3
@@ -30,3 +30,4 @@ def test_v2_style_release_has_its_objectives_and_median_epoch(curated_dir, curat
     assert "L2-normalised" in readme and "every atom pair" in readme and "batches of 16" in card.metrics["note"]
     assert "graphs/s over the whole run; median epoch" in readme
     assert load_checkpoint(dest).model.config.atom_dim == 16
+    assert (tmp_path / "curves.png").stat().st_size > 1000
