@@ -21,8 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from crysgnn_zoo.config import HEAP_POLICIES, GraphConfig, PretrainConfig
-from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.config import GraphConfig, PretrainConfig
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
@@ -31,7 +30,7 @@ from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
 from crysgnn_zoo.train.distributed import World, average_gradients, barrier, init_distributed
 from crysgnn_zoo.train.lock import RunLock
-from crysgnn_zoo.train.memory import HeapTrimmer, retain_freed_memory
+from crysgnn_zoo.train.memory import HeapTrimmer, apply_heap_policy
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
 log = logging.getLogger(__name__)
@@ -154,10 +153,7 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
               here: World, device, progress, resume, max_steps, val_fraction, save_replicas, card,
               heap) -> PretrainResult:
     out.mkdir(parents=True, exist_ok=True)
-    if heap not in HEAP_POLICIES:
-        raise ConfigError(f"heap must be one of {', '.join(HEAP_POLICIES)}, got {heap!r}")
-    retained = heap == "retain" and retain_freed_memory()
-    trimmer = HeapTrimmer(None if retained else 5.0)
+    trimmer = HeapTrimmer(apply_heap_policy(heap))
     model, opt, sched = _build(config, model_config, device)
     perm = np.random.default_rng(config.seed).permutation(len(store))
     n_val = int(round(val_fraction * len(store)))

@@ -39,6 +39,9 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
+from crysgnn_zoo.config import HEAP_POLICIES
+from crysgnn_zoo.errors import ConfigError
+
 _STATUS = Path("/proc/self/status")
 
 #: Entries kept per cache by :func:`bound_dnnl_caches` (PyTorch's default: 1,024).
@@ -165,6 +168,20 @@ def release_free_heap() -> bool:
         return False
     trim(0)
     return True
+
+
+def apply_heap_policy(policy: str, trim_interval: float = 5.0) -> float | None:
+    """Put this process under heap policy ``policy`` (``trim`` or ``retain``, see
+    ``RunConfig.heap``) and return the :class:`HeapTrimmer` interval that goes with it:
+    ``retain`` calls :func:`retain_freed_memory` and returns ``None`` (trimming would undo
+    it); ``trim``, or ``retain`` where it cannot work (not glibc), returns ``trim_interval``.
+
+    Raises:
+        ConfigError: an unknown policy.
+    """
+    if policy not in HEAP_POLICIES:
+        raise ConfigError(f"heap must be one of {', '.join(HEAP_POLICIES)}, got {policy!r}")
+    return None if policy == "retain" and retain_freed_memory() else trim_interval
 
 
 class HeapTrimmer:

@@ -30,7 +30,7 @@ from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.train.distributed import barrier, init_distributed, world
 from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.lock import RunLock
-from crysgnn_zoo.train.memory import retain_freed_memory
+from crysgnn_zoo.train.memory import apply_heap_policy
 from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
 from crysgnn_zoo.train.trainer import Trainer
 
@@ -310,9 +310,8 @@ def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray,
     loaders = {"train": GraphLoader(store, split.train, y, tc.batch_size, shuffle=True, seed=tc.seed, with_vectors=vec),
                "val": GraphLoader(store, split.val, y, 256, with_vectors=vec),
                "test": GraphLoader(store, split.test, y, 256, with_vectors=vec)}
-    retain = config.heap == "retain" and retain_freed_memory()  # not glibc: nothing to change
-    trim = {"heap_trim_interval": None} if retain else {}  # retain: trimming would undo it
-    trainer = Trainer(net, tc, out_dir=out, device=device, progress=progress, **trim)
+    trainer = Trainer(net, tc, out_dir=out, device=device, progress=progress,
+                      heap_trim_interval=apply_heap_policy(config.heap))
     t0 = time.perf_counter()
     history = trainer.fit(loaders["train"], loaders["val"], resume=resume)
     return trainer, history, time.perf_counter() - t0, loaders
