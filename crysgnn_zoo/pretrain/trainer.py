@@ -124,7 +124,7 @@ def pretrain(
     step of 128 crystals allocates blocks above glibc's mmap threshold, and with glibc's
     defaults about half the CPU time went to the kernel zeroing fresh pages: 25 steps of the
     crysgnn-v2 run took 19.6-20.9 s retained against 23.9-25.2 s with glibc's defaults, peak
-    resident 2.3-2.4 against 2.0-2.1 GiB (/usr/bin/time maximum RSS). Same results either way. Same results either way.
+    resident 2.3-2.4 against 2.0-2.1 GiB (/usr/bin/time maximum RSS). Same results either way.
 
     Raises:
         RunLockedError: another process is running in ``out_dir``.
