@@ -30,17 +30,18 @@ from crysgnn_zoo.nets.registry import build_model, list_models, model_entry
 DEFAULT_START = "default"
 
 
-def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = "crysgnn-v1", alpha: float = 0.5,
-              embedding_scale: str = "global", pretrained: str | None = DEFAULT_START, **overrides: Any) -> nn.Module:
+def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = None, alpha: float | None = None,
+              embedding_scale: str | None = None, pretrained: str | None = DEFAULT_START, **overrides: Any) -> nn.Module:
     """A freshly initialised model ``name``; keyword overrides change its config.
 
     A recipe with a pre-trained start (CrysXPP, ``crysgnn-finetune``) loads its encoder from
     the recipe's weights, or from ``pretrained`` (a release name or checkpoint folder; ``None``:
     a random start). With ``distill`` (a
-    :class:`~crysgnn_zoo.config.DistillConfig`, or ``True`` for one made of ``teacher``,
-    ``alpha`` and ``embedding_scale``) the student comes wrapped in a
-    :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen teacher: ``config.teacher``
-    (a release name or checkpoint folder), or ``teacher`` when it is an encoder module.
+    :class:`~crysgnn_zoo.config.DistillConfig`, or ``True`` for the default one with
+    ``teacher``, ``alpha`` and ``embedding_scale`` replaced where given) the student comes
+    wrapped in a :class:`~crysgnn_zoo.distill.DistilledModel` with the frozen teacher:
+    ``config.teacher`` (a release name or checkpoint folder), or ``teacher`` when it is an
+    encoder module.
 
     Raises:
         UnknownNameError: unknown name (the message lists the registered ones).
@@ -51,9 +52,9 @@ def get_model(name: str, distill: bool | DistillConfig = False, teacher: Any = "
         return model
     by_name = isinstance(teacher, (str, bytes)) or hasattr(teacher, "__fspath__")
     if not isinstance(distill, DistillConfig):
-        distill = DistillConfig(teacher=str(teacher) if by_name else "crysgnn-v1", alpha=alpha,
-                                embedding_scale=embedding_scale)
-    return with_teacher(model, distill, encoder=None if by_name else teacher)
+        given = {"teacher": str(teacher) if by_name else None, "alpha": alpha, "embedding_scale": embedding_scale}
+        distill = DistillConfig(**{k: v for k, v in given.items() if v is not None})
+    return with_teacher(model, distill, encoder=None if teacher is None or by_name else teacher)
 
 
 def pretrained_start(name: str, pretrained: str | None = DEFAULT_START) -> str | None:

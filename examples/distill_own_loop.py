@@ -28,15 +28,16 @@ order = np.random.default_rng(0).permutation(len(store))
 train, test = order[: int(0.8 * len(order))], order[int(0.8 * len(order)):]
 
 torch.manual_seed(0)
-model = cz.get_model(args.model, distill=True, alpha=0.5)       # student + frozen crysgnn-v1 teacher
+model = cz.get_model(args.model, distill=True)                  # student + frozen default teacher (DistillConfig)
 model.prepare(store)         # teacher embeddings of every atom, once; the teacher never runs again
 opt = torch.optim.Adam(model.parameters(), lr=3e-3)               # student + projection; not the teacher
 
 for epoch in range(args.epochs):
+    model.set_progress(epoch / args.epochs)  # drives DistillConfig.alpha_schedule (a no-op when constant)
     model.train()
     for batch in np.array_split(np.random.default_rng(epoch).permutation(train), max(1, len(train) // 64)):
         g = collate(store, batch, with_vectors=model.needs_vectors)
-        loss, _ = model.training_loss(g, ((y[batch] - mean) / std).view(-1, 1))  # 0.5 task + 0.5 embedding
+        loss, _ = model.training_loss(g, ((y[batch] - mean) / std).view(-1, 1))  # (1 - alpha) task + alpha embedding
         opt.zero_grad()
         loss.backward()
         opt.step()
