@@ -9,7 +9,7 @@ paper row (analogs included), also both means over just those rows. Runner outpu
 one level deeper (``results/<variant>/<dataset>/``, e.g. an ablation run with
 ``--out benchmarks/results/embedding_scale_per_dim/<dataset>``) gets a table of
 its own, each cell beside the change for the same row in the results whose
-settings (epochs, ``--max-train``, alpha, embedding scale, ``--set`` overrides) differ from the variant's in exactly
+settings (epochs, ``--max-train``, alpha and its schedule, embedding scale, ``--set`` overrides) differ from the variant's in exactly
 one field: the main table when it does (or when no folder does), else the first
 such variant.
 """
@@ -48,10 +48,12 @@ def _changes(rows: list[tuple[dict, dict]]) -> tuple[dict[tuple, dict[str, float
 
 
 def _settings(rows: list[tuple[dict, dict]]) -> tuple:
-    """(epochs, training-set cap, alpha, embedding scale, student overrides) of a results folder; runs recorded before
-    the scale was recorded used ``per_dim``, runs recorded before ``--set`` existed had no overrides."""
-    found = sorted({(m.get("epochs"), m.get("max_train"), m.get("alpha"), m.get("embedding_scale", "per_dim"),
-                     _overrides_text(m.get("model_overrides"))) for m, _ in rows}, key=str)
+    """(epochs, training-set cap, alpha, alpha schedule, embedding scale, student overrides) of a results folder;
+    runs recorded before the scale was recorded used ``per_dim``, before the schedule existed ``constant``, before
+    ``--set`` existed no overrides."""
+    found = sorted({(m.get("epochs"), m.get("max_train"), m.get("alpha"), m.get("alpha_schedule", "constant"),
+                     m.get("embedding_scale", "per_dim"), _overrides_text(m.get("model_overrides"))) for m, _ in rows},
+                   key=str)
     return found[0] if len(found) == 1 else tuple("/".join(map(str, v)) for v in zip(*found))
 
 
@@ -60,9 +62,10 @@ def _overrides_text(overrides: dict | None) -> str:
 
 
 def _describe(settings: tuple) -> str:
-    epochs, max_train, alpha, scale, overrides = settings
+    epochs, max_train, alpha, schedule, scale, overrides = settings
     return (f"{epochs} epochs" + (f", at most {max_train} training crystals" if max_train not in (None, "None") else "")
-            + f", alpha {alpha}, embedding scale {scale}" + (f", students with {overrides}" if overrides else ""))
+            + f", alpha {alpha}" + (" decaying linearly to 0" if schedule == "linear_decay" else "")
+            + f", embedding scale {scale}" + (f", students with {overrides}" if overrides else ""))
 
 
 def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]] | None = None,

@@ -91,3 +91,16 @@ def test_a_larger_training_set_is_part_of_a_variants_settings(tmp_path):
     assert "training crystals" not in head
     assert "`bigger` (30 epochs, at most 5000 training crystals, alpha 0.5, embedding scale global)" in variant
     assert "(10 epochs, alpha 0.5, embedding scale global) beside it" in variant  # compared with main
+
+
+def test_an_alpha_schedule_variant_is_described_and_compared_with_main(tmp_path):
+    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}  # recorded before the schedule: constant
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}],
+           **main)
+    _write(tmp_path / "decay" / "a", "a",
+           [{"target": "y", "model": "cgcnn", "change": -0.06, "change_per_seed": [-0.06] * 3}],
+           **main, alpha_schedule="linear_decay")
+    head, variant = summary(tmp_path).split("## Variant")
+    assert "Settings: 10 epochs, alpha 0.5, embedding scale global" in head
+    assert "`decay` (10 epochs, alpha 0.5 decaying linearly to 0, embedding scale global)" in variant
+    assert "| a (quick) | y | -6.0% (main: +4.0%) |" in variant
