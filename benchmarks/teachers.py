@@ -42,7 +42,7 @@ def parse_row(text: str) -> dict:
 
 
 def parse_setting(text: str) -> dict:
-    """``teacher:objective:alpha:embedding_weight[:alpha_schedule]`` (schedule: constant by default)."""
+    """``teacher:objective:alpha:embedding_weight[:alpha_schedule]`` (no 5th field: constant, whatever the default)."""
     parts = text.split(":")
     if len(parts) not in (4, 5):
         raise ValueError(f"a setting is teacher:objective:alpha:embedding_weight[:alpha_schedule], got {text!r}")

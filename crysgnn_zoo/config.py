@@ -214,9 +214,10 @@ class DistillConfig(JsonConfig):
         embedding_weight: multiplier on the embedding term (> 0).
         projection: learn a linear map from the student's width to the teacher's
             (identity-initialised when they match); ``False`` needs equal widths.
-        alpha_schedule: ``constant`` (the paper's), or ``linear_decay``: alpha falls
-            linearly over the epochs, ``alpha * (1 - epoch / epochs)``, so the teacher
-            guides the start of training and the task alone its end.
+        alpha_schedule: ``linear_decay`` (the default, chosen on validation in the dev
+            protocol, docs/benchmarks.md): alpha falls linearly over the epochs,
+            ``alpha * (1 - epoch / epochs)``, so the teacher guides the start of training and
+            the task alone its end; or ``constant`` (the paper's).
     """
 
     teacher: str = "crysgnn-v1"
@@ -225,7 +226,7 @@ class DistillConfig(JsonConfig):
     embedding_scale: Literal["global", "per_dim", "none"] = "global"
     embedding_weight: float = 1.0
     projection: bool = True
-    alpha_schedule: Literal["constant", "linear_decay"] = "constant"
+    alpha_schedule: Literal["constant", "linear_decay"] = "linear_decay"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:

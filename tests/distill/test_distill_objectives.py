@@ -80,7 +80,7 @@ def test_linear_decay_schedule_hands_the_loss_to_the_task(sample_store):
     model.set_progress(1.0)
     loss, pred = model.training_loss(g, y)
     assert float(loss.detach()) == pytest.approx(float(model.task_loss(pred, y).detach()))  # alpha 0: the task alone
-    constant = DistilledModel.from_config(student, teacher, DistillConfig(alpha=0.4))
+    constant = DistilledModel.from_config(student, teacher, DistillConfig(alpha=0.4, alpha_schedule="constant"))
     constant.set_progress(0.9)
     assert constant.current_alpha == 0.4
     with pytest.raises(ConfigError, match="alpha_schedule"):
