@@ -27,7 +27,7 @@ def test_readme_excerpt_is_code_of_the_example_file():
     block = readme[readme.index("```python", start) + 9: readme.index("```", readme.index("```python", start) + 9)]
     example = {line.split("#")[0].strip() for line in (ROOT / "examples" / "distill_own_loop.py").read_text().splitlines()}
     lines = [line.split("#")[0].strip() for line in block.strip().splitlines()]
-    assert len(lines) == 4 and all(line in example for line in lines), lines
+    assert len(lines) == 5 and all(line in example for line in lines), lines
 
 
 def test_finetune_example_runs_from_a_checkpoint(tmp_path):
