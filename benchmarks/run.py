@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
 from crysgnn_zoo.cli import parse_overrides
-from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig, alpha_words
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.distill.teachers import teacher_card
@@ -368,7 +368,7 @@ def _distill_text(meta: dict) -> str:
         loss = f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units" + (
             f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else "")
     projection = "" if meta.get("projection", True) else ", no projection"
-    alpha = f"alpha {meta['alpha']}" + (" decaying linearly to 0" if meta.get("alpha_schedule") == "linear_decay" else "")
+    alpha = alpha_words(meta["alpha"], meta.get("alpha_schedule", "constant"))
     return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}, teacher embeddings cached"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.paper import STUDENTS, paper_mean_change
+from crysgnn_zoo.config import alpha_words
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,7 +65,7 @@ def _overrides_text(overrides: dict | None) -> str:
 def _describe(settings: tuple) -> str:
     epochs, max_train, alpha, schedule, scale, overrides = settings
     return (f"{epochs} epochs" + (f", at most {max_train} training crystals" if max_train not in (None, "None") else "")
-            + f", alpha {alpha}" + (" decaying linearly to 0" if schedule == "linear_decay" else "")
+            + f", {alpha_words(alpha, schedule)}"
             + f", embedding scale {scale}" + (f", students with {overrides}" if overrides else ""))
 
 

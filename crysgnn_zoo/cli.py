@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig, alpha_words
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
 from crysgnn_zoo.pretrain.curate import CurateConfig
@@ -220,8 +220,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _distill_words(config: DistillConfig) -> str:
     """``crysgnn-v1 (spread objective, alpha 0.5 decaying linearly to 0)``."""
-    schedule = " decaying linearly to 0" if config.alpha_schedule == "linear_decay" else ""
-    return f"{config.teacher} ({config.objective} objective, alpha {config.alpha}{schedule})"
+    return f"{config.teacher} ({config.objective} objective, {alpha_words(config.alpha, config.alpha_schedule)})"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

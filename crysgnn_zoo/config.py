@@ -236,6 +236,12 @@ class DistillConfig(JsonConfig):
             raise ConfigError(f"DistillConfig.embedding_weight must be > 0, got {self.embedding_weight}")
 
 
+def alpha_words(alpha: float, schedule: str = "constant") -> str:
+    """``alpha 0.5`` or ``alpha 0.5 decaying linearly to 0``: how tables and logs name a
+    :class:`DistillConfig`'s alpha and ``alpha_schedule``."""
+    return f"alpha {alpha}" + (" decaying linearly to 0" if schedule == "linear_decay" else "")
+
+
 @dataclasses.dataclass(frozen=True)
 class PretrainConfig(JsonConfig):
     """Objective weights and optimisation of pre-training.
