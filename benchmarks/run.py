@@ -40,9 +40,10 @@ from tqdm.auto import tqdm
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
 from crysgnn_zoo.cli import parse_overrides
-from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig, alpha_words
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
+from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.paper import STUDENTS, paper_mean_change
-from crysgnn_zoo.config import alpha_words
+from crysgnn_zoo.distill.schedules import alpha_words
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

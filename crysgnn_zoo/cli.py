@@ -17,7 +17,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig, alpha_words
+from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
+from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
 from crysgnn_zoo.pretrain.curate import CurateConfig

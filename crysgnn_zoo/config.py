@@ -217,7 +217,8 @@ class DistillConfig(JsonConfig):
         alpha_schedule: ``linear_decay`` (the default, chosen on validation in the dev
             protocol, docs/benchmarks.md): alpha falls linearly over the epochs,
             ``alpha * (1 - epoch / epochs)``, so the teacher guides the start of training and
-            the task alone its end; or ``constant`` (the paper's).
+            the task alone its end; ``half_decay`` (to 0 at half the epochs), ``cosine_decay``,
+            or ``constant`` (the paper's); see :mod:`crysgnn_zoo.distill.schedules`.
     """
 
     teacher: str = "crysgnn-v1"
@@ -226,7 +227,7 @@ class DistillConfig(JsonConfig):
     embedding_scale: Literal["global", "per_dim", "none"] = "global"
     embedding_weight: float = 1.0
     projection: bool = True
-    alpha_schedule: Literal["constant", "linear_decay"] = "linear_decay"
+    alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] = "linear_decay"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.alpha <= 1.0:
@@ -234,12 +235,6 @@ class DistillConfig(JsonConfig):
         self.check_choices()
         if not self.embedding_weight > 0:
             raise ConfigError(f"DistillConfig.embedding_weight must be > 0, got {self.embedding_weight}")
-
-
-def alpha_words(alpha: float, schedule: str = "constant") -> str:
-    """``alpha 0.5`` or ``alpha 0.5 decaying linearly to 0``: how tables and logs name a
-    :class:`DistillConfig`'s alpha and ``alpha_schedule``."""
-    return f"alpha {alpha}" + (" decaying linearly to 0" if schedule == "linear_decay" else "")
 
 
 @dataclasses.dataclass(frozen=True)

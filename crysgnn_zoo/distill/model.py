@@ -16,6 +16,7 @@ from torch import nn
 
 from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_OBJECTIVES, DistillConfig
 from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
+from crysgnn_zoo.distill.schedules import scheduled_alpha
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
@@ -67,8 +68,9 @@ class DistilledModel(nn.Module):
         objective: ``spread`` (the MSE in units of ``scale``) or ``normalized``
             (:func:`normalized_embedding_loss`).
         weight: multiplier on the embedding term.
-        alpha_schedule: ``constant`` or ``linear_decay`` (alpha times ``1 - progress``, where
-            the trainer sets ``progress`` = epoch / epochs through :meth:`set_progress`).
+        alpha_schedule: a name in :mod:`crysgnn_zoo.distill.schedules` (e.g. ``constant``, or
+            ``linear_decay``: alpha times ``1 - progress``), where the trainer sets ``progress`` =
+            epoch / epochs through :meth:`set_progress`.
     """
 
     def __init__(
@@ -133,7 +135,7 @@ class DistilledModel(nn.Module):
     @property
     def current_alpha(self) -> float:
         """The weight of the embedding term now (``alpha`` under the constant schedule)."""
-        return self.alpha * (1.0 - self.progress) if self.alpha_schedule == "linear_decay" else self.alpha
+        return scheduled_alpha(self.alpha, self.alpha_schedule, self.progress)
 
     def set_task_loss(self, kind: str) -> None:
         """``mse``, ``l1`` or ``huber`` on normalised targets."""
