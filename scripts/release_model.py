@@ -43,6 +43,14 @@ def _paper(row: str | None, student: str) -> dict | None:
     return {"row": row, "vanilla": vanilla, "distilled": distilled}
 
 
+def _distill_record(distill: dict) -> dict:
+    """The run's DistillConfig fields (older runs lack ``alpha_schedule``: they ran the constant one)."""
+    from crysgnn_zoo.config import DistillConfig
+
+    fields = DistillConfig().to_dict()
+    return {k: distill.get(k, "constant" if k == "alpha_schedule" else fields[k]) for k in fields}
+
+
 def build_card(run: Path, name: str, command: str, license_: str, note: str = "") -> dict:
     """The card of the model trained in ``run`` (see the module docstring)."""
     from crysgnn_zoo.download import sha256_of
@@ -62,7 +70,7 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
         training={"train_config": result["extra"]["train_config"], "graph_config": result["extra"]["graph_config"],
                   "epochs_run": result["epochs_run"], "best_epoch": result["best_epoch"],
                   "seconds_per_epoch": result["seconds_per_epoch"], "train_seconds": result["train_seconds"],
-                  "distilled_from": distill and {k: distill[k] for k in ("teacher", "alpha", "embedding_scale")},
+                  "distilled_from": distill and _distill_record(distill),
                   "selection": "weights of the epoch with the lowest validation MAE"},
         metrics={"unit": result["unit"], "test": result["test"], "validation": result["extra"]["val"],
                  "mean_predictor_mae": result["mean_predictor_mae"], "paper": _paper(result.get("paper_row"),
@@ -78,11 +86,18 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
     return out
 
 
+def _teacher_words(record: dict) -> str:
+    """``crysgnn-v1 (alpha 0.5 decaying linearly to 0)`` for a card's ``distilled_from``."""
+    from crysgnn_zoo.distill.schedules import alpha_words
+
+    return f"{record['teacher']} ({alpha_words(record['alpha'], record.get('alpha_schedule', 'constant'))})"
+
+
 def _readme(card: dict) -> str:
     d, m, t = card["data"], card["metrics"], card["training"]
     u = m["unit"]
-    teacher = (f"distilled from {t['distilled_from']['teacher']} (alpha {t['distilled_from']['alpha']})"
-               if t["distilled_from"] else "trained without distillation")
+    teacher = f"distilled from {_teacher_words(t['distilled_from'])}" if t["distilled_from"] else \
+        "trained without distillation"
     return f"""# {card['name']}
 
 {card['architecture'].upper()} predicting {d['target']} ({u}) of a crystal, trained on {d['dataset']}
@@ -161,7 +176,7 @@ def markdown_table(weights_root: Path) -> str:
         paper_txt = "-" if not paper else (f"{paper['distilled']} (distilled)" if t["distilled_from"]
                                            else f"{paper['vanilla']} (vanilla)")
         sizes = "/".join(map(str, d["split_sizes"]))
-        teacher = t["distilled_from"]["teacher"] if t["distilled_from"] else "-"
+        teacher = _teacher_words(t["distilled_from"]) if t["distilled_from"] else "-"
         rows.append(f"| `{card['name']}` | {d['dataset']} {d['target']}{label} | {sizes} ({d['split_seed']}, "
                     f"{d['split_hash']}) | {m['test']['mae']:.4g} {m['unit']} | {m['mean_predictor_mae']:.4g} | "
                     f"{teacher} | {paper_txt} |")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.config import DistillConfig, TrainConfig
 from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.predict import load_model, predict
 from crysgnn_zoo.train.run import train_model
@@ -44,6 +44,20 @@ def test_markdown_table_lists_property_models_only(tmp_path, script):
                           tmp_path / "r.json")
     table = release_model.markdown_table(tmp_path / "weights").splitlines()
     assert len(table) == 3 and table[2].startswith("| `cgcnn-tiny-fe` | mp_37k_sample formation_energy_per_atom")
+
+
+def test_a_distilled_release_records_its_whole_distillation_config(tmp_path, script):
+    run = tmp_path / "run"
+    config = DistillConfig(alpha=0.4, alpha_schedule="linear_decay")
+    train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                train_config=TrainConfig(epochs=1), max_samples=40, split_sizes=(30, 5, 5), distill=config,
+                out_dir=run, workers=1, progress=False)
+    release_model = script("release_model")
+    dest = release_model.release(run, "cgcnn-tiny-distilled", "cmd", "MIT", tmp_path / "weights", tmp_path / "dist",
+                                 tmp_path / "r.json")
+    assert ModelCard.load(dest).training["distilled_from"] == config.to_dict()
+    assert "crysgnn-v1 (alpha 0.4 decaying linearly to 0)" in (dest / "README.md").read_text()
+    assert "alpha 0.4 decaying" in release_model.markdown_table(tmp_path / "weights")
 
 
 def _released_property_models() -> list[str]:
