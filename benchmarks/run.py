@@ -373,7 +373,8 @@ def _distill_text(meta: dict) -> str:
     return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}, teacher embeddings cached"
 
 
-def _header(meta: dict) -> list[str]:
+def _header(meta: dict, distilled: bool = True) -> list[str]:
+    """The protocol lines; ``distilled=False`` (a folder of vanilla runs only) names no distillation."""
     lines = [
         f"# Benchmark: {meta['dataset']} ({meta['profile']} profile)",
         "",
@@ -382,7 +383,7 @@ def _header(meta: dict) -> list[str]:
         + (f"; --max-train {meta['max_train']}" if meta.get("max_train") else ""),
         "- Seeds: per row below (each seed draws its own subsample and split, used by every student and "
         "both modes; it also seeds initialisation and batch order)",
-        _distill_text(meta),
+        _distill_text(meta) if distilled else "- Distillation: none (vanilla runs only)",
     ]
     if _dataset_name(meta) in meta.get("teacher_not_clean_for", []):
         lines.append(f"- **Not a clean comparison for this teacher**: it was trained on labels of "
@@ -442,7 +443,8 @@ def _footer(rows: list[dict]) -> list[str]:
 
 def markdown(meta: dict, rows: list[dict]) -> str:
     """The results table of one runner folder, with its protocol and split hashes."""
-    return "\n".join([*_header(meta), *(_table_line(r) for r in rows), *_footer(rows)]) + "\n"
+    distilled = any(r["distilled"]["seeds"] for r in rows)
+    return "\n".join([*_header(meta, distilled), *(_table_line(r) for r in rows), *_footer(rows)]) + "\n"
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:
