@@ -43,6 +43,7 @@ from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
+from crysgnn_zoo.distill.defaults import alpha_text, for_student
 from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
@@ -244,7 +245,7 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
     """Whether a finished run was made under other settings than this request's."""
     if mode == "distilled":
         recorded = {**_DISTILL_BEFORE, **(done["extra"].get("distill") or {})}
-        wanted = req.distill.to_dict()
+        wanted = for_student(req.distill, done["model"]).to_dict()
         if any(recorded.get(k) != v for k, v in wanted.items()):
             return True
     return (not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts)
@@ -369,7 +370,8 @@ def _distill_text(meta: dict) -> str:
         loss = f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units" + (
             f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else "")
     projection = "" if meta.get("projection", True) else ", no projection"
-    alpha = alpha_words(meta["alpha"], meta.get("alpha_schedule", "constant"))
+    given = meta["alpha"] if meta["alpha"] is not None else alpha_text(meta["models"])
+    alpha = alpha_words(given, meta.get("alpha_schedule", "constant"))
     return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}, teacher embeddings cached"
 
 

@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
+from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
@@ -230,7 +231,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from crysgnn_zoo.train.run import train_model
 
     results = {}
-    for mode, distill in (("vanilla", False), ("distilled", DistillConfig())):
+    for mode, distill in (("vanilla", False), ("distilled", for_student(DistillConfig(), "cgcnn"))):
         results[mode] = train_model(
             "mp_37k_sample", "formation_energy_per_atom", "cgcnn",
             train_config=TrainConfig(epochs=args.epochs, lr=5e-3, patience=None), split_sizes=(0.8, 0.1, 0.1),
@@ -241,7 +242,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     u = van.unit
     print(f"\nCGCNN on the embedded mp_37k sample ({'/'.join(map(str, van.split_sizes))} crystals, "
           f"split seed 0, hash {van.split_hash}), {van.epochs_run} epochs, vanilla and distilled from "
-          f"{_distill_words(DistillConfig())}:")
+          f"{_distill_words(for_student(DistillConfig(), 'cgcnn'))}:")
     print(f"  test MAE, vanilla    {van.test['mae']:.4f} {u}")
     print(f"  test MAE, distilled  {dis.test['mae']:.4f} {u}  ({100 * (dis.test['mae'] / van.test['mae'] - 1):+.1f}%)")
     print(f"  mean-predictor MAE   {van.mean_predictor_mae:.4f} {u}")

@@ -191,6 +191,10 @@ class TrainConfig(JsonConfig):
         self.check_choices()
 
 
+#: The alpha of a student whose registry entry names none (the paper's).
+DEFAULT_ALPHA = 0.5
+
+
 @dataclasses.dataclass(frozen=True)
 class DistillConfig(JsonConfig):
     """How a student is distilled from a frozen teacher; saved with every distilled run.
@@ -208,7 +212,10 @@ class DistillConfig(JsonConfig):
 
     Attributes:
         teacher: release name or checkpoint folder of the teacher encoder.
-        alpha: share of the embedding term, in [0, 1] (paper: 0.5).
+        alpha: share of the embedding term, in [0, 1] (paper: 0.5). ``None`` (the default):
+            the student's own, chosen on validation (its registry entry's ``distill_alpha``,
+            e.g. 0.25 for CrysXPP; 0.5 for a student that names none); see
+            :mod:`crysgnn_zoo.distill.defaults`.
         objective: ``spread`` or ``normalized``.
         embedding_scale: the unit of the ``spread`` objective.
         embedding_weight: multiplier on the embedding term (> 0).
@@ -222,7 +229,7 @@ class DistillConfig(JsonConfig):
     """
 
     teacher: str = "crysgnn-v1"
-    alpha: float = 0.5
+    alpha: float | None = None
     objective: Literal["spread", "normalized"] = "spread"
     embedding_scale: Literal["global", "per_dim", "none"] = "global"
     embedding_weight: float = 1.0
@@ -230,7 +237,7 @@ class DistillConfig(JsonConfig):
     alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] = "linear_decay"
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.alpha <= 1.0:
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"DistillConfig.alpha must be in [0, 1], got {self.alpha}")
         self.check_choices()
         if not self.embedding_weight > 0:

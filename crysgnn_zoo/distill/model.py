@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_OBJECTIVES, DistillConfig
+from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
 from crysgnn_zoo.distill.schedules import scheduled_alpha
 from crysgnn_zoo.errors import ConfigError
@@ -123,6 +124,7 @@ class DistilledModel(nn.Module):
     def from_config(cls, student: nn.Module, teacher: nn.Module, config: DistillConfig,
                     task_loss: str = "mse") -> "DistilledModel":
         """The wrapper a :class:`~crysgnn_zoo.config.DistillConfig` describes (``teacher`` already loaded)."""
+        config = for_student(config, getattr(student, "registry_name", None))
         return cls(student, teacher, alpha=config.alpha, task_loss=task_loss, scale=config.embedding_scale,
                    project_equal_widths=config.projection, objective=config.objective,
                    weight=config.embedding_weight, alpha_schedule=config.alpha_schedule)

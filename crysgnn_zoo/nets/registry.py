@@ -28,25 +28,28 @@ class ModelEntry:
     config_cls: type[JsonConfig]
     summary: str
     pretrained: str | None = None  # weight tag the recipe's encoder starts from (None: a random start)
+    distill_alpha: float | None = None  # alpha when distilled with DistillConfig(alpha=None) (None: 0.5)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, config: type[JsonConfig], summary: str = "",
-                   pretrained: str | None = None) -> Callable:
+                   pretrained: str | None = None, distill_alpha: float | None = None) -> Callable:
     """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``.
 
     ``pretrained``: the weight tag (a release name) whose encoder a fresh model of this recipe
     starts from (CrysXPP: ``crysae-v1``); :func:`crysgnn_zoo.factory.get_model` loads it, the
-    builder never does, and a saved model's config never names it.
+    builder never does, and a saved model's config never names it. ``distill_alpha``: the
+    share of the embedding term this student distils with when the user names none (chosen on
+    validation; None: the paper's 0.5, :mod:`crysgnn_zoo.distill.defaults`).
     """
 
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
         _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     pretrained)
+                                     pretrained, distill_alpha)
         return fn
 
     return wrap

@@ -21,6 +21,7 @@ from crysgnn_zoo.config import GraphConfig, RunConfig
 from crysgnn_zoo.data.errors import NoUsableDataError, Skipped, SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
+from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.errors import ConfigError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
 from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is_cached
@@ -206,6 +207,9 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     torch.manual_seed(config.train_config.seed)  # the new output layer of a start from weights, reproducibly
     started = init_model(config.init, config.target, config.model, config.model_overrides) \
         if config.init is not None else None
+    if config.distill is not None:  # alpha=None: the student's own, recorded as a number
+        student = started[0] if started is not None else (config.model or "cgcnn")
+        config = config.replace(distill=for_student(config.distill, student))
     graph_config = _graph_config(config, started)
     source = source or open_source(config.data)
     if config.target not in source.targets:
