@@ -43,7 +43,7 @@ from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
-from crysgnn_zoo.distill.defaults import alpha_text, for_student
+from crysgnn_zoo.distill.defaults import alpha_text, alphas_text, for_student
 from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
@@ -518,6 +518,10 @@ def write_outputs(out: Path, meta: dict) -> None:
     runs = collect(out)
     if not runs:
         return
+    recorded = {r["model"]: r["extra"]["distill"]["alpha"] for r in runs
+                if r.get("mode") == "distilled" and (r.get("extra") or {}).get("distill")}
+    if recorded:  # the alphas the folder's runs used (this invocation may have run some students only)
+        meta = {**meta, "alpha": alphas_text(recorded)}
     rows = summarize(runs)
     (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "runs": runs}, indent=1))
     (out / "table.md").write_text(markdown(meta, rows))

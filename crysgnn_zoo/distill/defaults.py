@@ -25,10 +25,17 @@ def for_student(config: DistillConfig, name: str | None) -> DistillConfig:
     return config if config.alpha is not None else config.replace(alpha=student_alpha(name))
 
 
-def alpha_text(models: list[str]) -> str:
-    """The students' own alphas in a few words: ``0.5`` when they agree, else ``0.5 (crysxpp 0.25)``."""
-    alphas = {m: student_alpha(m) for m in models}
-    if len(set(alphas.values())) <= 1:
-        return str(next(iter(alphas.values()), DEFAULT_ALPHA))
-    others = ", ".join(f"{m} {a}" for m, a in alphas.items() if a != DEFAULT_ALPHA)
-    return f"{DEFAULT_ALPHA} ({others})"
+def alphas_text(alphas: dict[str, float]) -> float | str:
+    """Students' alphas in a few words: the number when they agree, else the most common one
+    with the others named, ``0.5 (crysxpp 0.25)``."""
+    values = list(alphas.values())
+    if len(set(values)) <= 1:
+        return values[0] if values else DEFAULT_ALPHA
+    common = max(sorted(set(values)), key=values.count)
+    others = ", ".join(f"{m} {a}" for m, a in sorted(alphas.items()) if a != common)
+    return f"{common} ({others})"
+
+
+def alpha_text(models: list[str]) -> float | str:
+    """:func:`alphas_text` of the students' own alphas."""
+    return alphas_text({m: student_alpha(m) for m in models})

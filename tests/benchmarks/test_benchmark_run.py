@@ -57,6 +57,9 @@ def test_runner_end_to_end_and_resumable(tmp_path, capsys):
     for other in (["--alpha", "0.25"], ["--embedding-scale", "per_dim"]):  # distilled runs under other distillation
         assert runner.main([*argv, *other]) == 2
         assert "other settings" in capsys.readouterr().err
+    # another student with its own alpha joins the folder: the table names each student's
+    assert runner.main([*argv[:3], "crysxpp", *argv[4:]]) == 0
+    assert "alpha 0.5 (crysxpp 0.25) decaying linearly to 0" in (out / "table.md").read_text()
 
 
 def test_rows_from_the_data_card_are_labelled_as_analogs():

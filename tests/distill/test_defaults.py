@@ -2,7 +2,7 @@
 import json
 
 from crysgnn_zoo.config import DEFAULT_ALPHA, DistillConfig, TrainConfig
-from crysgnn_zoo.distill.defaults import alpha_text, for_student, student_alpha
+from crysgnn_zoo.distill.defaults import alpha_text, alphas_text, for_student, student_alpha
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.train.run import train_model
 
@@ -31,6 +31,7 @@ def test_a_run_records_the_resolved_alpha(tmp_path):
 
 
 def test_alpha_text_names_the_students_that_differ():
-    assert alpha_text(["cgcnn", "gatgnn"]) == "0.5"
-    assert alpha_text(["crysxpp"]) == "0.25"
+    assert alpha_text(["cgcnn", "gatgnn"]) == 0.5
+    assert alpha_text(["crysxpp"]) == 0.25
     assert alpha_text(["cgcnn", "crysxpp", "gatgnn"]) == "0.5 (crysxpp 0.25)"
+    assert alphas_text({"a": 0.25, "b": 0.8, "c": 0.8}) == "0.8 (a 0.25)"
