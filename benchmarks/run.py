@@ -316,7 +316,8 @@ def collect(out: Path) -> list[dict]:
 
 
 def summarize(runs: list[dict]) -> list[dict]:
-    """Per (target, model): vanilla and distilled mean/std test MAE over seeds, relative change."""
+    """Per (target, model): vanilla and distilled mean/std test MAE over each mode's seeds, and the
+    relative change of the means over the seeds both modes ran (paired)."""
     groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
     for r in runs:
         groups.setdefault((r["target"], r["model"]), {}).setdefault(r["mode"], []).append(r)
@@ -333,8 +334,10 @@ def summarize(runs: list[dict]) -> list[dict]:
         entry.update(unit=any_run["unit"], paper_row=any_run.get("paper_row"), analog=any_run.get("analog", False),
                      split_sizes=any_run["split_sizes"],
                      split_hashes=sorted({r["split_hash"] for m in modes.values() for r in m}))
-        v, d = entry["vanilla"]["mean"], entry["distilled"]["mean"]
-        entry["change"] = (d / v - 1.0) if (v and d is not None) else None
+        both = {r["seed"] for r in modes.get("vanilla", [])} & {r["seed"] for r in modes.get("distilled", [])}
+        v, d = (float(np.mean([r["test"]["mae"] for r in modes.get(mode, []) if r["seed"] in both])) if both else None
+                for mode in MODES)
+        entry["change"] = (d / v - 1.0) if (v and d is not None) else None  # over the seeds both modes ran
         paired = {r["seed"]: r["test"]["mae"] for r in modes.get("vanilla", [])}
         per_seed = [r["test"]["mae"] / paired[r["seed"]] - 1 for r in modes.get("distilled", []) if r["seed"] in paired]
         entry["change_per_seed"] = per_seed

@@ -146,6 +146,16 @@ def test_runs_recorded_before_a_setting_existed_match_its_default():
     assert not runner.same_train_config(recorded, bf16)
 
 
+def test_the_change_pairs_seeds_when_the_modes_ran_different_seeds():
+    def run(mode, seed, mae):
+        return {"target": "y", "model": "cgcnn", "mode": mode, "seed": seed, "test": {"mae": mae}, "unit": "eV",
+                "split_sizes": [8, 1, 1], "split_hash": f"h{seed}", "seconds_per_epoch": 1.0, "train_seconds": 1.0}
+    runs = [run("vanilla", 0, 1.0), run("vanilla", 1, 3.0), run("vanilla", 2, 3.0), run("distilled", 0, 0.9)]
+    row = runner.summarize(runs)[0]
+    assert row["vanilla"]["mean"] == pytest.approx(7 / 3) and row["distilled"]["mean"] == 0.9
+    assert row["change"] == pytest.approx(-0.1) and row["change_per_seed"] == [pytest.approx(-0.1)]
+
+
 def test_a_row_without_distilled_runs_names_the_vanilla_seeds():
     meta = {"dataset": "x", "profile": "quick", "data": "x", "profile_description": "d", "epochs": 10,
             "teacher": "crysgnn-v1", "alpha": 0.5, "embedding_scale": "global", "machine": "m",
