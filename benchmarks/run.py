@@ -43,7 +43,7 @@ from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
-from crysgnn_zoo.distill.defaults import alpha_text, alphas_text, for_student
+from crysgnn_zoo.distill.defaults import for_student, settings_text
 from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
@@ -365,6 +365,19 @@ def _dataset_name(meta: dict) -> str:
     return "mp_37k" if meta["dataset"] == "mp" and str(meta.get("data", "")).startswith("mp_37k") else meta["dataset"]
 
 
+def settings_words(meta: dict) -> str:
+    """A folder's alphas and schedules in words: those its distilled runs recorded
+    (``alpha_words``, set by :func:`write_outputs`), else the invocation's, each student's own
+    where it left them open (older metas without a schedule ran the constant one)."""
+    if meta.get("alpha_words"):
+        return meta["alpha_words"]
+    if isinstance(meta.get("alpha"), str):  # written as words by an earlier runner
+        return alpha_words(meta["alpha"], meta.get("alpha_schedule") or "constant")
+    given = DistillConfig(alpha=meta.get("alpha"), alpha_schedule=meta.get("alpha_schedule", "constant"))
+    resolved = {m: for_student(given, m) for m in meta.get("models") or [None]}
+    return settings_text({m: (c.alpha, c.alpha_schedule) for m, c in resolved.items()})
+
+
 def _distill_text(meta: dict) -> str:
     if meta.get("objective") == "normalized":
         loss = ("reference objective (MSE of L2-normalised atom embeddings, per crystal), weight "
@@ -373,8 +386,7 @@ def _distill_text(meta: dict) -> str:
         loss = f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units" + (
             f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else "")
     projection = "" if meta.get("projection", True) else ", no projection"
-    given = meta["alpha"] if meta["alpha"] is not None else alpha_text(meta["models"])
-    alpha = alpha_words(given, meta.get("alpha_schedule", "constant"))
+    alpha = settings_words(meta)
     return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}, teacher embeddings cached"
 
 
@@ -521,10 +533,10 @@ def write_outputs(out: Path, meta: dict) -> None:
     runs = collect(out)
     if not runs:
         return
-    recorded = {r["model"]: r["extra"]["distill"]["alpha"] for r in runs
-                if r.get("mode") == "distilled" and (r.get("extra") or {}).get("distill")}
-    if recorded:  # the alphas the folder's runs used (this invocation may have run some students only)
-        meta = {**meta, "alpha": alphas_text(recorded)}
+    recorded = {r["model"]: (r["extra"]["distill"]["alpha"], r["extra"]["distill"].get("alpha_schedule", "constant"))
+                for r in runs if r.get("mode") == "distilled" and (r.get("extra") or {}).get("distill")}
+    if recorded:  # what the folder's runs used (this invocation may have run some students only)
+        meta = {**meta, "alpha_words": settings_text(recorded)}
     rows = summarize(runs)
     (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "runs": runs}, indent=1))
     (out / "table.md").write_text(markdown(meta, rows))

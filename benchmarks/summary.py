@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.paper import STUDENTS, paper_mean_change
-from crysgnn_zoo.distill.defaults import alpha_text
-from crysgnn_zoo.distill.schedules import alpha_words
+from benchmarks.run import settings_words
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -50,18 +49,13 @@ def _changes(rows: list[tuple[dict, dict]]) -> tuple[dict[tuple, dict[str, float
 
 
 def _settings(rows: list[tuple[dict, dict]]) -> tuple:
-    """(epochs, training-set cap, alpha, alpha schedule, embedding scale, student overrides) of a results folder;
-    runs recorded before the scale was recorded used ``per_dim``, before the schedule existed ``constant``, before
-    ``--set`` existed no overrides."""
-    found = sorted({(m.get("epochs"), m.get("max_train"), _alpha(m), m.get("alpha_schedule", "constant"),
+    """(epochs, training-set cap, alphas and schedules in words, embedding scale, student overrides) of a
+    results folder; runs recorded before the scale was recorded used ``per_dim``, before the schedule existed
+    ``constant``, before ``--set`` existed no overrides."""
+    found = sorted({(m.get("epochs"), m.get("max_train"), settings_words(m),
                      m.get("embedding_scale", "per_dim"), _overrides_text(m.get("model_overrides"))) for m, _ in rows},
                    key=str)
     return found[0] if len(found) == 1 else tuple("/".join(map(str, v)) for v in zip(*found))
-
-
-def _alpha(meta: dict) -> str | float:
-    """A folder's alpha: the number given, or each student's own (``alpha=None``)."""
-    return meta["alpha"] if meta.get("alpha") is not None else alpha_text(meta.get("models", []))
 
 
 def _overrides_text(overrides: dict | None) -> str:
@@ -69,9 +63,9 @@ def _overrides_text(overrides: dict | None) -> str:
 
 
 def _describe(settings: tuple) -> str:
-    epochs, max_train, alpha, schedule, scale, overrides = settings
+    epochs, max_train, alpha, scale, overrides = settings
     return (f"{epochs} epochs" + (f", at most {max_train} training crystals" if max_train not in (None, "None") else "")
-            + f", {alpha_words(alpha, schedule)}"
+            + f", {alpha}"
             + f", embedding scale {scale}" + (f", students with {overrides}" if overrides else ""))
 
 

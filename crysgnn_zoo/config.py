@@ -25,6 +25,12 @@ def choices(cls: type, name: str) -> tuple:
 
 
 @functools.lru_cache(maxsize=None)
+def _optional_fields(cls: type) -> frozenset[str]:
+    """The fields of ``cls`` annotated ``X | None``."""
+    return frozenset(n for n, hint in typing.get_type_hints(cls).items() if type(None) in typing.get_args(hint))
+
+
+@functools.lru_cache(maxsize=None)
 def _choice_table(cls: type) -> dict[str, tuple]:
     """``{field: allowed values}`` of the ``Literal`` fields of ``cls``, read once per class."""
     table = {}
@@ -63,9 +69,13 @@ class JsonConfig:
     check of ``Literal`` fields against their allowed values."""
 
     def check_choices(self) -> None:
-        """Raise :class:`ConfigError` for a ``Literal`` field holding a value outside its choices."""
+        """Raise :class:`ConfigError` for a ``Literal`` field holding a value outside its choices
+        (``None`` passes where the annotation allows it, ``Literal[...] | None``)."""
         for name, allowed in _choice_table(type(self)).items():
-            if getattr(self, name) not in allowed:
+            value = getattr(self, name)
+            if value is None and name in _optional_fields(type(self)):
+                continue
+            if value not in allowed:
                 raise ConfigError(f"{type(self).__name__}.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -191,8 +201,10 @@ class TrainConfig(JsonConfig):
         self.check_choices()
 
 
-#: The alpha of a student whose registry entry names none (the paper's).
+#: What a student distils with for a DistillConfig field left ``None`` when its registry entry
+#: names nothing for it (crysgnn_zoo.distill.defaults): the paper's alpha, the decaying schedule.
 DEFAULT_ALPHA = 0.5
+DEFAULT_ALPHA_SCHEDULE = "linear_decay"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,11 +233,12 @@ class DistillConfig(JsonConfig):
         embedding_weight: multiplier on the embedding term (> 0).
         projection: learn a linear map from the student's width to the teacher's
             (identity-initialised when they match); ``False`` needs equal widths.
-        alpha_schedule: ``linear_decay`` (the default, chosen on validation in the dev
-            protocol, docs/benchmarks.md): alpha falls linearly over the epochs,
-            ``alpha * (1 - epoch / epochs)``, so the teacher guides the start of training and
-            the task alone its end; ``half_decay`` (to 0 at half the epochs), ``cosine_decay``,
-            or ``constant`` (the paper's); see :mod:`crysgnn_zoo.distill.schedules`.
+        alpha_schedule: how alpha changes over the epochs (:mod:`crysgnn_zoo.distill.schedules`):
+            ``linear_decay``, ``alpha * (1 - epoch / epochs)``, so the teacher guides the start
+            of training and the task alone its end; ``half_decay`` (the same, reaching 0 at half
+            the epochs); ``cosine_decay``; or ``constant`` (the paper's). ``None`` (the
+            default): the student's own, chosen on validation (``half_decay`` for CGCNN,
+            ``linear_decay`` for the others and for a student that names none).
     """
 
     teacher: str = "crysgnn-v1"
@@ -234,7 +247,7 @@ class DistillConfig(JsonConfig):
     embedding_scale: Literal["global", "per_dim", "none"] = "global"
     embedding_weight: float = 1.0
     projection: bool = True
-    alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] = "linear_decay"
+    alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] | None = None
 
     def __post_init__(self) -> None:
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:

@@ -1,41 +1,56 @@
-"""The alpha a student distils with when the user names none.
+"""What a student distils with when the user leaves a setting open.
 
-Each student may carry its own alpha in its registry entry (``register_model(...,
-distill_alpha=...)``), chosen on validation in the dev protocol (docs/benchmarks.md); a student
-without one gets :data:`~crysgnn_zoo.config.DEFAULT_ALPHA` (the paper's 0.5). A
-:class:`~crysgnn_zoo.config.DistillConfig` with ``alpha=None`` means "the student's alpha"; it is
-resolved here before a run records its config, so saved runs always name a number.
+:class:`~crysgnn_zoo.config.DistillConfig` fields ``alpha`` and ``alpha_schedule`` default to
+``None``: "the student's own". Each student may name its own in its registry entry
+(``register_model(..., distill={"alpha": 0.25})``), chosen on validation in the dev protocol
+(docs/benchmarks.md); a field it names nothing for gets the package default
+(:data:`~crysgnn_zoo.config.DEFAULT_ALPHA`, :data:`~crysgnn_zoo.config.DEFAULT_ALPHA_SCHEDULE`).
+They are resolved here before a run records its config, so saved runs always name values.
 """
 from __future__ import annotations
 
-from crysgnn_zoo.config import DEFAULT_ALPHA, DistillConfig
+from typing import Any
+
+from crysgnn_zoo.config import DEFAULT_ALPHA, DEFAULT_ALPHA_SCHEDULE, DistillConfig
+from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.nets.registry import list_models, model_entry
+
+#: The fields a student may set for itself, with the package default of each.
+STUDENT_FIELDS: dict[str, Any] = {"alpha": DEFAULT_ALPHA, "alpha_schedule": DEFAULT_ALPHA_SCHEDULE}
+
+
+def student_setting(name: str | None, field: str) -> Any:
+    """Student ``name``'s own value of DistillConfig ``field`` (a name not registered, or one
+    that names nothing for it: the package default)."""
+    own = model_entry(name).distill if name is not None and name in list_models() else {}
+    return own.get(field, STUDENT_FIELDS[field])
 
 
 def student_alpha(name: str | None) -> float:
-    """The alpha student ``name`` distils with by default (a name not registered: the paper's 0.5)."""
-    if name is None or name not in list_models():
-        return DEFAULT_ALPHA
-    alpha = model_entry(name).distill_alpha
-    return DEFAULT_ALPHA if alpha is None else alpha
+    """The alpha student ``name`` distils with by default."""
+    return student_setting(name, "alpha")
 
 
 def for_student(config: DistillConfig, name: str | None) -> DistillConfig:
-    """``config`` with ``alpha=None`` replaced by student ``name``'s alpha (unchanged otherwise)."""
-    return config if config.alpha is not None else config.replace(alpha=student_alpha(name))
+    """``config`` with every field left ``None`` replaced by student ``name``'s own value."""
+    open_fields = {f: student_setting(name, f) for f in STUDENT_FIELDS if getattr(config, f) is None}
+    return config.replace(**open_fields) if open_fields else config
 
 
-def alphas_text(alphas: dict[str, float]) -> float | str:
-    """Students' alphas in a few words: the number when they agree, else the most common one
-    with the others named, ``0.5 (crysxpp 0.25)``."""
-    values = list(alphas.values())
+def settings_text(settings: dict[str, tuple[float, str]]) -> str:
+    """Students' ``(alpha, alpha_schedule)`` in words: ``alpha 0.5 decaying linearly to 0`` when they
+    agree, else the most common one (the package default on a tie) with the others named after it."""
+    default = alpha_words(DEFAULT_ALPHA, DEFAULT_ALPHA_SCHEDULE)
+    words = {m: alpha_words(a, s) for m, (a, s) in settings.items()}
+    values = list(words.values())
     if len(set(values)) <= 1:
-        return values[0] if values else DEFAULT_ALPHA
-    common = max(sorted(set(values)), key=values.count)
-    others = ", ".join(f"{m} {a}" for m, a in sorted(alphas.items()) if a != common)
+        return values[0] if values else default
+    most = max(values.count(v) for v in values)
+    common = sorted({v for v in values if values.count(v) == most}, key=lambda v: (v != default, v))[0]
+    others = "; ".join(f"{m}: {w}" for m, w in sorted(words.items()) if w != common)
     return f"{common} ({others})"
 
 
-def alpha_text(models: list[str]) -> float | str:
-    """:func:`alphas_text` of the students' own alphas."""
-    return alphas_text({m: student_alpha(m) for m in models})
+def student_settings_text(models: list[str]) -> str:
+    """:func:`settings_text` of the students' own alphas and schedules."""
+    return settings_text({m: (student_setting(m, "alpha"), student_setting(m, "alpha_schedule")) for m in models})

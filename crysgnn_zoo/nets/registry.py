@@ -28,28 +28,29 @@ class ModelEntry:
     config_cls: type[JsonConfig]
     summary: str
     pretrained: str | None = None  # weight tag the recipe's encoder starts from (None: a random start)
-    distill_alpha: float | None = None  # alpha when distilled with DistillConfig(alpha=None) (None: 0.5)
+    distill: dict | None = None  # DistillConfig fields this student distils with when left None
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, config: type[JsonConfig], summary: str = "",
-                   pretrained: str | None = None, distill_alpha: float | None = None) -> Callable:
+                   pretrained: str | None = None, distill: dict | None = None) -> Callable:
     """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``.
 
     ``pretrained``: the weight tag (a release name) whose encoder a fresh model of this recipe
     starts from (CrysXPP: ``crysae-v1``); :func:`crysgnn_zoo.factory.get_model` loads it, the
-    builder never does, and a saved model's config never names it. ``distill_alpha``: the
-    share of the embedding term this student distils with when the user names none (chosen on
-    validation; None: the paper's 0.5, :mod:`crysgnn_zoo.distill.defaults`).
+    builder never does, and a saved model's config never names it. ``distill``: the
+    :class:`~crysgnn_zoo.config.DistillConfig` fields (``alpha``, ``alpha_schedule``) this
+    student distils with when the user leaves them ``None``, chosen on validation
+    (:mod:`crysgnn_zoo.distill.defaults`).
     """
 
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
         _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     pretrained, distill_alpha)
+                                     pretrained, dict(distill or {}))
         return fn
 
     return wrap
