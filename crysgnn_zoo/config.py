@@ -225,7 +225,7 @@ class DistillConfig(JsonConfig):
     Attributes:
         teacher: release name or checkpoint folder of the teacher encoder.
         alpha: share of the embedding term, in [0, 1] (paper: 0.5). ``None`` (the default):
-            the student's own, chosen on validation (its registry entry's ``distill_alpha``,
+            the student's own, chosen on validation (its registry entry's ``distill`` dict,
             e.g. 0.25 for CrysXPP; 0.5 for a student that names none); see
             :mod:`crysgnn_zoo.distill.defaults`.
         objective: ``spread`` or ``normalized``.
