@@ -49,10 +49,10 @@ def _changes(rows: list[tuple[dict, dict]]) -> tuple[dict[tuple, dict[str, float
 
 
 def _settings(rows: list[tuple[dict, dict]]) -> tuple:
-    """(epochs, training-set cap, alphas and schedules in words, embedding scale, student overrides) of a
+    """(epochs, training-set cap, teacher, alphas and schedules in words, embedding scale, student overrides) of a
     results folder; runs recorded before the scale was recorded used ``per_dim``, before the schedule existed
     ``constant``, before ``--set`` existed no overrides."""
-    found = sorted({(m.get("epochs"), m.get("max_train"), settings_words(m),
+    found = sorted({(m.get("epochs"), m.get("max_train"), m.get("teacher", "crysgnn-v1"), settings_words(m),
                      m.get("embedding_scale", "per_dim"), _overrides_text(m.get("model_overrides"))) for m, _ in rows},
                    key=str)
     return found[0] if len(found) == 1 else tuple("/".join(map(str, v)) for v in zip(*found))
@@ -63,9 +63,9 @@ def _overrides_text(overrides: dict | None) -> str:
 
 
 def _describe(settings: tuple) -> str:
-    epochs, max_train, alpha, scale, overrides = settings
+    epochs, max_train, teacher, alpha, scale, overrides = settings
     return (f"{epochs} epochs" + (f", at most {max_train} training crystals" if max_train not in (None, "None") else "")
-            + f", {alpha}"
+            + f", teacher {teacher}, {alpha}"
             + f", embedding scale {scale}" + (f", students with {overrides}" if overrides else ""))
 
 

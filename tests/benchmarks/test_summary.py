@@ -39,11 +39,11 @@ def test_a_variant_folder_gets_its_own_table_beside_the_closest_results(tmp_path
            alpha=0.1, embedding_scale="per_dim", epochs=10)
     text = summary(tmp_path)
     head, alpha, scale = text.split("## Variant")
-    assert "+0.0% (2 rows)" in head and "Settings: 10 epochs, alpha 0.5, embedding scale global" in head
-    assert "`scale_per_dim` (10 epochs, alpha 0.5, embedding scale per_dim)" in scale
+    assert "+0.0% (2 rows)" in head and "Settings: 10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global" in head
+    assert "`scale_per_dim` (10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale per_dim)" in scale
     assert "| a (quick) | y | +50.0% (main: +10.0%) |" in scale
     assert "+50.0% (1 row) (main, same rows: +10.0%)" in scale
-    assert "`per_dim_alpha` (10 epochs, alpha 0.1, embedding scale per_dim)" in alpha
+    assert "`per_dim_alpha` (10 epochs, teacher crysgnn-v1, alpha 0.1, embedding scale per_dim)" in alpha
     assert "| a (quick) | y | +20.0% (scale_per_dim: +50.0%) |" in alpha
 
 
@@ -76,7 +76,7 @@ def test_an_override_variant_is_described_and_compared_with_main(tmp_path):
            **main, model_overrides={"autoencoder": None})
     head, variant = summary(tmp_path).split("## Variant")
     assert "students with" not in head
-    assert "`scratch` (10 epochs, alpha 0.5, embedding scale global, students with autoencoder=null)" in variant
+    assert "`scratch` (10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global, students with autoencoder=null)" in variant
     assert "| a (quick) | y | -2.0% (main: +4.0%) |" in variant
 
 
@@ -89,8 +89,8 @@ def test_a_larger_training_set_is_part_of_a_variants_settings(tmp_path):
            **{**main, "epochs": 30}, max_train=5000)
     head, variant = summary(tmp_path).split("## Variant")
     assert "training crystals" not in head
-    assert "`bigger` (30 epochs, at most 5000 training crystals, alpha 0.5, embedding scale global)" in variant
-    assert "(10 epochs, alpha 0.5, embedding scale global) beside it" in variant  # compared with main
+    assert "`bigger` (30 epochs, at most 5000 training crystals, teacher crysgnn-v1, alpha 0.5, embedding scale global)" in variant
+    assert "(10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global) beside it" in variant  # compared with main
 
 
 def test_an_alpha_schedule_variant_is_described_and_compared_with_main(tmp_path):
@@ -101,6 +101,18 @@ def test_an_alpha_schedule_variant_is_described_and_compared_with_main(tmp_path)
            [{"target": "y", "model": "cgcnn", "change": -0.06, "change_per_seed": [-0.06] * 3}],
            **main, alpha_schedule="linear_decay")
     head, variant = summary(tmp_path).split("## Variant")
-    assert "Settings: 10 epochs, alpha 0.5, embedding scale global" in head
-    assert "`decay` (10 epochs, alpha 0.5 decaying linearly to 0, embedding scale global)" in variant
+    assert "Settings: 10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global" in head
+    assert "`decay` (10 epochs, teacher crysgnn-v1, alpha 0.5 decaying linearly to 0, embedding scale global)" in variant
     assert "| a (quick) | y | -6.0% (main: +4.0%) |" in variant
+
+
+def test_a_teacher_variant_names_its_teacher(tmp_path):
+    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}],
+           **main)
+    _write(tmp_path / "teacher_chgnet" / "a", "a",
+           [{"target": "y", "model": "cgcnn", "change": -0.08, "change_per_seed": [-0.08] * 3}],
+           **main, teacher="chgnet-0.3.0")
+    head, variant = summary(tmp_path).split("## Variant")
+    assert "`teacher_chgnet` (10 epochs, teacher chgnet-0.3.0, alpha 0.5" in variant
+    assert "| a (quick) | y | -8.0% (main: +4.0%) |" in variant
