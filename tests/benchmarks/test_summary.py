@@ -67,52 +67,42 @@ def test_no_paper_lines_when_no_row_maps_to_the_paper(tmp_path):
     assert "paper counterpart" not in summary(tmp_path)
 
 
-def test_an_override_variant_is_described_and_compared_with_main(tmp_path):
-    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
-    _write(tmp_path / "a", "a", [{"target": "y", "model": "crysxpp", "change": 0.04, "change_per_seed": [0.04] * 3}],
-           **main)
-    _write(tmp_path / "scratch" / "a", "a",
-           [{"target": "y", "model": "crysxpp", "change": -0.02, "change_per_seed": [-0.02] * 3}],
-           **main, model_overrides={"autoencoder": None})
+MAIN = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}  # recorded before the schedule: constant
+
+
+def _main_and_variant(tmp_path, name: str, change: float, model: str = "cgcnn", **variant_meta) -> tuple[str, str]:
+    """SUMMARY's head and its one variant's section: main's row y changes by +4 %, the variant's by ``change``."""
+    _write(tmp_path / "a", "a", [{"target": "y", "model": model, "change": 0.04, "change_per_seed": [0.04] * 3}],
+           **MAIN)
+    _write(tmp_path / name / "a", "a",
+           [{"target": "y", "model": model, "change": change, "change_per_seed": [change] * 3}],
+           **{**MAIN, **variant_meta})
     head, variant = summary(tmp_path).split("## Variant")
+    return head, variant
+
+
+def test_an_override_variant_is_described_and_compared_with_main(tmp_path):
+    head, variant = _main_and_variant(tmp_path, "scratch", -0.02, "crysxpp", model_overrides={"autoencoder": None})
     assert "students with" not in head
     assert "`scratch` (10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global, students with autoencoder=null)" in variant
     assert "| a (quick) | y | -2.0% (main: +4.0%) |" in variant
 
 
 def test_a_larger_training_set_is_part_of_a_variants_settings(tmp_path):
-    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
-    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}],
-           **main)
-    _write(tmp_path / "bigger" / "a", "a",
-           [{"target": "y", "model": "cgcnn", "change": -0.06, "change_per_seed": [-0.06] * 3}],
-           **{**main, "epochs": 30}, max_train=5000)
-    head, variant = summary(tmp_path).split("## Variant")
+    head, variant = _main_and_variant(tmp_path, "bigger", -0.06, epochs=30, max_train=5000)
     assert "training crystals" not in head
     assert "`bigger` (30 epochs, at most 5000 training crystals, teacher crysgnn-v1, alpha 0.5, embedding scale global)" in variant
     assert "(10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global) beside it" in variant  # compared with main
 
 
 def test_an_alpha_schedule_variant_is_described_and_compared_with_main(tmp_path):
-    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}  # recorded before the schedule: constant
-    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}],
-           **main)
-    _write(tmp_path / "decay" / "a", "a",
-           [{"target": "y", "model": "cgcnn", "change": -0.06, "change_per_seed": [-0.06] * 3}],
-           **main, alpha_schedule="linear_decay")
-    head, variant = summary(tmp_path).split("## Variant")
+    head, variant = _main_and_variant(tmp_path, "decay", -0.06, alpha_schedule="linear_decay")
     assert "Settings: 10 epochs, teacher crysgnn-v1, alpha 0.5, embedding scale global" in head
     assert "`decay` (10 epochs, teacher crysgnn-v1, alpha 0.5 decaying linearly to 0, embedding scale global)" in variant
     assert "| a (quick) | y | -6.0% (main: +4.0%) |" in variant
 
 
 def test_a_teacher_variant_names_its_teacher(tmp_path):
-    main = {"alpha": 0.5, "embedding_scale": "global", "epochs": 10}
-    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}],
-           **main)
-    _write(tmp_path / "teacher_chgnet" / "a", "a",
-           [{"target": "y", "model": "cgcnn", "change": -0.08, "change_per_seed": [-0.08] * 3}],
-           **main, teacher="chgnet-0.3.0")
-    head, variant = summary(tmp_path).split("## Variant")
+    _, variant = _main_and_variant(tmp_path, "teacher_chgnet", -0.08, teacher="chgnet-0.3.0")
     assert "`teacher_chgnet` (10 epochs, teacher chgnet-0.3.0, alpha 0.5" in variant
     assert "| a (quick) | y | -8.0% (main: +4.0%) |" in variant
