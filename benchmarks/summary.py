@@ -55,7 +55,7 @@ def _settings(rows: list[tuple[dict, dict]]) -> tuple:
     found = sorted({(m.get("epochs"), m.get("max_train"), m.get("teacher", "crysgnn-v1"), settings_words(m),
                      m.get("embedding_scale", "per_dim"), _overrides_text(m.get("model_overrides"))) for m, _ in rows},
                    key=str)
-    return found[0] if len(found) == 1 else tuple("/".join(map(str, v)) for v in zip(*found))
+    return tuple(v[0] if len(set(v)) == 1 else "/".join(map(str, v)) for v in zip(*found))
 
 
 def _overrides_text(overrides: dict | None) -> str:
