@@ -40,11 +40,10 @@ from tqdm.auto import tqdm
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
 from crysgnn_zoo.cli import parse_overrides
-from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
+from crysgnn_zoo.config import DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.distill.defaults import for_student, settings_text
-from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
@@ -236,15 +235,10 @@ def _meta(req: Request, out: Path, graph_seconds: float, from_cache: bool) -> di
     }
 
 
-# what a finished run recorded before a DistillConfig field existed
-_DISTILL_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0, "projection": True,
-                   "alpha_schedule": "constant"}
-
-
 def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, counts: tuple) -> bool:
     """Whether a finished run was made under other settings than this request's."""
     if mode == "distilled":
-        recorded = {**_DISTILL_BEFORE, **(done["extra"].get("distill") or {})}
+        recorded = {**DISTILL_RECORDED_BEFORE, **(done["extra"].get("distill") or {})}
         wanted = for_student(req.distill, done["model"]).to_dict()
         if any(recorded.get(k) != v for k, v in wanted.items()):
             return True
@@ -371,8 +365,6 @@ def settings_words(meta: dict) -> str:
     where it left them open (older metas without a schedule ran the constant one)."""
     if meta.get("alpha_words"):
         return meta["alpha_words"]
-    if isinstance(meta.get("alpha"), str):  # written as words by an earlier runner
-        return alpha_words(meta["alpha"], meta.get("alpha_schedule") or "constant")
     given = DistillConfig(alpha=meta.get("alpha"), alpha_schedule=meta.get("alpha_schedule", "constant"))
     resolved = {m: for_student(given, m) for m in meta.get("models") or [None]}
     return settings_text({m: (c.alpha, c.alpha_schedule) for m, c in resolved.items()})

@@ -257,6 +257,12 @@ class DistillConfig(JsonConfig):
             raise ConfigError(f"DistillConfig.embedding_weight must be > 0, got {self.embedding_weight}")
 
 
+#: What a distilled run recorded before a DistillConfig field existed held this value (runs
+#: saved then carry no key for it): read a saved ``distill`` record as ``{**this, **record}``.
+DISTILL_RECORDED_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0,
+                           "projection": True, "alpha_schedule": "constant"}
+
+
 @dataclasses.dataclass(frozen=True)
 class PretrainConfig(JsonConfig):
     """Objective weights and optimisation of pre-training.

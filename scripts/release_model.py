@@ -44,11 +44,11 @@ def _paper(row: str | None, student: str) -> dict | None:
 
 
 def _distill_record(distill: dict) -> dict:
-    """The run's DistillConfig fields (older runs lack ``alpha_schedule``: they ran the constant one)."""
-    from crysgnn_zoo.config import DistillConfig
+    """The run's DistillConfig fields (a field the run predates: the value runs had then)."""
+    from crysgnn_zoo.config import DISTILL_RECORDED_BEFORE, DistillConfig
 
-    fields = DistillConfig().to_dict()
-    return {k: distill.get(k, "constant" if k == "alpha_schedule" else fields[k]) for k in fields}
+    record = {**DISTILL_RECORDED_BEFORE, **distill}
+    return {k: record[k] for k in DistillConfig().to_dict()}
 
 
 def build_card(run: Path, name: str, command: str, license_: str, note: str = "") -> dict:
@@ -90,7 +90,7 @@ def _teacher_words(record: dict) -> str:
     """``crysgnn-v1 (alpha 0.5 decaying linearly to 0)`` for a card's ``distilled_from``."""
     from crysgnn_zoo.distill.schedules import alpha_words
 
-    return f"{record['teacher']} ({alpha_words(record['alpha'], record.get('alpha_schedule', 'constant'))})"
+    return f"{record['teacher']} ({alpha_words(record['alpha'], record['alpha_schedule'])})"
 
 
 def _readme(card: dict) -> str:

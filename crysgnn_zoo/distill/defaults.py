@@ -26,11 +26,6 @@ def student_setting(name: str | None, field: str) -> Any:
     return own.get(field, STUDENT_FIELDS[field])
 
 
-def student_alpha(name: str | None) -> float:
-    """The alpha student ``name`` distils with by default."""
-    return student_setting(name, "alpha")
-
-
 def for_student(config: DistillConfig, name: str | None) -> DistillConfig:
     """``config`` with every field left ``None`` replaced by student ``name``'s own value."""
     open_fields = {f: student_setting(name, f) for f in STUDENT_FIELDS if getattr(config, f) is None}
@@ -49,8 +44,3 @@ def settings_text(settings: dict[str, tuple[float, str]]) -> str:
     common = sorted({v for v in values if values.count(v) == most}, key=lambda v: (v != default, v))[0]
     others = "; ".join(f"{m}: {w}" for m, w in sorted(words.items()) if w != common)
     return f"{common} ({others})"
-
-
-def student_settings_text(models: list[str]) -> str:
-    """:func:`settings_text` of the students' own alphas and schedules."""
-    return settings_text({m: (student_setting(m, "alpha"), student_setting(m, "alpha_schedule")) for m in models})

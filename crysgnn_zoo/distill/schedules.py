@@ -42,8 +42,7 @@ def scheduled_alpha(alpha: float, name: str, progress: float) -> float:
     return alpha * schedule(name).factor(min(max(float(progress), 0.0), 1.0))
 
 
-def alpha_words(alpha: float | str | None, name: str = "constant") -> str:
-    """``alpha 0.5`` or ``alpha 0.5 decaying linearly to 0``: how tables and logs name a
-    :class:`~crysgnn_zoo.config.DistillConfig`'s alpha and ``alpha_schedule`` (``None``: each
-    student's own alpha; a string is shown as it is, e.g. ``cgcnn 0.5, crysxpp 0.25``)."""
-    return f"alpha {'per student' if alpha is None else alpha}" + schedule(name).words
+def alpha_words(alpha: float, name: str = "constant") -> str:
+    """``alpha 0.5`` or ``alpha 0.5 decaying linearly to 0``: how tables and logs name a resolved
+    :class:`~crysgnn_zoo.config.DistillConfig`'s alpha and ``alpha_schedule``."""
+    return f"alpha {alpha}" + schedule(name).words

@@ -2,9 +2,17 @@
 import json
 
 from crysgnn_zoo.config import DEFAULT_ALPHA, DistillConfig, TrainConfig
-from crysgnn_zoo.distill.defaults import for_student, settings_text, student_alpha, student_settings_text
+from crysgnn_zoo.distill.defaults import for_student, settings_text, student_setting
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.train.run import train_model
+
+
+def student_alpha(name):
+    return student_setting(name, "alpha")
+
+
+def student_settings_text(models):
+    return settings_text({m: (student_setting(m, "alpha"), student_setting(m, "alpha_schedule")) for m in models})
 
 
 def test_none_means_the_students_own_setting():
