@@ -12,8 +12,9 @@ runs of a row once in ``<out>/<row>/vanilla``, each setting's distilled runs in
 ``<out>/<row>/<setting>``. The table gives, per row, student and setting, the
 paired per-seed change of the **validation** MAE (what defaults are chosen on)
 and, beside it, of the test MAE (reported, never used to choose). Writes
-``table.md``, ``results.json`` and ``plot.png`` under ``--out`` (every student found in the
-row and setting folders; ``--table-only`` rebuilds them without running).
+``table.md``, ``results.json`` and ``plot.png`` under ``--out``: every student and every setting
+found in the rows' folders, so running a few settings never drops the others from the table;
+``--table-only`` (settings optional) rebuilds them without running.
 """
 from __future__ import annotations
 
@@ -49,6 +50,29 @@ def parse_setting(text: str) -> dict:
     teacher, objective, alpha, weight = parts[:4]
     return {"teacher": teacher, "objective": objective, "alpha": float(alpha), "embedding_weight": float(weight),
             "alpha_schedule": parts[4] if len(parts) == 5 else "constant", "slug": text.replace(":", "_")}
+
+
+def setting_from_folder(name: str) -> dict | None:
+    """The setting a folder under a row was run with (its name is the setting's slug), or None (``vanilla``,
+    anything else). Teacher names hold no ``_`` (release names use ``-``); the schedule may (``half_decay``)."""
+    parts = name.split("_", 4)
+    try:
+        return parse_setting(":".join(parts)) if name != "vanilla" and len(parts) >= 4 else None
+    except ValueError:
+        return None
+
+
+def settings_found(rows: list[dict], given: list[dict], out: Path) -> list[dict]:
+    """The given settings, then every other setting with a results folder under one of the rows (sorted), so a
+    run of a few settings rewrites the table without dropping the others."""
+    slugs = {s["slug"] for s in given}
+    found = {}
+    for row in rows:
+        for folder in sorted((out / row["slug"]).glob("*/results.json")):
+            setting = setting_from_folder(folder.parent.name)
+            if setting and setting["slug"] not in slugs:
+                found[setting["slug"]] = setting
+    return [*given, *(found[k] for k in sorted(found))]
 
 
 def _run_args(row: dict, models: str, seeds: str) -> list[str]:
@@ -148,7 +172,9 @@ def _plot(table: list[dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", required=True, help="comma-separated dataset:target[:max_train:epochs]")
-    ap.add_argument("--settings", nargs="+", required=True, help="teacher:objective:alpha:embedding_weight ...")
+    ap.add_argument("--settings", nargs="*", default=[],
+                    help="teacher:objective:alpha:embedding_weight[:alpha_schedule] ... to run (the table also lists "
+                         "every setting already run on these rows)")
     ap.add_argument("--models", default="cgcnn")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -158,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = [parse_row(r) for r in args.rows.split(",")]
     settings = [parse_setting(s) for s in args.settings]
     if not args.table_only:
+        if not settings:
+            ap.error("give --settings to run (or --table-only)")
         run_grid(rows, settings, args.models, args.seeds, args.out)
+    settings = settings_found(rows, settings, args.out)
     table = summarize_grid(rows, settings, args.out)
     meta = {"command": "python -m benchmarks.teachers " + " ".join(argv if argv is not None else sys.argv[1:]),
             "rows": rows, "settings": settings, "models": args.models, "seeds": args.seeds}

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from benchmarks.teachers import main, parse_row, parse_setting
+from benchmarks.teachers import main, parse_row, parse_setting, setting_from_folder
 
 
 def test_rows_and_settings_parse():
@@ -13,6 +13,13 @@ def test_rows_and_settings_parse():
     assert parse_setting("chgnet-0.3.0:normalized:0.5:16")["embedding_weight"] == 16.0
     with pytest.raises(ValueError, match="dataset:target"):
         parse_row("mp")
+
+
+def test_setting_folder_names_parse_back():
+    setting = setting_from_folder("crysgnn-v1_spread_0.5_1_half_decay")
+    assert setting == parse_setting("crysgnn-v1:spread:0.5:1:half_decay")
+    assert setting_from_folder("chgnet-0.3.0_normalized_0.5_16")["alpha_schedule"] == "constant"
+    assert setting_from_folder("vanilla") is None and setting_from_folder("crysgnn-v1_spread_high_1") is None
 
 
 def test_grid_runs_vanilla_once_and_reports_paired_changes(tmp_path):
@@ -29,3 +36,8 @@ def test_grid_runs_vanilla_once_and_reports_paired_changes(tmp_path):
     distilled = json.loads(next((out / "mp_37k_sample_band_gap_40_1" / "crysgnn-v1_normalized_0.5_16").glob(
         "runs/*/*/distilled/seed0/result.json")).read_text())
     assert distilled["extra"]["distill"]["objective"] == "normalized"
+
+    # a later run or rebuild that names fewer settings keeps every setting already run in the table
+    assert main(["--rows", "mp_37k_sample:band_gap:40:1", "--out", str(out), "--table-only"]) == 0
+    rebuilt = json.loads((out / "results.json").read_text())["rows"]
+    assert sorted(r["setting"] for r in rebuilt) == sorted(r["setting"] for r in rows)
