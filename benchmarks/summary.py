@@ -142,10 +142,13 @@ def summary(results: Path = RESULTS) -> str:
         one_off = [other for other in folders if other != name
                    and sum(a != b for a, b in zip(settings[other], settings[name])) == 1]
         base = "main" if "main" in one_off or not one_off or not main_rows else one_off[0]
-        lines += ["", f"## Variant `{name}` ({_describe(settings[name])})", "",
-                  f"Same protocol as the main table except these settings; each cell gives the change for the "
-                  f"same row in `{base}` ({_describe(settings[base])}) beside it.", "",
-                  *_table(rows, _changes(folders[base])[0], base)]
+        baseline = _changes(folders[base])[0]
+        shared = set(_changes(rows)[0]) & set(baseline)
+        compared = (f"Same protocol as the main table except these settings; each cell gives the change for the "
+                    f"same row in `{base}` ({_describe(settings[base])}) beside it." if shared else
+                    f"None of its rows (data set, profile, property) is in `{base}`, so its cells stand alone.")
+        lines += ["", f"## Variant `{name}` ({_describe(settings[name])})", "", compared, "",
+                  *_table(rows, baseline, base)]
     return "\n".join(lines) + "\n"
 
 

@@ -106,3 +106,12 @@ def test_a_teacher_variant_names_its_teacher(tmp_path):
     _, variant = _main_and_variant(tmp_path, "teacher_chgnet", -0.08, teacher="chgnet-0.3.0")
     assert "`teacher_chgnet` (10 epochs, teacher chgnet-0.3.0, alpha 0.5" in variant
     assert "| a (quick) | y | -8.0% (main: +4.0%) |" in variant
+
+
+def test_a_variant_with_no_row_in_main_says_its_cells_stand_alone(tmp_path):
+    _write(tmp_path / "a", "a", [{"target": "y", "model": "cgcnn", "change": 0.04, "change_per_seed": [0.04] * 3}])
+    _write(tmp_path / "full" / "a", "a", [{"target": "y", "model": "cgcnn", "change": -0.02, "change_per_seed": [-0.02]}],
+           profile="paper", epochs=100)
+    variant = summary(tmp_path).split("## Variant")[1]
+    assert "None of its rows (data set, profile, property) is in `main`, so its cells stand alone." in variant
+    assert "beside it" not in variant and "| a (paper) | y | -2.0% |" in variant
