@@ -19,7 +19,7 @@ def test_none_means_the_students_own_setting():
     assert DistillConfig().alpha is None and DistillConfig().alpha_schedule is None
     assert student_alpha("crysxpp") == 0.25 and student_alpha("cgcnn") == student_alpha("gatgnn") == DEFAULT_ALPHA
     assert student_alpha("my-own-net") == student_alpha(None) == DEFAULT_ALPHA  # not registered: the paper's
-    assert for_student(DistillConfig(), "crysxpp") == DistillConfig(alpha=0.25, alpha_schedule="linear_decay")
+    assert for_student(DistillConfig(), "crysxpp") == DistillConfig(alpha=0.25, alpha_schedule="half_decay")
     assert for_student(DistillConfig(), "cgcnn") == DistillConfig(alpha=0.5, alpha_schedule="half_decay")
     assert for_student(DistillConfig(), None) == DistillConfig(alpha=0.5, alpha_schedule="linear_decay")
     given = DistillConfig(alpha=0.7, alpha_schedule="constant")
@@ -38,15 +38,15 @@ def test_a_run_records_the_resolved_alpha(tmp_path):
                 train_config=TrainConfig(epochs=1), max_samples=40, split_sizes=(30, 5, 5), distill=True,
                 out_dir=tmp_path / "run", workers=1, progress=False)
     result = json.loads((tmp_path / "run" / "result.json").read_text())
-    assert result["extra"]["distill"]["alpha"] == 0.25 and result["extra"]["distill"]["alpha_schedule"] == "linear_decay"
+    assert result["extra"]["distill"]["alpha"] == 0.25 and result["extra"]["distill"]["alpha_schedule"] == "half_decay"
     assert json.loads((tmp_path / "run" / "run.json").read_text())["distill"]["alpha"] == 0.25
 
 
 def test_settings_text_names_the_students_that_differ():
     assert student_settings_text(["gatgnn", "alignn"]) == "alpha 0.5 decaying linearly to 0"
-    assert student_settings_text(["crysxpp"]) == "alpha 0.25 decaying linearly to 0"
+    assert student_settings_text(["crysxpp"]) == "alpha 0.25 decaying linearly to 0 at half the epochs"
     assert student_settings_text(["cgcnn", "crysxpp", "gatgnn"]) == (
         "alpha 0.5 decaying linearly to 0 (cgcnn: alpha 0.5 decaying linearly to 0 at half the epochs; "
-        "crysxpp: alpha 0.25 decaying linearly to 0)")
+        "crysxpp: alpha 0.25 decaying linearly to 0 at half the epochs)")
     assert settings_text({"a": (0.25, "constant"), "b": (0.8, "constant"), "c": (0.8, "constant")}) == \
         "alpha 0.8 (a: alpha 0.25)"
