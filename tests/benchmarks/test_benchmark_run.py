@@ -60,7 +60,7 @@ def test_runner_end_to_end_and_resumable(tmp_path, capsys):
     # another student with its own alpha joins the folder: the table names each student's
     assert runner.main([*argv[:3], "crysxpp", *argv[4:]]) == 0
     assert ("alpha 0.5 decaying linearly to 0 (cgcnn: alpha 0.5 decaying linearly to 0 at half the epochs; "
-            "crysxpp: alpha 0.25 decaying linearly to 0)") in (out / "table.md").read_text()
+            "crysxpp: alpha 0.25 decaying linearly to 0 at half the epochs)") in (out / "table.md").read_text()
 
 
 def test_rows_from_the_data_card_are_labelled_as_analogs():
