@@ -2,8 +2,8 @@
 
 :class:`~crysgnn_zoo.config.DistillConfig` fields ``alpha`` and ``alpha_schedule`` default to
 ``None``: "the student's own". Each student may name its own in its registry entry
-(``register_model(..., distill={"alpha": 0.25, "alpha_schedule": "half_decay"})``), chosen on validation in the dev protocol
-(docs/benchmarks.md); a field it names nothing for gets the package default
+(``register_model(..., distill={"alpha": 0.25, "alpha_schedule": "half_decay"})``), chosen on
+validation in the dev protocol (docs/benchmarks.md); a field it names nothing for gets the package default
 (:data:`~crysgnn_zoo.config.DEFAULT_ALPHA`, :data:`~crysgnn_zoo.config.DEFAULT_ALPHA_SCHEDULE`).
 They are resolved here before a run records its config, so saved runs always name values.
 """
