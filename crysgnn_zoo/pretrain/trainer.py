@@ -159,17 +159,20 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
     n_val = int(round(val_fraction * len(store)))
     val_index, train_index = np.sort(perm[:n_val]), np.sort(perm[n_val:])
     result = PretrainResult(world_size=here.size)
-    start_epoch = 0
+    start_epoch, cycle_start = 0, 0
     if resume and (out / "last.pt").exists():
         state = load_resume_state(out / "last.pt", device)
         start_epoch = restore(state, model, opt, sched)
+        sched, cycle_start = _continued_schedule(opt, sched, config, start_epoch, int(state.get("cycle_start", 0)))
         result.epochs = state["epochs"]
         result.steps, result.graphs_seen, result.seconds = state["steps"], state["graphs_seen"], state["seconds"]
     gen = torch.Generator().manual_seed(config.seed * 1000 + here.rank)
     loader = GraphLoader(store, train_index, None, config.batch_size, shuffle=True, seed=config.seed)
     loader.set_shard(here.rank, here.size)
     for epoch in range(start_epoch, config.epochs):
+        lr = opt.param_groups[0]["lr"]
         record = _epoch(model, opt, loader, epoch, config, here, device, gen, result, max_steps, progress, trimmer)
+        record["lr"] = lr
         sched.step()
         if here.main and len(val_index):
             record["val"] = evaluate_pretraining(model, store, val_index, device=device, seed=config.seed)
@@ -177,7 +180,7 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
         if here.main:
             log.info("pretrain epoch %d: %s", epoch, record)
             save_resume_state(out / "last.pt", epoch, model, opt, sched, epochs=result.epochs, steps=result.steps,
-                              graphs_seen=result.graphs_seen, seconds=result.seconds)
+                              graphs_seen=result.graphs_seen, seconds=result.seconds, cycle_start=cycle_start)
         if max_steps is not None and result.steps >= max_steps:
             break
     if save_replicas:
@@ -186,6 +189,26 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
         _write_teacher(out, model, config, store, train_index, val_index, graph_config, result, card)
     barrier(here)
     return result
+
+
+def _continued_schedule(opt: torch.optim.Optimizer, sched, config: PretrainConfig, start_epoch: int,
+                        cycle_start: int) -> tuple:
+    """``(scheduler, cycle_start)`` to continue a resumed run with.
+
+    The saved cosine cycle (epochs ``cycle_start`` to ``cycle_start + T_max``) goes on while
+    ``config.epochs`` ends inside it. A run resumed with more epochs than its cycle covers
+    (pre-training extended after it finished) starts a new cosine cycle at ``config.lr`` over
+    the remaining epochs: a warm restart, as in SGDR, since the finished cycle left the
+    learning rate at zero. The cycle's first epoch is saved with the resume state, so a
+    later resume inside it does not restart again.
+    """
+    if start_epoch >= config.epochs or config.epochs <= cycle_start + int(sched.T_max):
+        return sched, cycle_start
+    for group in opt.param_groups:
+        group["lr"] = group["initial_lr"] = config.lr
+    log.info("pre-training extended to %d epochs: new cosine cycle from lr %g at epoch %d",
+             config.epochs, config.lr, start_epoch)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs - start_epoch), start_epoch
 
 
 def _epoch(model, opt, loader: GraphLoader, epoch, config, here: World, device, gen, result: PretrainResult,
