@@ -297,7 +297,9 @@ def _parser_pretrain(sub, verbose: argparse.ArgumentParser) -> None:
     add_config_options(p, PretrainConfig, title="pre-training (batch_size is per process)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="CrysGNN config override")
     p.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out; with more --epochs than a finished run had, a new "
+                        "cosine cycle from --lr over the added epochs (warm restart)")
     p.add_argument("--save-replicas", action="store_true", help="every process writes its final weights")
     p.add_argument("--heap", default="trim", choices=HEAP_POLICIES,
                    help="freed memory: hand it back to the OS every 5 s (trim, default) or keep it for reuse "
