@@ -144,7 +144,7 @@ def _plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=3000, help="crystals drawn from mp_37k")
     p.add_argument("--split", default="2400,300,300")
@@ -160,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-epochs", type=int, help=argparse.SUPPRESS)
     p.add_argument("--worker-json", type=Path, help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.worker:
         return run_worker(args.worker, args.sample_dir, args.worker_epochs, args.batch_size, args.seed, args.worker_json)
 
