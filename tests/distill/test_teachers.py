@@ -1,6 +1,8 @@
-"""The teacher interface: embeddings per atom in store order, a foundation-model teacher, the missing extra."""
+"""The teacher interface: embeddings per atom in store order, a foundation-model teacher, the missing extra,
+the untrained control teacher."""
 from __future__ import annotations
 
+import json
 import sys
 from itertools import islice
 
@@ -13,7 +15,7 @@ from crysgnn_zoo.config import DistillConfig, GraphConfig
 from crysgnn_zoo.data.sources import dataset_source
 from crysgnn_zoo.data.structures import atoms_from_arrays
 from crysgnn_zoo.distill.model import TeacherEmbeddingCache
-from crysgnn_zoo.distill.teachers import load_teacher, store_digest
+from crysgnn_zoo.distill.teachers import load_teacher, store_digest, teacher_card
 from crysgnn_zoo.errors import MissingExtraError
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.build import build_entries, neighbors_of
@@ -81,3 +83,18 @@ def test_teacher_cards_say_which_tables_are_not_clean():
             "graph_build_seconds": 1.0, "teacher_not_clean_for": teacher_card("chgnet-0.3.0")["not_clean_for"]}
     assert "Not a clean comparison for this teacher" in markdown(meta, [])
     assert "Not a clean comparison" not in markdown({**meta, "dataset": "perov_5", "data": "perov_5"}, [])
+
+
+def test_random_control_teacher_loads_by_name_and_is_reproducible(crystal_and_permuted, tmp_path, script):
+    a, _, _ = crystal_and_permuted
+    make = script("random_teacher").main
+    make(["--like", "crysgnn-v1", "--seed", "0", "--name", "crysgnn-randomtest"])  # into the (test) weights cache
+    make(["--seed", "0", "--out", str(tmp_path / "again")])
+    make(["--seed", "1", "--out", str(tmp_path / "other")])
+    random0, trained = load_teacher("crysgnn-randomtest"), load_teacher("crysgnn-v1")
+    sha = {k: json.loads((tmp_path / k / "card.json").read_text())["sha256"] for k in ("again", "other")}
+    assert random0.card["sha256"] == sha["again"] != sha["other"]
+    assert teacher_card("crysgnn-randomtest")["data"]["labels_used"] == "none"
+    assert random0.config == trained.config
+    e0, e1 = (TeacherEmbeddingCache(t, a).embeddings for t in (random0, trained))
+    assert e0.shape == e1.shape and not torch.allclose(e0, e1, atol=1e-3)
