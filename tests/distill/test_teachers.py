@@ -74,7 +74,6 @@ def test_chgnet_teacher_follows_the_atom_order_and_caches(crystal_and_permuted, 
 
 def test_teacher_cards_say_which_tables_are_not_clean():
     from benchmarks.run import markdown
-    from crysgnn_zoo.distill.teachers import teacher_card
 
     assert teacher_card("chgnet-0.3.0")["not_clean_for"] == ["mp_37k", "mp_ehull", "mp_elastic"]
     assert teacher_card("crysgnn-v1")["not_clean_for"] == []
