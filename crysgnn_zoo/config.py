@@ -78,6 +78,13 @@ class JsonConfig:
             if value not in allowed:
                 raise ConfigError(f"{type(self).__name__}.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
+    def check_at_least(self, minimum: float, *names: str) -> None:
+        """Raise :class:`ConfigError` naming the first of ``names`` whose value is below ``minimum``."""
+        for name in names:
+            value = getattr(self, name)
+            if value < minimum:
+                raise ConfigError(f"{type(self).__name__}.{name} must be >= {minimum}, got {value!r}")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 

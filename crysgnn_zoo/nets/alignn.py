@@ -28,7 +28,6 @@ from torch.utils.checkpoint import checkpoint
 
 from crysgnn_zoo._dgl import dgl
 from crysgnn_zoo.config import JsonConfig
-from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, EdgeGatedGraphConv, GaussianExpansion, MLPLayer
 from crysgnn_zoo.nets.registry import register_model
@@ -75,10 +74,9 @@ class ALIGNNConfig(JsonConfig):
     checkpoint_line_graph: bool = False
 
     def __post_init__(self) -> None:
-        if self.hidden_dim < 1 or self.edge_embedding_dim < 1 or self.n_targets < 1:
-            raise ConfigError("ALIGNNConfig widths and n_targets must be >= 1")
-        if self.alignn_layers < 0 or self.gcn_layers < 0 or self.edge_bins < 2 or self.angle_bins < 2:
-            raise ConfigError("ALIGNNConfig layer counts must be >= 0 and bins >= 2")
+        self.check_at_least(1, "hidden_dim", "edge_embedding_dim", "n_targets")
+        self.check_at_least(0, "alignn_layers", "gcn_layers")
+        self.check_at_least(2, "edge_bins", "angle_bins")
 
 
 def bond_angle_cosines(g: DGLGraph, lg: DGLGraph) -> torch.Tensor:

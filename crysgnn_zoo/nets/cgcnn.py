@@ -32,7 +32,6 @@ from torch import nn
 
 from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
-from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.nets.registry import register_model
@@ -64,11 +63,8 @@ class CGCNNConfig(JsonConfig):
     gaussian_step: float = 0.2
 
     def __post_init__(self) -> None:
-        for name in ("atom_dim", "n_conv", "hidden_dim", "n_targets"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"CGCNNConfig.{name} must be >= 1")
-        if self.n_hidden < 0:
-            raise ConfigError("CGCNNConfig.n_hidden must be >= 0")
+        self.check_at_least(1, "atom_dim", "n_conv", "hidden_dim", "n_targets")
+        self.check_at_least(0, "n_hidden")
 
 
 class CGCNNConv(nn.Module):

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
 from crysgnn_zoo.nets.registry import register_model
 
@@ -45,8 +44,7 @@ class CrysXPPConfig(CGCNNConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.selector_l1 < 0:
-            raise ConfigError("CrysXPPConfig.selector_l1 must be >= 0")
+        self.check_at_least(0, "selector_l1")
 
 
 class CrysXPP(CGCNN):

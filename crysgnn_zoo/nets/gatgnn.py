@@ -35,7 +35,6 @@ from torch import nn
 from crysgnn_zoo._dgl import dgl, dglfn
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.data.elements import MAX_Z
-from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, GaussianExpansion, softplus_head
 from crysgnn_zoo.nets.registry import register_model
@@ -69,11 +68,8 @@ class GATGNNConfig(JsonConfig):
     n_targets: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("dim", "n_layers", "n_heads", "hidden_dim", "n_targets"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"GATGNNConfig.{name} must be >= 1")
-        if self.n_hidden < 0:
-            raise ConfigError("GATGNNConfig.n_hidden must be >= 0")
+        self.check_at_least(1, "dim", "n_layers", "n_heads", "hidden_dim", "n_targets")
+        self.check_at_least(0, "n_hidden")
 
 
 class AGATLayer(nn.Module):

@@ -47,6 +47,18 @@ def test_unknown_override_lists_fields():
         get_model("cgcnn", n_convs=4)
 
 
+@pytest.mark.parametrize(
+    "name, field, value, bound",
+    [("cgcnn", "n_conv", 0, 1), ("cgcnn", "n_hidden", -1, 0), ("gatgnn", "n_heads", 0, 1),
+     ("alignn", "angle_bins", 1, 2), ("alignn", "gcn_layers", -1, 0), ("crysxpp", "selector_l1", -0.1, 0)],
+)
+def test_out_of_range_override_names_field_and_value(name, field, value, bound):
+    from crysgnn_zoo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=rf"Config\.{field} must be >= {bound}, got {value}"):
+        get_model(name, **{field: value})
+
+
 def test_override_applies_and_config_roundtrips():
     model = get_model("cgcnn", n_conv=2, atom_dim=32)
     assert len(model.convs) == 2 and model.embedding_dim == 32
