@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from crysgnn_zoo._dgl import dgl
+from crysgnn_zoo._version import __version__
 from crysgnn_zoo.config import GraphConfig, RunConfig
 from crysgnn_zoo.data.errors import NoUsableDataError, Skipped, SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
@@ -62,6 +65,7 @@ class RunResult:
     extra: dict = field(default_factory=dict)
     n_isolated: int = 0
     graphs: str = ""
+    environment: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -239,6 +243,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         epochs_run=len(history.epochs), best_epoch=history.best_epoch, seconds_per_epoch=history.seconds_per_epoch,
         train_seconds=train_seconds, graph_seconds=built.seconds, graphs_from_cache=built.from_cache,
         n_skipped=len(built.skipped) + len(target_skips), n_isolated=built.n_isolated, graphs=built.summary(),
+        environment=run_environment(device),
         extra={"train_config": config.train_config.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
                            "teacher_cache_seconds": teacher_seconds} if config.distill else None,
@@ -296,6 +301,18 @@ def _network(config: RunConfig, started, graph_config: GraphConfig):
                 "per-atom distillation needs the same graph settings"
             )
     return model, net, init_report
+
+
+def run_environment(device: str) -> dict[str, Any]:
+    """Versions, device and CPU threads a run's numbers depend on.
+
+    Training is deterministic for a given environment, but summation order changes with the
+    thread count, and some students amplify that: GATGNN's perov_5 quick test MAE moves by
+    ~9 % between one and two threads (``docs/benchmarks.md``), so paired runs must match here.
+    """
+    return {"crysgnn_zoo": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "dgl": dgl.__version__, "device": str(device), "threads": torch.get_num_threads(),
+            "processes": world().size}
 
 
 def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str) -> float:

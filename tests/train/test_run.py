@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from crysgnn_zoo.config import GraphConfig, RunConfig, TrainConfig
 from crysgnn_zoo.data.sources import csv_source, dataset_source
@@ -48,6 +49,9 @@ def test_run_writes_skipped_csv(tmp_path):
     rows = list(csv.reader(open(tmp_path / "run" / "skipped.csv")))
     assert rows[0] == ["where", "kind", "reason"] and len(rows) == 3
     assert result.extra["heap"] == "trim"
+    saved = json.loads((tmp_path / "run" / "result.json").read_text())["environment"]
+    assert saved == result.environment and saved["threads"] == torch.get_num_threads() >= 1
+    assert saved["device"] == "cpu" and saved["processes"] == 1 and saved["torch"] == torch.__version__
     run = RunConfig.from_dict(json.loads((tmp_path / "run" / "run.json").read_text()))  # the run, as given
     assert run == RunConfig(data=str(path), target="y", model="cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
                             train_config=TrainConfig(epochs=1), split_sizes=(28, 5, 5))
