@@ -123,13 +123,25 @@ def test_check_reports_each_refused_structure(tmp_path, capsys):
     assert "1000 structures, 1000 pass, 0 refused" in capsys.readouterr().out
 
 
-def test_demo_prints_vanilla_and_distilled_on_one_split(tmp_path, capsys):
-    assert main(["demo", "--epochs", "1", "--out", str(tmp_path / "demo"), "--no-progress"]) == 0
+def test_demo_prints_vanilla_and_distilled_per_seed(tmp_path, capsys):
+    out_dir = tmp_path / "demo"
+    assert main(["demo", "--epochs", "1", "--seeds", "0,1", "--out", str(out_dir), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "test MAE, vanilla" in out and "test MAE, distilled" in out and "%)" in out
-    hashes = {json.loads((tmp_path / "demo" / m / "result.json").read_text())["split_hash"]
-              for m in ("vanilla", "distilled")}
-    assert len(hashes) == 1
+    results = {(s, m): json.loads((out_dir / f"seed{s}" / m / "result.json").read_text())
+               for s in (0, 1) for m in ("vanilla", "distilled")}
+    for s in (0, 1):  # both modes share each seed's split; the seeds differ
+        assert results[(s, "vanilla")]["split_hash"] == results[(s, "distilled")]["split_hash"]
+        van, dis = results[(s, "vanilla")]["test"]["mae"], results[(s, "distilled")]["test"]["mae"]
+        row = f"{s:>4}  {results[(s, 'vanilla')]['split_hash']:<16}  {van:>8.4f}  {dis:>9.4f}  {100 * (dis / van - 1):+.1f}%"
+        assert row in out
+    assert results[(0, "vanilla")]["split_hash"] != results[(1, "vanilla")]["split_hash"]
+    assert "mean of the per-seed changes" in out
+
+
+def test_demo_refuses_a_bad_seed_list(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--seeds", "0,x"])
+    assert "--seeds takes comma-separated integers" in capsys.readouterr().err
 
 
 def test_released_model_predicts_from_the_cli(tmp_path, capsys):
