@@ -354,7 +354,7 @@ def _fmt(stat: dict | None) -> str:
     return f"{stat['mean']:.4g}"
 
 
-def _dataset_name(meta: dict) -> str:
+def dataset_name(meta: dict) -> str:
     """The data set a table's runs read (``mp`` runs on mp_37k unless a file was given)."""
     return "mp_37k" if meta["dataset"] == "mp" and str(meta.get("data", "")).startswith("mp_37k") else meta["dataset"]
 
@@ -394,7 +394,7 @@ def _header(meta: dict, distilled: bool = True) -> list[str]:
         "both modes; it also seeds initialisation and batch order)",
         _distill_text(meta) if distilled else "- Distillation: none (vanilla runs only)",
     ]
-    if _dataset_name(meta) in meta.get("teacher_not_clean_for", []):
+    if dataset_name(meta) in meta.get("teacher_not_clean_for", []):
         lines.append(f"- **Not a clean comparison for this teacher**: it was trained on labels of "
                      f"{', '.join(meta['teacher_not_clean_for'])} crystals (its card), and this is {meta['dataset']}")
     if meta.get("model_overrides"):

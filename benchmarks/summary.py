@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.paper import STUDENTS, paper_mean_change
-from benchmarks.run import settings_words
+from benchmarks.run import dataset_name, settings_words
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -85,10 +85,12 @@ def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]
             text += f" ({baseline_name}: {100 * baseline[key][m]:+.1f}%)"
         return text
 
+    unclean = _not_clean(rows)
     lines = ["| data set (profile) | property | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for key in keyed:
         dataset, profile, target = key
-        lines.append(f"| {dataset} ({profile}) | {target} | " + " | ".join(cell(key, m) for m in models) + " |")
+        mark = "*" if dataset in unclean else ""
+        lines.append(f"| {dataset}{mark} ({profile}) | {target} | " + " | ".join(cell(key, m) for m in models) + " |")
     means = []
     for m in models:
         vals = [c[m] for c in keyed.values() if m in c]
@@ -111,7 +113,16 @@ def _table(rows: list[tuple[dict, dict]], baseline: dict[tuple, dict[str, float]
             theirs.append(f"{100 * float(np.mean([b for _, b in pairs])):+.1f}%{n}" if pairs else "-")
         lines.append("| mean over rows with a paper counterpart | | " + " | ".join(ours) + " |")
         lines.append("| paper, mean over the same rows | | " + " | ".join(theirs) + " |")
+    if unclean:
+        lines += ["", "\\* not a clean comparison for the teacher: its card says it was trained on labels of "
+                  f"these data sets' crystals ({', '.join(sorted(unclean.values()))})."]
     return lines
+
+
+def _not_clean(rows: list[tuple[dict, dict]]) -> dict[str, str]:
+    """Results-folder data set -> the data set its runs read, for those whose labels the teacher saw."""
+    return {meta["dataset"]: dataset_name(meta) for meta, _ in rows
+            if dataset_name(meta) in meta.get("teacher_not_clean_for", [])}
 
 
 def _paper_changes(rows: list[tuple[dict, dict]]) -> dict[tuple, dict[str, float]]:

@@ -115,3 +115,21 @@ def test_a_variant_with_no_row_in_main_says_its_cells_stand_alone(tmp_path):
     variant = summary(tmp_path).split("## Variant")[1]
     assert "None of its rows (data set, profile, property) is in `main`, so its cells stand alone." in variant
     assert "beside it" not in variant and "| a (paper) | y | -2.0% |" in variant
+
+
+def test_rows_whose_labels_the_teacher_saw_are_marked(tmp_path):
+    not_clean = {"teacher": "chgnet-0.3.0", "teacher_not_clean_for": ["mp_37k", "mp_elastic"]}
+    _write(tmp_path / "mp", "mp", [{"target": "y", "model": "cgcnn", "change": -0.1, "change_per_seed": [-0.1] * 3}],
+           data="mp_37k (MP crystals)", **not_clean)
+    _write(tmp_path / "perov_5", "perov_5",
+           [{"target": "z", "model": "cgcnn", "change": 0.1, "change_per_seed": [0.1] * 3}], **not_clean)
+    text = summary(tmp_path)
+    assert "| mp* (quick) | y | -10.0% |" in text and "| perov_5 (quick) | z | +10.0% |" in text
+    assert "not a clean comparison for the teacher" in text and "(mp_37k)" in text
+
+
+def test_no_mark_when_the_teacher_saw_no_labels(tmp_path):
+    _write(tmp_path / "mp", "mp", [{"target": "y", "model": "cgcnn", "change": -0.1, "change_per_seed": [-0.1] * 3}],
+           data="mp_37k", teacher="crysgnn-v1", teacher_not_clean_for=[])
+    text = summary(tmp_path)
+    assert "| mp (quick) |" in text and "not a clean comparison" not in text
