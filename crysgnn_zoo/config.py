@@ -293,6 +293,9 @@ class PretrainConfig(JsonConfig):
             0..``max_bonds``, with a bilinear scorer; class 0 weighted ``no_bond_weight``).
         max_bonds: highest bond-count class of ``all_pairs`` (more bonds count as this many).
         no_bond_weight: cross-entropy weight of the no-bond class of ``all_pairs`` (the others: 1).
+        pool_fraction: share of the training crystals to pre-train on, a subset drawn with ``seed``
+            after the held-out crystals are set aside from the whole pool, so teachers of every
+            pool size are scored on the same held-out crystals (1.0: all of them).
     """
 
     feature_weight: float = 1.0
@@ -312,11 +315,14 @@ class PretrainConfig(JsonConfig):
     connectivity: Literal["sampled", "all_pairs"] = "sampled"
     max_bonds: int = 5
     no_bond_weight: float = 0.1
+    pool_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         self.check_choices()
         if self.max_bonds < 1 or not self.no_bond_weight > 0:
             raise ConfigError("max_bonds must be >= 1 and no_bond_weight > 0")
+        if not 0 < self.pool_fraction <= 1:
+            raise ConfigError(f"PretrainConfig.pool_fraction must be in (0, 1], got {self.pool_fraction}")
         weights = [self.feature_weight, self.connectivity_weight, self.spacegroup_weight, self.contrastive_weight]
         if min(weights) < 0 or sum(weights) == 0:
             raise ConfigError("objective weights must be >= 0 and not all 0")

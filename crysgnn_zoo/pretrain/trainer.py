@@ -155,9 +155,7 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
     out.mkdir(parents=True, exist_ok=True)
     trimmer = HeapTrimmer(apply_heap_policy(heap))
     model, opt, sched = _build(config, model_config, device)
-    perm = np.random.default_rng(config.seed).permutation(len(store))
-    n_val = int(round(val_fraction * len(store)))
-    val_index, train_index = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+    val_index, train_index = pretrain_split(len(store), val_fraction, config)
     result = PretrainResult(world_size=here.size)
     start_epoch, cycle_start = 0, 0
     if resume and (out / "last.pt").exists():
@@ -189,6 +187,20 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
         _write_teacher(out, model, config, store, train_index, val_index, graph_config, result, card)
     barrier(here)
     return result
+
+
+def pretrain_split(n: int, val_fraction: float, config: PretrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """``(val_index, train_index)``, sorted: the held-out crystals are drawn from the whole pool
+    with ``config.seed``, then ``config.pool_fraction`` of the rest is kept for training (a second
+    draw from the same generator), so every pool fraction shares one held-out set."""
+    rng = np.random.default_rng(config.seed)
+    perm = rng.permutation(n)
+    n_val = int(round(val_fraction * n))
+    val_index, train_index = perm[:n_val], perm[n_val:]
+    if config.pool_fraction < 1:
+        keep = max(1, int(round(config.pool_fraction * len(train_index))))
+        train_index = rng.permutation(train_index)[:keep]
+    return np.sort(val_index), np.sort(train_index)
 
 
 def _continued_schedule(opt: torch.optim.Optimizer, sched, config: PretrainConfig, start_epoch: int,
