@@ -15,10 +15,12 @@ with the targets its ``dataset.json`` maps to paper rows, else its first.
 
 For every property x student x seed it trains the student vanilla and then
 distilled from the teacher, on the same split (seeded by the seed), with the
-same budget. Each run lives in ``<out>/runs/<property>/<student>/<mode>/seed<k>``
-and is skipped when finished, continued when interrupted. After every run
-``results.json`` (every run's config, split hash, timings, metrics),
-``table.md`` and ``plot.png`` under ``<out>`` (default
+same budget. Each run trains in ``<runs>/<property>/<student>/<mode>/seed<k>``
+(checkpoints and resume state, outside git: ``runs/benchmarks/<out below
+benchmarks/results>``, or ``--runs-dir``) and is skipped when its record exists,
+continued when interrupted. After every run ``runs.jsonl`` (the experiment, then
+every run's config, split seed and hash, metrics and per-epoch history:
+:mod:`benchmarks.records`), ``table.md`` and ``plot.png`` under ``<out>`` (default
 ``benchmarks/results/<dataset>``) are rewritten. ``--set key=value`` changes
 every listed student's config (an ablation; use its own ``--out``).
 """
@@ -39,6 +41,7 @@ from tqdm.auto import tqdm
 
 from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
+from benchmarks.records import read_records, run_key, run_record, write_records
 from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
 from crysgnn_zoo.data.errors import SourceNotFoundError
@@ -52,6 +55,7 @@ from crysgnn_zoo.options import add_config_options, config_from_args
 from crysgnn_zoo.train.run import select_target, train_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
+RUNS = RESULTS.parents[1] / "runs" / "benchmarks"
 MODES = ("vanilla", "distilled")
 
 
@@ -138,8 +142,17 @@ def split_counts(n: int, profile: Profile, paper_split: tuple | None, max_train:
     return tuple(min(c, cap) if cap else c for c, cap in zip(counts, caps))  # type: ignore[return-value]
 
 
-def run_dir(out: Path, target: str, model: str, mode: str, seed: int) -> Path:
-    return out / "runs" / target / model / mode / f"seed{seed}"
+def run_root(out: Path) -> Path:
+    """Where the run folders of results folder ``out`` train: ``runs/benchmarks/<out below
+    benchmarks/results>`` for the committed results (kept out of git), else ``<out>/runs``."""
+    try:
+        return RUNS / Path(out).resolve().relative_to(RESULTS)
+    except ValueError:
+        return Path(out) / "runs"
+
+
+def run_dir(root: Path, target: str, model: str, mode: str, seed: int) -> Path:
+    return root / target / model / mode / f"seed{seed}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,6 +178,10 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--epochs", type=int, help="override the profile's epochs")
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
     ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
+    ap.add_argument("--runs-dir", type=Path,
+                    help="where the run folders train (default runs/benchmarks/<out below benchmarks/results>)")
+    ap.add_argument("--no-table", action="store_true",
+                    help="write only the records (runs.jsonl), no table.md/plot.png (a grid writes its own)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, help="graph-building processes")
     ap.add_argument("--verbose", action="store_true", help="per-epoch progress bars")
@@ -246,8 +263,8 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
             or done.get("model_overrides", {}) != req.overrides or done.get("pretrained", "default") != req.pretrained)
 
 
-def _train_one(req: Request, task: Task, counts: tuple, seed: int, model: str, mode: str, folder: Path,
-               out: Path) -> None:
+def _train_one(req: Request, task: Task, counts: tuple, seed: int, model: str, mode: str, folder: Path) -> dict:
+    """Train one run in ``folder``; returns its record (:func:`benchmarks.records.run_record`)."""
     args = req.args
     started = time.perf_counter()
     result = train_model(
@@ -258,12 +275,13 @@ def _train_one(req: Request, task: Task, counts: tuple, seed: int, model: str, m
         distill=req.distill if mode == "distilled" else False, heap=args.heap,
     )
     record = result.to_dict()
-    if record.get("checkpoint"):  # relative to the results folder, so the folder can move
-        record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(out.resolve()))
+    if record.get("checkpoint"):  # relative to the run folders' root, so the folder can move
+        record["checkpoint"] = str(Path(record["checkpoint"]).resolve().relative_to(folder.parents[3].resolve()))
     record.update(model_overrides=req.overrides, pretrained=req.pretrained, mode=mode, seed=seed,
                   wall_seconds=time.perf_counter() - started, unit=result.unit or task.unit,
                   paper_row=task.row.row, analog=task.row.analog)
     (folder / "result.json").write_text(json.dumps(record, indent=2))
+    return run_record(folder, record)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -275,10 +293,12 @@ def _main(argv: list[str] | None) -> int:
     logging.basicConfig(level=logging.WARNING)
     args, profile = req.args, PROFILES[req.args.profile]
     out = Path(args.out) if args.out else RESULTS / args.dataset
+    root = args.runs_dir or run_root(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     built = build_store(req.plan.source, GraphConfig(), workers=args.workers, progress=True)
     meta = _meta(req, out, time.perf_counter() - t0, built.from_cache)
+    runs = {run_key(r): r for r in collect(out)}
     jobs = []
     for task in req.plan.tasks:
         labelled, _ = select_target(built.store, task.target, req.plan.source.name)
@@ -286,19 +306,23 @@ def _main(argv: list[str] | None) -> int:
         jobs += [(task, counts, s, m, d) for s in req.seeds for m in req.models for d in req.modes]
     bar = tqdm(jobs, desc=f"{args.dataset} runs", unit="run")
     for task, counts, seed, model, mode in bar:
-        folder = run_dir(out, task.target, model, mode, seed)
+        folder = run_dir(root, task.target, model, mode, seed)
         bar.set_postfix_str(f"{task.target} {model} {mode} seed {seed}")
-        if (folder / "result.json").exists():
-            done = json.loads((folder / "result.json").read_text())
+        done = runs.get((task.target, model, mode, seed))
+        if done is None and (folder / "result.json").exists():  # finished, its record not yet written
+            done = run_record(folder, json.loads((folder / "result.json").read_text()))
+        if done is not None:
             if _finished_elsewise(done, req, mode, train_config(profile, model, seed, args.epochs), counts):
                 print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
                       "--set overrides, --pretrained); use another --out for a different protocol", file=sys.stderr)
                 return 2
+            runs[run_key(done)] = done
             continue
-        _train_one(req, task, counts, seed, model, mode, folder, out)
-        write_outputs(out, meta)
-    write_outputs(out, meta)
-    print((out / "table.md").read_text())
+        runs[(task.target, model, mode, seed)] = _train_one(req, task, counts, seed, model, mode, folder)
+        write_outputs(out, meta, list(runs.values()), table=not args.no_table)
+    write_outputs(out, meta, list(runs.values()), table=not args.no_table)
+    if not args.no_table:
+        print((out / "table.md").read_text())
     return 0
 
 
@@ -306,7 +330,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def collect(out: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*/*/*/seed*/result.json"))]
+    """Every run recorded in results folder ``out`` (its ``runs.jsonl``)."""
+    return read_records(out)[1]
 
 
 def summarize(runs: list[dict]) -> list[dict]:
@@ -499,12 +524,8 @@ def graph_timing(out: Path, seconds: float, from_cache: bool) -> dict:
     """
     timing = {"graph_build_seconds": None if from_cache else seconds, "graphs_from_cache": from_cache,
               "graph_load_seconds": seconds}
-    previous = out / "results.json"
-    if from_cache and previous.exists():
-        try:
-            old = json.loads(previous.read_text()).get("meta", {})
-        except json.JSONDecodeError:
-            old = {}
+    if from_cache:
+        old = read_records(out)[0] or {}
         if old.get("graphs_from_cache") is False:  # written by an invocation that built the graphs
             timing["graph_build_seconds"] = old.get("graph_build_seconds")
         elif old.get("graph_build_seconds") is not None and "graph_load_seconds" in old:
@@ -521,16 +542,18 @@ def graph_timing_text(meta: dict) -> str:
     return f"graph building {build:.1f} s (first invocation; later ones loaded the cache in {load:.1f} s)"
 
 
-def write_outputs(out: Path, meta: dict) -> None:
-    runs = collect(out)
+def write_outputs(out: Path, meta: dict, runs: list[dict], table: bool = True) -> None:
+    """``runs.jsonl`` (the experiment and ``runs``), and unless ``table`` is off ``table.md`` and ``plot.png``."""
     if not runs:
         return
     recorded = {r["model"]: (r["extra"]["distill"]["alpha"], r["extra"]["distill"].get("alpha_schedule", "constant"))
                 for r in runs if r.get("mode") == "distilled" and (r.get("extra") or {}).get("distill")}
     if recorded:  # what the folder's runs used (this invocation may have run some students only)
         meta = {**meta, "alpha_words": settings_text(recorded)}
+    write_records(out, meta, runs)
+    if not table:
+        return
     rows = summarize(runs)
-    (out / "results.json").write_text(json.dumps({"meta": meta, "summary": rows, "runs": runs}, indent=1))
     (out / "table.md").write_text(markdown(meta, rows))
     plot(rows, out / "plot.png", f"{meta['dataset']} ({meta['profile']} profile): vanilla vs distilled")
 

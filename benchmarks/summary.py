@@ -21,20 +21,20 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.paper import STUDENTS, paper_mean_change
-from benchmarks.run import dataset_name, settings_words
+from benchmarks.records import RECORDS, read_records
+from benchmarks.run import dataset_name, settings_words, summarize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _rows(paths) -> list[tuple[dict, dict]]:
+    """(experiment, summary row) for every row with a change, from the records files ``paths``."""
     rows = []
     for path in sorted(paths):
-        data = json.loads(path.read_text())
-        if not isinstance(data, dict) or "summary" not in data or "meta" not in data:
-            continue  # another benchmark's results
-        for r in data["summary"]:
-            if r["change"] is not None:
-                rows.append((data["meta"], r))
+        meta, runs = read_records(path.parent)
+        if meta is None or not runs:
+            continue
+        rows += [(meta, r) for r in summarize(runs) if r["change"] is not None]
     return rows
 
 
@@ -136,14 +136,14 @@ def _paper_changes(rows: list[tuple[dict, dict]]) -> dict[tuple, dict[str, float
 
 
 def summary(results: Path = RESULTS) -> str:
-    main_rows = _rows(results.glob("*/results.json"))
+    main_rows = _rows(results.glob(f"*/{RECORDS}"))
     lines = ["# Distillation across data sets (benchmarks.run results)", "",
              "Relative test-MAE change, distilled / vanilla - 1 (mean over seeds of each). "
              "Negative = distillation helped." + (f" Settings: {_describe(_settings(main_rows))}." if main_rows else ""),
              "", *_table(main_rows)]
     folders = {"main": main_rows}
     for variant in sorted(p for p in results.iterdir() if p.is_dir()):
-        rows = _rows(variant.glob("*/results.json"))
+        rows = _rows(variant.glob(f"*/{RECORDS}"))
         if rows:
             folders[variant.name] = rows
     settings = {name: _settings(rows) for name, rows in folders.items()}

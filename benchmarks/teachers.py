@@ -7,12 +7,12 @@
 A row is ``dataset:target`` (quick profile: at most 1,000/250/500 crystals, 10
 epochs) or ``dataset:target:max_train:epochs``. A setting is
 ``teacher:objective:alpha:embedding_weight[:alpha_schedule]`` (``DistillConfig``). Every run goes
-through ``benchmarks.run`` (same splits, seeds, recipes; resumable): the vanilla
-runs of a row once in ``<out>/<row>/vanilla``, each setting's distilled runs in
-``<out>/<row>/<setting>``. The table gives, per row, student and setting, the
+through ``benchmarks.run`` (same splits, seeds, recipes; resumable): the records of
+a row's vanilla runs once in ``<out>/<row>/vanilla/runs.jsonl``, each setting's distilled
+runs in ``<out>/<row>/<setting>/runs.jsonl``. The table gives, per row, student and setting, the
 paired per-seed change of the **validation** MAE (what defaults are chosen on)
 and, beside it, of the test MAE (reported, never used to choose). Writes
-``table.md``, ``results.json`` and ``plot.png`` under ``--out``: every student and every setting
+``table.md``, ``results.json`` (the grid's rows) and ``plot.png`` under ``--out``: every student and every setting
 found in the rows' folders, so running a few settings never drops the others from the table;
 ``--table-only`` (settings optional) rebuilds them without running.
 """
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import run as runner
+from benchmarks.records import RECORDS
 from crysgnn_zoo.distill.teachers import teacher_card
 
 RESULTS = Path(__file__).resolve().parent / "results" / "teachers"
@@ -68,7 +69,7 @@ def settings_found(rows: list[dict], given: list[dict], out: Path) -> list[dict]
     slugs = {s["slug"] for s in given}
     found = {}
     for row in rows:
-        for folder in sorted((out / row["slug"]).glob("*/results.json")):
+        for folder in sorted((out / row["slug"]).glob(f"*/{RECORDS}")):
             setting = setting_from_folder(folder.parent.name)
             if setting and setting["slug"] not in slugs:
                 found[setting["slug"]] = setting
@@ -86,13 +87,13 @@ def _run_args(row: dict, models: str, seeds: str) -> list[str]:
 def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, out: Path) -> None:
     for row in rows:
         base = _run_args(row, models, seeds)
-        if runner.main([*base, "--modes", "vanilla", "--out", str(out / row["slug"] / "vanilla")]):
+        if runner.main([*base, "--modes", "vanilla", "--no-table", "--out", str(out / row["slug"] / "vanilla")]):
             raise SystemExit(f"vanilla runs of {row['slug']} failed")
         for s in settings:
             dist = ["--modes", "distilled", "--teacher", s["teacher"], "--objective", s["objective"],
                     "--alpha", str(s["alpha"]), "--embedding-weight", str(s["embedding_weight"]),
                     "--alpha-schedule", s["alpha_schedule"]]
-            if runner.main([*base, *dist, "--out", str(out / row["slug"] / s["slug"])]):
+            if runner.main([*base, *dist, "--no-table", "--out", str(out / row["slug"] / s["slug"])]):
                 raise SystemExit(f"{s['slug']} on {row['slug']} failed")
 
 

@@ -1,6 +1,6 @@
 """Release a trained property model: weights folder with card and README, archive, hash table.
 
-    python scripts/release_model.py --run benchmarks/results/full/mp/runs/formation_energy_per_atom/cgcnn/vanilla/seed0 \
+    python scripts/release_model.py --run runs/benchmarks/full/mp/formation_energy_per_atom/cgcnn/vanilla/seed0 \
         --name cgcnn-mp37k-formation-energy --command "python -m benchmarks.run ..."
 
 The run folder is one of ``train_model``'s (``result.json``, ``history.json``,

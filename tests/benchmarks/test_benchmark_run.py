@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmarks import run as runner
 from benchmarks.paper import PAPER_TABLE, paper_mean_change
 from benchmarks.profiles import PROFILES
+from benchmarks.records import read_records, write_records
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
@@ -35,15 +36,17 @@ def test_runner_end_to_end_and_resumable(tmp_path, capsys):
     argv = ["--dataset", "mp_37k_sample", "--models", "cgcnn,gatgnn", "--seeds", "0", "--max-train", "40",
             "--epochs", "1", "--properties", "band_gap", "--out", str(out)]
     assert runner.main(argv) == 0
-    results = json.loads((out / "results.json").read_text())
-    runs = results["runs"]
+    meta, runs = read_records(out)
+    assert meta["dataset"] == "mp_37k_sample" and pd.read_json(out / "runs.jsonl", lines=True).shape[0] == 5
     assert {(r["model"], r["mode"]) for r in runs} == {(m, d) for m in ("cgcnn", "gatgnn") for d in ("vanilla", "distilled")}
     assert len({r["split_hash"] for r in runs}) == 1  # one split for every student and mode
     assert all(r["split_sizes"] == [40, 100, 100] for r in runs)
     for r in runs:
         assert r["graph_seconds"] >= 0 and r["seconds_per_epoch"] > 0 and r["test"]["mae"] > 0
         assert r["extra"]["train_config"]["epochs"] == 1
-    assert results["summary"][0]["change"] is not None
+    assert all(r["history"] and r["run_config"]["model"] == r["model"] and r["model_config"] for r in runs)
+    assert all(r["split"] == {"seed": 0, "sizes": [40, 100, 100], "hash": r["split_hash"]} for r in runs)
+    assert runner.summarize(runs)[0]["change"] is not None
     table = (out / "table.md").read_text()
     assert "band_gap (eV)" in table and "| cgcnn |" in table and "mp_37k_sample" in table
     assert (out / "plot.png").stat().st_size > 1000
@@ -102,7 +105,7 @@ def test_student_overrides_are_run_recorded_and_kept_apart(tmp_path, capsys):
             "--epochs", "1", "--properties", "band_gap", "--out", str(out), "--set", "selector_l1=0.001",
             "--pretrained", "none"]
     assert runner.main(argv) == 0
-    runs = json.loads((out / "results.json").read_text())["runs"]
+    runs = read_records(out)[1]
     assert len(runs) == 2 and all(r["model_overrides"] == {"selector_l1": 0.001} for r in runs)
     assert all(r["pretrained"] is None and r["extra"]["pretrained_start"] is None for r in runs)  # random start
     table = (out / "table.md").read_text()
@@ -125,10 +128,10 @@ def test_unknown_override_is_refused_before_any_work(tmp_path, capsys):
 def test_graph_build_time_survives_resumed_invocations(tmp_path):
     first = runner.graph_timing(tmp_path, 7.25, from_cache=False)
     assert first["graph_build_seconds"] == 7.25 and "graph building 7.2 s" in runner.graph_timing_text(first)
-    (tmp_path / "results.json").write_text(json.dumps({"meta": first}))
+    write_records(tmp_path, first, [])
     resumed = runner.graph_timing(tmp_path, 0.02, from_cache=True)
     assert resumed["graph_build_seconds"] == 7.25 and resumed["graph_load_seconds"] == 0.02
-    (tmp_path / "results.json").write_text(json.dumps({"meta": resumed}))
+    write_records(tmp_path, resumed, [])
     again = runner.graph_timing(tmp_path, 0.03, from_cache=True)
     assert again["graph_build_seconds"] == 7.25
     assert "loaded the cache in 0.0 s" in runner.graph_timing_text(again)

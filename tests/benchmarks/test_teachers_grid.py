@@ -31,6 +31,8 @@ def test_grid_runs_vanilla_once_and_reports_paired_changes(tmp_path):
     assert [r["setting"] for r in rows] == ["crysgnn-v1_spread_0.5_1", "crysgnn-v1_normalized_0.5_16"]
     assert all(r["seeds"] == [0, 1] and len(r["val_change"]) == 2 and len(set(r["split_hashes"])) == 2 for r in rows)
     assert len(list((out / "mp_37k_sample_band_gap_40_1" / "vanilla" / "runs").glob("*/*/vanilla/seed*"))) == 2
+    row_folder = out / "mp_37k_sample_band_gap_40_1" / "crysgnn-v1_spread_0.5_1"
+    assert (row_folder / "runs.jsonl").exists() and not (row_folder / "table.md").exists()  # the grid's table only
     table = (out / "table.md").read_text()
     assert "validation change per seed" in table and (out / "plot.png").stat().st_size > 1000
     distilled = json.loads(next((out / "mp_37k_sample_band_gap_40_1" / "crysgnn-v1_normalized_0.5_16").glob(
