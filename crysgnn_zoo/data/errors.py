@@ -57,6 +57,10 @@ class SourceNotFoundError(CrystalDataError):
     """A dataset name, file or folder cannot be found."""
 
 
+class UnsafePathError(CrystalDataError):
+    """A source names a file outside its own folder (an absolute path, ``..``, a link out)."""
+
+
 class NoUsableDataError(CrystalDataError):
     """A source gave no crystal that can be used (empty, every entry skipped,
     or no value for the target), or too few to split; raised before any training."""

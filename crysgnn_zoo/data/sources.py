@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
-from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError, StructureError
+from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError, StructureError, UnsafePathError
 from crysgnn_zoo.data.structures import as_float
 from crysgnn_zoo.data.text import open_text
 
@@ -78,12 +78,17 @@ class Source:
     def fingerprint(self) -> str:
         """Changes when the content of any file behind the source changes.
 
-        Content, not modification time or location: a copied or re-synced data set
-        (new mtimes, another folder) keeps its graph cache; an edited one does not.
-        Hashing reads every file once (about 1 s per GB).
+        Content, not modification time: a re-synced data set (new mtimes) keeps its graph
+        cache; an edited one does not. A folder source also hashes every structure file its
+        index names (a file edited, added or deleted changes the key) and its resolved path
+        (``meta["location"]``), so another folder with the same name and index is not taken
+        for it. Hashing reads every file once (about 1 s per GB).
         """
-        h = hashlib.sha256(f"{self.kind}:{self.name}".encode())
+        h = hashlib.sha256(f"{self.kind}:{self.name}:{self.meta.get('location', '')}".encode())
         for path in sorted(self.files):
+            if not path.is_file():
+                h.update(f"{path}:missing:".encode())
+                continue
             h.update(f"{path.name}:{path.stat().st_size}:".encode())
             with open(path, "rb") as fh:
                 for block in iter(lambda: fh.read(1 << 20), b""):
@@ -164,6 +169,7 @@ def dataset_folder_source(folder: str | Path) -> Source:
 
     elif fmt == "poscar-folder":
         index = folder / card.get("files", ["id_prop.csv"])[0]
+        files = [*files, *(path for _, _, path in _id_prop_paths(index))]
 
         def read() -> Iterator[RawEntry]:
             yield from _id_prop_rows(index, list(targets))
@@ -203,32 +209,50 @@ def _number(raw: str) -> float:
         return math.nan
 
 
-def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEntry]:
-    """CGCNN/ALIGNN ``id_prop.csv``: ``file_or_id, target[, target...]`` without header."""
-    folder = index.parent
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
+
+
+def _index_rows(index: Path) -> Iterator[tuple[int, list[str]]]:
     with open_text(index) as fh:
         for row_no, row in enumerate(csv.reader(fh), start=1):
-            if not row or not row[0].strip():
-                continue
-            name = row[0].strip()
-            path = folder / name
-            if not path.exists():
-                for ext in (".cif", ".vasp", ".poscar"):
-                    if (folder / f"{name}{ext}").exists():
-                        path = folder / f"{name}{ext}"
-                        break
-            values = row[1:]
-            names = target_names or (
-                ["target"] if len(values) == 1 else [f"target_{i}" for i in range(len(values))]
-            )
-            targets = {}
-            for col, raw in zip(names, values):
-                try:
-                    targets[col] = as_float(raw)
-                except ValueError:
-                    targets[col] = math.nan
-            ident = Path(name).stem if path.suffix in (".cif", ".vasp", ".poscar") else name
-            yield RawEntry(ident, "file", str(path), targets, f"{index.name} row {row_no} ({name})")
+            if row and row[0].strip():
+                yield row_no, row
+
+
+def _structure_path(folder: Path, name: str, where: str) -> Path:
+    """The file an index row names (``name``, else ``name`` + .cif/.vasp/.poscar), checked to lie
+    inside ``folder`` once links are followed.
+
+    Raises:
+        UnsafePathError: the name is absolute or resolves outside the folder (``..``, a link out).
+    """
+    path = folder / name
+    if not path.exists():
+        path = next((folder / f"{name}{ext}" for ext in STRUCTURE_SUFFIXES if (folder / f"{name}{ext}").exists()), path)
+    root = folder.resolve()
+    if Path(name).is_absolute() or not path.resolve().is_relative_to(root):
+        raise UnsafePathError(where, f"{name!r} resolves to {path.resolve()}, outside the source folder {root}; "
+                                     "structure files must lie inside it")
+    return path
+
+
+def _id_prop_paths(index: Path) -> list[tuple[int, str, Path]]:
+    """``(row number, name, path)`` of every row of an ``id_prop.csv``, every path checked
+    (:func:`_structure_path`) before any is read."""
+    return [(row_no, row[0].strip(), _structure_path(index.parent, row[0].strip(),
+                                                     f"{index} row {row_no} ({row[0].strip()})"))
+            for row_no, row in _index_rows(index)]
+
+
+def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEntry]:
+    """CGCNN/ALIGNN ``id_prop.csv``: ``file_or_id, target[, target...]`` without header."""
+    rows = dict(_index_rows(index))
+    for row_no, name, path in _id_prop_paths(index):
+        values = rows[row_no][1:]
+        names = target_names or (["target"] if len(values) == 1 else [f"target_{i}" for i in range(len(values))])
+        targets = {col: _number(raw) for col, raw in zip(names, values)}
+        ident = Path(name).stem if path.suffix in STRUCTURE_SUFFIXES else name
+        yield RawEntry(ident, "file", str(path), targets, f"{index.name} row {row_no} ({name})")
 
 
 def _id_prop_targets(index: Path) -> dict[str, str]:
@@ -248,7 +272,9 @@ def folder_source(folder: str | Path) -> Source:
     if not index.exists():
         raise SourceNotFoundError(str(folder), "no id_prop.csv in this folder (CGCNN/ALIGNN format)")
     targets = _id_prop_targets(index)
-    return Source(folder.name, "folder", [index], targets, lambda: _id_prop_rows(index, None))
+    files = [index, *(path for _, _, path in _id_prop_paths(index))]
+    return Source(folder.name, "folder", files, targets, lambda: _id_prop_rows(index, None),
+                  meta={"location": str(folder.resolve())})
 
 
 def csv_source(path: str | Path, id_column: str = "material_id", cif_column: str = "cif") -> Source:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import os
+import stat
 from pathlib import Path
 from typing import IO
 
@@ -39,14 +41,25 @@ def decode_text(data: bytes, where: str) -> str:
     return data.decode("utf-8-sig", errors=_errors())
 
 
+MAX_STRUCTURE_BYTES = 64 << 20
+"""Largest structure file read (64 MiB; a 20,000-atom CIF is about 2 MB): larger ones are refused unread."""
+
+
 def read_text(path: str | Path, where: str | None = None) -> str:
-    """The text of the file ``path`` (see :func:`decode_text`).
+    """The text of the file ``path`` (see :func:`decode_text`), checked before it is opened: a
+    regular file (not a FIFO, device or folder) of at most :data:`MAX_STRUCTURE_BYTES`.
 
     Raises:
-        StructureError: the file cannot be read, or is binary.
+        StructureError: the file cannot be read, is not a regular file, is too large, or is binary.
     """
     where = where or str(path)
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise StructureError(where, "not a regular file (a folder, FIFO or device); give a structure file")
+        if info.st_size > MAX_STRUCTURE_BYTES:
+            raise StructureError(where, f"file of {info.st_size:,} bytes, above the {MAX_STRUCTURE_BYTES:,}-byte "
+                                        "limit for one structure (crysgnn_zoo.data.text.MAX_STRUCTURE_BYTES)")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise StructureError(where, f"cannot read file: {exc.strerror}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import requires_shared
 from crysgnn_zoo.data.checks import MIN_ATOM_DISTANCE
 from crysgnn_zoo.data.errors import DegenerateCellError, DisorderError, OverlappingAtomsError
 from crysgnn_zoo.data.sources import dataset_source, open_source
@@ -162,7 +163,8 @@ def test_non_numeric_cell_is_named():
         atoms_from_cif(text, "nan.cif")
 
 
-@pytest.mark.parametrize("dataset, n", [("mp_37k_sample", 150), ("perov_5", 40), ("carbon_24", 40)])
+@pytest.mark.parametrize("dataset, n", [("mp_37k_sample", 150), pytest.param("perov_5", 40, marks=requires_shared),
+                                        pytest.param("carbon_24", 40, marks=requires_shared)])
 def test_p1_fast_path_builds_what_the_ase_reader_builds(dataset, n):
     import io
     import itertools
