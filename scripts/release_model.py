@@ -65,6 +65,7 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
         name=name,
         architecture=result["model"],
         sha256=sha256_of(run / "checkpoint" / "weights.pt"),
+        config_sha256=sha256_of(run / "checkpoint" / "config.json"),
         num_params=sum(p.numel() for p in predictor.model.parameters() if p.requires_grad),
         data=_data_record(result),
         training={"train_config": result["extra"]["train_config"], "graph_config": result["extra"]["graph_config"],
@@ -156,7 +157,7 @@ def release(run: Path, name: str, command: str, license_: str, weights_root: Pat
     (dest / "card.json").write_text(json.dumps(card, indent=1))
     (dest / "README.md").write_text(_readme(card))
     archive = pack(dest, name, dist / f"{name}.tar.gz")
-    record(name, archive, card["sha256"], table or RELEASE_TABLE)
+    record(name, archive, card["sha256"], table or RELEASE_TABLE, config_sha256=card["config_sha256"])
     if plots is not None:
         plot_curve(card, plots / f"{name}.png")
     return dest

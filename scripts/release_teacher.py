@@ -171,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     model = load_checkpoint(dest).model
     card = ModelCard(
         name=args.name, architecture="crysgnn", sha256=sha256_of(dest / "weights.pt"),
+        config_sha256=sha256_of(dest / "config.json"),
         num_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         data=_data(manifest),
         training={
@@ -191,7 +192,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.curves and history.exists():
         plot_curves(json.loads(history.read_text()), Path(args.curves), f"{args.name} pre-training losses")
     archive = pack(dest, args.name, Path(args.dist) / f"{args.name}.tar.gz")
-    record(args.name, archive, card.sha256, Path(args.release_table) if args.release_table else RELEASE_TABLE)
+    record(args.name, archive, card.sha256, Path(args.release_table) if args.release_table else RELEASE_TABLE,
+           config_sha256=card.config_sha256)
     print(f"released {args.name}: {dest} (sha256 {card.sha256[:16]}...), archive {archive}")
 
 

@@ -26,6 +26,8 @@ class ModelCard:
         license: licence of the weights.
         command: the command that produced them.
         extra: anything else (loss curves, notes).
+        config_sha256: SHA-256 of ``config.json`` (architecture, graph settings, target, unit,
+            normaliser), checked on load like the weights' hash.
     """
 
     name: str
@@ -38,6 +40,7 @@ class ModelCard:
     license: str
     command: str
     extra: dict = dataclasses.field(default_factory=dict)
+    config_sha256: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelCard":

@@ -9,6 +9,7 @@ how it was made (data, split hash, training budget, metrics, wall time).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.nets.registry import build_model
 
 CHECKPOINT_FORMAT = 1
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(CrysgnnZooError, ValueError):
@@ -41,13 +43,19 @@ class WeightsVerificationError(CrysgnnZooError, ValueError):
 _CONFIG_KEYS = ("format", "model", "model_config", "graph_config", "featurizer", "target", "normalizer")
 
 
-def verify_weights(folder: str | Path, expected_sha256: str | None = None) -> str:
-    """Check ``folder/weights.pt`` against the SHA-256 in ``folder/card.json``
-    (and ``expected_sha256``, e.g. a release table's); returns the hash.
+def verify_weights(folder: str | Path, expected_sha256: str | None = None,
+                   expected_config_sha256: str | None = None) -> str:
+    """Check ``folder/weights.pt`` against the SHA-256 in ``folder/card.json`` (and
+    ``expected_sha256``, e.g. a release table's), and ``folder/config.json`` (architecture,
+    graph settings, target, unit, normaliser: everything else that decides a prediction)
+    against the card's ``config_sha256`` (and ``expected_config_sha256``); returns the weights' hash.
+
+    A card written before config hashes existed has no ``config_sha256``: its ``config.json``
+    is then not verified, and a warning names the folder (every release has one).
 
     Raises:
         CheckpointError: ``config.json`` or ``weights.pt`` is missing, or the card is not JSON.
-        WeightsVerificationError: no card or no hash in it, or a hash differs.
+        WeightsVerificationError: no card or no weights hash in it, or a hash differs.
     """
     folder = Path(folder)
     for name in ("config.json", "weights.pt"):
@@ -59,14 +67,24 @@ def verify_weights(folder: str | Path, expected_sha256: str | None = None) -> st
             f"{card_path}: missing, so {folder / 'weights.pt'} cannot be verified; "
             "a checkpoint folder holds config.json, weights.pt and card.json (with the weights' sha256)"
         )
-    card_sha = _read_json(card_path).get("sha256")
-    if not card_sha:
+    card = _read_json(card_path)
+    if not card.get("sha256"):
         raise WeightsVerificationError(f"{card_path}: no sha256, so {folder / 'weights.pt'} cannot be verified")
-    got = sha256_of(folder / "weights.pt")
-    for label, want in (("release table", expected_sha256), ("card.json", card_sha)):
+    got = _check_hash(folder / "weights.pt", card["sha256"], expected_sha256)
+    if card.get("config_sha256") or expected_config_sha256:
+        _check_hash(folder / "config.json", card.get("config_sha256"), expected_config_sha256)
+    else:
+        log.warning("%s: the card has no config_sha256 (written before config hashes), so config.json "
+                    "(normaliser, unit, graph settings) is not verified", card_path)
+    return got
+
+
+def _check_hash(path: Path, card_sha: str | None, table_sha: str | None) -> str:
+    got = sha256_of(path)
+    for label, want in (("release table", table_sha), ("card.json", card_sha)):
         if want and got != want:
             raise WeightsVerificationError(
-                f"{folder / 'weights.pt'}: SHA-256 {got[:16]}... does not match the {label} ({want[:16]}...); "
+                f"{path}: SHA-256 {got[:16]}... does not match the {label} ({want[:16]}...); "
                 "the file is corrupted, was changed, or belongs to another release: fetch or save it again"
             )
     return got
@@ -110,7 +128,7 @@ def save_checkpoint(
     }
     (path / "config.json").write_text(json.dumps(config, indent=2))
     torch.save(model.state_dict(), path / "weights.pt")
-    card = {**(card or {}), "sha256": sha256_of(path / "weights.pt")}
+    card = {**(card or {}), "sha256": sha256_of(path / "weights.pt"), "config_sha256": sha256_of(path / "config.json")}
     (path / "card.json").write_text(json.dumps(card, indent=2, default=str))
     return path
 
@@ -169,7 +187,8 @@ def _load_weights(model: torch.nn.Module, path: Path, name: str, device: str) ->
     model.load_state_dict(state)
 
 
-def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str | None = None) -> Predictor:
+def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str | None = None,
+                    expected_config_sha256: str | None = None) -> Predictor:
     """Rebuild the model saved in folder ``path``, after verifying its weights.
 
     Raises:
@@ -177,7 +196,7 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
         WeightsVerificationError: the weights cannot be verified or their hash differs.
     """
     path = Path(path)
-    verify_weights(path, expected_sha256)
+    verify_weights(path, expected_sha256, expected_config_sha256)
     config = _read_json(path / "config.json")
     missing = [k for k in _CONFIG_KEYS if k not in config]
     if missing:

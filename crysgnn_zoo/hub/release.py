@@ -32,9 +32,11 @@ def pack(folder: Path, name: str, dest: Path) -> Path:
     return dest
 
 
-def record(name: str, archive: Path, weights_sha256: str, table: Path = RELEASE_TABLE) -> None:
-    """Add or replace ``name``'s row (archive and weights SHA-256) in the release table."""
+def record(name: str, archive: Path, weights_sha256: str, table: Path = RELEASE_TABLE,
+           config_sha256: str | None = None) -> None:
+    """Add or replace ``name``'s row (archive, weights and config SHA-256) in the release table."""
     rows = json.loads(table.read_text()) if table.exists() else []
     rows = [r for r in rows if r["name"] != name]
-    rows.append({"name": name, "url": None, "archive_sha256": sha256_of(archive), "weights_sha256": weights_sha256})
+    rows.append({"name": name, "url": None, "archive_sha256": sha256_of(archive), "weights_sha256": weights_sha256,
+                 "config_sha256": config_sha256})
     table.write_text(json.dumps(rows, indent=1) + "\n")

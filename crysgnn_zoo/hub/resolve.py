@@ -43,6 +43,7 @@ class Release:
     url: str | None
     archive_sha256: str | None
     weights_sha256: str
+    config_sha256: str | None = None
 
 
 _TABLE = Path(__file__).with_name("releases.json")
@@ -67,10 +68,10 @@ def forget_release(name: str) -> None:
     _REGISTERED.pop(name, None)
 
 
-def verify_folder(folder: Path, expected_sha256: str | None = None) -> Path:
-    """Check ``folder/weights.pt`` against its card and ``expected_sha256`` (see
+def verify_folder(folder: Path, release: Release | None = None) -> Path:
+    """Check ``folder``'s weights and config against its card and ``release``'s hashes (see
     :func:`~crysgnn_zoo.hub.checkpoint.verify_weights`); returns ``folder``."""
-    verify_weights(folder, expected_sha256)
+    verify_weights(folder, release.weights_sha256 if release else None, release.config_sha256 if release else None)
     return folder
 
 
@@ -95,7 +96,7 @@ def _download_release(name: str, release: Release | None, dest: Path) -> Path:
         unpacked = Path(tmp) / name
         if not (unpacked / "config.json").exists():
             raise WeightsVerificationError(f"{url}: the archive has no {name}/config.json")
-        verify_folder(unpacked, release.weights_sha256 if release else None)
+        verify_folder(unpacked, release)
         if dest.exists():
             shutil.rmtree(dest)
         shutil.move(str(unpacked), dest)
@@ -124,13 +125,12 @@ def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> 
         return verify_folder(path)
     name = str(name_or_path)
     release = releases().get(name)
-    expected = release.weights_sha256 if release else None
     found = _from_package(name)
     if found is not None:
-        return verify_folder(found, expected)
+        return verify_folder(found, release)
     cached = cache_dir("weights") / name
     if (cached / "config.json").exists():
-        return verify_folder(cached, expected)
+        return verify_folder(cached, release)
     reason = "downloads disabled"
     if download_missing:
         try:
@@ -179,4 +179,5 @@ def load_released(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     released name, the release table."""
     release = releases().get(str(name_or_path))
     return load_checkpoint(resolve_weights(name_or_path), device=device,
-                           expected_sha256=release.weights_sha256 if release else None)
+                           expected_sha256=release.weights_sha256 if release else None,
+                           expected_config_sha256=release.config_sha256 if release else None)

@@ -50,3 +50,13 @@ def test_teacher_embeds_real_crystals(sample_store, name):
     h = teacher.embed(g)
     assert h.shape == (g.num_nodes(), 64)
     assert np.isfinite(h.numpy()).all() and float(h.std()) > 0
+
+
+def test_every_release_covers_its_config_with_a_hash():
+    """Card and release table both hold config.json's SHA-256, so an edited normaliser cannot load."""
+    import crysgnn_zoo_weights
+
+    for name in crysgnn_zoo_weights.available():
+        folder = crysgnn_zoo_weights.path_of(name)
+        want = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()
+        assert ModelCard.load(folder).config_sha256 == want == releases()[name].config_sha256, name

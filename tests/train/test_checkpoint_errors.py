@@ -23,9 +23,10 @@ def ckpt(tmp_path):
 
 
 def _rehash(folder):
-    """Make the card agree with whatever weights.pt now holds (a consistent but bad folder)."""
+    """Make the card agree with whatever weights.pt and config.json now hold (a consistent but bad folder)."""
     card = json.loads((folder / "card.json").read_text())
     card["sha256"] = sha256_of(folder / "weights.pt")
+    card["config_sha256"] = sha256_of(folder / "config.json")
     (folder / "card.json").write_text(json.dumps(card))
 
 
@@ -82,11 +83,36 @@ def test_unreadable_weights_raise_the_package_error(ckpt, damage, reason):
 
 def test_bad_config_json_is_named(ckpt):
     (ckpt / "config.json").write_text("{not json")
+    _rehash(ckpt)
     with pytest.raises(CheckpointError, match=r"config.json: not valid JSON"):
         load_checkpoint(ckpt)
     (ckpt / "config.json").write_text(json.dumps({"format": 1}))
+    _rehash(ckpt)
     with pytest.raises(CheckpointError, match=r"config.json lacks"):
         load_checkpoint(ckpt)
+
+
+def test_an_edited_normaliser_or_unit_is_refused(ckpt):
+    """config.json decides every prediction (normaliser, unit, graph settings): the card's hash covers it."""
+    config = json.loads((ckpt / "config.json").read_text())
+    for field, value in (("normalizer", {**config["normalizer"], "mean": 5.0}), ("unit", "meV")):
+        (ckpt / "config.json").write_text(json.dumps({**config, field: value}))
+        for load in (load_checkpoint, resolve_weights):
+            with pytest.raises(WeightsVerificationError, match=r"config.json: SHA-256 .* does not match the card"):
+                load(ckpt)
+
+
+def test_a_release_table_config_hash_is_checked(ckpt):
+    with pytest.raises(WeightsVerificationError, match=r"config.json: .* does not match the release table"):
+        load_checkpoint(ckpt, expected_config_sha256="0" * 64)
+
+
+def test_a_card_from_before_config_hashes_loads_with_a_warning(ckpt, caplog):
+    card = json.loads((ckpt / "card.json").read_text())
+    del card["config_sha256"]
+    (ckpt / "card.json").write_text(json.dumps(card))
+    load_checkpoint(ckpt)
+    assert "no config_sha256" in caplog.text and "not verified" in caplog.text
 
 
 def test_every_package_error_derives_from_the_root():
@@ -121,5 +147,6 @@ def test_wrong_config_contents_name_the_file(ckpt, field, value, reason):
     config = json.loads((ckpt / "config.json").read_text())
     config[field] = value
     (ckpt / "config.json").write_text(json.dumps(config))
+    _rehash(ckpt)
     with pytest.raises(CheckpointError, match=rf"config.json: .*{reason}"):
         load_checkpoint(ckpt)
