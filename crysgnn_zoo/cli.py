@@ -20,7 +20,7 @@ from pathlib import Path
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import alpha_words
-from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
+from crysgnn_zoo.errors import ConfigError, CrysgnnZooError, RunExistsError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
 from crysgnn_zoo.pretrain.curate import CurateConfig
 
@@ -50,8 +50,11 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     distill = add_config_options(p, DistillConfig, title="distillation (with --distill)")
     p.add_argument("--distill", action="store_true", default=argparse.SUPPRESS,
                    help=f"distill from a frozen teacher (set with --{', --'.join(n.replace('_', '-') for n in distill)})")
-    p.add_argument("--out", help="run folder (run.json, split, checkpoints, result.json)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--out", help="run folder (run.json, split, checkpoints, result.json); "
+                                  "default: a new folder runs/<data>-<target>-<model>-<date-time>")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out (its run.json gives the settings unless --config does)")
+    p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1")
     p.add_argument("--workers", type=int, help="graph-building processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true")
@@ -59,7 +62,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
 def run_config_from_args(args: argparse.Namespace) -> RunConfig:
     """The RunConfig of ``crysgnn-zoo train``: ``--config`` (or the defaults), then the options given."""
-    run = read_config(RunConfig, args.config) if args.config else RunConfig()
+    config = args.config
+    if not config and getattr(args, "resume", False) and args.out and (Path(args.out) / "run.json").exists():
+        config = Path(args.out) / "run.json"  # --resume --out RUN: the run's own settings
+    run = read_config(RunConfig, config) if config else RunConfig()
     run = config_from_args(RunConfig, args, run)
     if hasattr(args, "seed") and not hasattr(args, "split_seed"):
         run = run.replace(split_seed=args.seed)
@@ -79,12 +85,42 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
 def _cmd_train(args: argparse.Namespace) -> int:
     from crysgnn_zoo.train.run import train_model
 
-    result = train_model(run_config_from_args(args), out_dir=args.out, device=args.device, workers=args.workers,
-                         resume=args.resume, progress=not args.no_progress)
+    run = run_config_from_args(args)
+    out = args.out or default_run_folder(run)
+    if not args.out:
+        print(f"run folder: {out} (no --out given)", file=sys.stderr)
+    result = train_model(run, out_dir=out, device=args.device, workers=args.workers, resume=args.resume,
+                         overwrite=args.overwrite, progress=not args.no_progress)
     print(result.summary())
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}")
     return 0
+
+
+def default_run_folder(run: RunConfig) -> Path:
+    """``runs/<data>-<target>-<model>-<date-time>``: where ``train`` without ``--out`` keeps its run."""
+    import time
+
+    data = Path(str(run.data)).name.split(".")[0] or "data"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{data}-{run.target}-{run.model or 'cgcnn'}-{stamp}"
+
+
+def check_output_file(out: str | None, inputs: list[str]) -> None:
+    """Before any work: ``--out`` must not be one of the inputs nor a folder; its folder is created.
+
+    Raises:
+        RunExistsError: ``out`` names an input file or a folder.
+    """
+    if not out:
+        return
+    path = Path(out)
+    if path.is_dir():
+        raise RunExistsError(f"--out {out}: is a folder; give a CSV file path")
+    for given in inputs:
+        if Path(given).exists() and path.exists() and path.resolve() == Path(given).resolve():
+            raise RunExistsError(f"--out {out}: is one of the inputs; writing there would overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -93,6 +129,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     paths = list(args.paths or []) + list(args.data or [])
     if not paths:
         raise ConfigError("predict: give one or more CIF/POSCAR files, folders, CSV files or data set names")
+    check_output_file(args.out, paths)
     predictor = load_model(args.model, args.device)
     table = predict(predictor, paths, batch_size=args.batch_size, device=args.device, workers=args.workers,
                     progress=not args.no_progress)

@@ -22,6 +22,10 @@ class RunLockedError(CrysgnnZooError, RuntimeError):
     """An output folder is in use by another running process."""
 
 
+class RunExistsError(CrysgnnZooError, FileExistsError):
+    """An output path already holds something the user has (a finished run, an input file)."""
+
+
 class UnknownNameError(CrysgnnZooError, KeyError):
     """A registry or table has no entry of that name; the message lists the choices."""
 

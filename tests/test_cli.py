@@ -155,3 +155,35 @@ def test_released_model_predicts_from_the_cli(tmp_path, capsys):
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
     assert rows[0][:3] == ["id", "prediction", "unit"] and rows[1][2] == "eV/atom" and float(rows[1][1]) < 5
     assert main(["models"]) == 0 and "cgcnn-mp37k-formation-energy" in capsys.readouterr().out
+
+
+def test_nothing_the_user_has_is_overwritten(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--epochs", "1", "--max-samples", "40",
+            "--split", "30,5,5", "--set", "n_conv=1", "--set", "atom_dim=8", "--no-progress", "--workers", "1"]
+    assert main(argv) == 0  # no --out: a new folder under runs/, said on stderr
+    said = capsys.readouterr().err
+    kept = said.split("run folder: ")[1].split(" ")[0]
+    assert kept.startswith("runs/mp_37k_sample-band_gap-cgcnn-") and (tmp_path / kept / "result.json").exists()
+    out = tmp_path / "run"
+    assert main([*argv, "--out", str(out)]) == 0
+    first = (out / "result.json").read_text()
+    assert main([*argv, "--out", str(out)]) == 2  # a finished run is not replaced silently
+    assert "holds a finished run" in capsys.readouterr().err and (out / "result.json").read_text() == first
+    assert main(["train", "--out", str(out), "--resume", "--no-progress", "--workers", "1"]) == 0  # its run.json
+    (out / "result.json").unlink()  # as if interrupted
+    assert main([*argv, "--out", str(out)]) == 2
+    assert "interrupted run" in capsys.readouterr().err
+    assert main([*argv, "--out", str(out), "--overwrite"]) == 0
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main([*argv, "--out", str(tmp_path / "notes.txt")]) == 2
+    assert "is a file" in capsys.readouterr().err and (tmp_path / "notes.txt").read_text() == "mine"
+
+    cif = tmp_path / "one.cif"
+    cif.write_text(next(dataset_source("mp_37k_sample").entries()).payload)
+    before = cif.read_text()
+    assert main(["predict", "--model", str(out / "checkpoint"), str(cif), "--out", str(cif), "--no-progress"]) == 2
+    assert "is one of the inputs" in capsys.readouterr().err and cif.read_text() == before
+    deep = tmp_path / "new" / "folder" / "p.csv"
+    assert main(["predict", "--model", str(out / "checkpoint"), str(cif), "--out", str(deep), "--no-progress"]) == 0
+    assert deep.exists()

@@ -25,7 +25,7 @@ from crysgnn_zoo.data.errors import NoUsableDataError, Skipped, SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split, random_split, subsample
 from crysgnn_zoo.distill.defaults import for_student
-from crysgnn_zoo.errors import ConfigError, UnknownNameError
+from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
 from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is_cached
 from crysgnn_zoo.graphs.loader import GraphLoader
@@ -166,6 +166,7 @@ def train_model(
     device: str = "cpu",
     workers: int | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     **fields: Any,
 ) -> RunResult:
@@ -183,6 +184,8 @@ def train_model(
         device: torch device (``cpu``, ``cuda``).
         workers: graph-building processes (default: all cores).
         resume: continue an interrupted run in ``out_dir``.
+        overwrite: replace a run already in ``out_dir`` (without it, or ``resume``, a folder that
+            holds a run is refused: nothing the user has is overwritten).
         progress: progress bars.
 
     Raises:
@@ -190,6 +193,7 @@ def train_model(
         NoUsableDataError: nothing usable for the target, or too few crystals for the split
             (before any training; nothing is written to ``out_dir``).
         RunLockedError: another process is running in ``out_dir``.
+        RunExistsError: ``out_dir`` is a file, or holds a run and neither ``resume`` nor ``overwrite`` is set.
     """
     source = data if isinstance(data, Source) else None
     if isinstance(data, RunConfig):
@@ -200,10 +204,33 @@ def train_model(
     if not config.target:
         raise ConfigError("train_model: no target given")
     out = Path(out_dir) if out_dir else None
+    if out is not None:
+        check_run_folder(out, resume=resume, overwrite=overwrite)
     here, device = init_distributed(device)  # under torchrun: one process per shard, rank 0 writes
     with RunLock(out) if out and here.main else contextlib.nullcontext():
         return _train_model(config, source, out, device=device, workers=workers, resume=resume,
                             progress=progress and here.main)
+
+
+def check_run_folder(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse an ``out_dir`` that is a file, or that holds a run (finished: ``result.json``;
+    interrupted: ``split.json``) unless ``resume`` or ``overwrite`` says what to do with it.
+    With ``overwrite`` the old ``result.json`` goes first, so a failed rerun leaves no stale result.
+
+    Raises:
+        RunExistsError: as above, naming the folder and the options.
+    """
+    if out.exists() and not out.is_dir():
+        raise RunExistsError(f"{out}: is a file, not a run folder; give a folder path for the run")
+    finished, started = (out / "result.json").exists(), (out / "split.json").exists()
+    if overwrite:
+        (out / "result.json").unlink(missing_ok=True)
+    elif finished and not resume:
+        raise RunExistsError(f"{out}: holds a finished run (result.json); pass --overwrite (overwrite=True) to "
+                             "replace it, or another --out")
+    elif started and not resume:
+        raise RunExistsError(f"{out}: holds an interrupted run (split.json); pass --resume (resume=True) to "
+                             "continue it, --overwrite (overwrite=True) to start again, or another --out")
 
 
 def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, device: str,
