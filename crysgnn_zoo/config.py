@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import typing
+import types
 from typing import Any, Literal, TypeVar
 
 from crysgnn_zoo.errors import ConfigError
@@ -28,6 +29,28 @@ def choices(cls: type, name: str) -> tuple:
 def _optional_fields(cls: type) -> frozenset[str]:
     """The fields of ``cls`` annotated ``X | None``."""
     return frozenset(n for n, hint in typing.get_type_hints(cls).items() if type(None) in typing.get_args(hint))
+
+
+_SCALARS = (bool, int, float, str)
+
+
+@functools.lru_cache(maxsize=None)
+def _scalar_types(cls: type) -> dict[str, tuple[type, ...]]:
+    """``{field: accepted types}`` of the fields of ``cls`` annotated with scalars (``int``,
+    ``float | None``, ...); an ``int`` is accepted where a ``float`` is asked for."""
+    table = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+        if all(o in _SCALARS or o is type(None) for o in options):
+            table[name] = tuple(o for o in options) + ((int,) if float in options else ())
+    return table
+
+
+def _type_words(accepted: tuple[type, ...]) -> str:
+    words = {bool: "true/false", int: "an integer", float: "a number", str: "text", type(None): "null"}
+    if float in accepted:
+        accepted = tuple(t for t in accepted if t is not int)
+    return " or ".join(dict.fromkeys(words[t] for t in accepted))
 
 
 @functools.lru_cache(maxsize=None)
@@ -78,6 +101,20 @@ class JsonConfig:
             if value not in allowed:
                 raise ConfigError(f"{type(self).__name__}.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
+    @classmethod
+    def check_types(cls, values: dict[str, Any]) -> None:
+        """Raise :class:`ConfigError` for a value of the wrong type among ``values`` (a field
+        annotated ``int`` given ``"abc"``, ``true`` or ``2.5``), naming the field and the expected type."""
+        accepted = _scalar_types(cls)
+        for name, value in values.items():
+            types_ = accepted.get(name)
+            if types_ is None:
+                continue
+            wrong_bool = isinstance(value, bool) and bool not in types_
+            if wrong_bool or not isinstance(value, types_):
+                raise ConfigError(f"{cls.__name__}.{name} takes {_type_words(types_)}, got {value!r} "
+                                  f"({type(value).__name__})")
+
     def check_at_least(self, minimum: float, *names: str) -> None:
         """Raise :class:`ConfigError` naming the first of ``names`` whose value is below ``minimum``."""
         for name in names:
@@ -102,6 +139,7 @@ class JsonConfig:
             raise ConfigError(
                 f"unknown {cls.__name__} field(s) {unknown}; valid fields: {sorted(names)}"
             )
+        cls.check_types(data)
         return cls(**data)
 
     def replace(self: T, **changes: Any) -> T:
@@ -111,6 +149,7 @@ class JsonConfig:
             raise ConfigError(
                 f"unknown {type(self).__name__} field(s) {unknown}; valid fields: {sorted(names)}"
             )
+        self.check_types(changes)
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     def to_json(self) -> str:

@@ -23,18 +23,12 @@ import numpy as np
 import pandas as pd
 
 from crysgnn_zoo.data.errors import DisorderError, NoUsableDataError, StructureError
-from crysgnn_zoo.data.sources import RawEntry, csv_source, open_source
+from crysgnn_zoo.data.sources import RawEntry, open_source
 from crysgnn_zoo.graphs.build import build_entries
 from crysgnn_zoo.hub.checkpoint import Predictor
 from crysgnn_zoo.hub.resolve import load_released
 
 log = logging.getLogger(__name__)
-
-STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
-STRUCTURE_NAMES = ("POSCAR", "CONTCAR")
-_ID_COLUMNS = ("material_id", "id", "jid", "name")
-_CIF_COLUMNS = ("cif", "structure", "atoms")
-
 
 def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     """A released property model by name (``crysgnn-zoo models`` lists them) or a checkpoint
@@ -42,31 +36,8 @@ def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     return load_released(name_or_path, device)
 
 
-def _is_structure_file(path: Path) -> bool:
-    return path.suffix.lower() in STRUCTURE_SUFFIXES or path.name.startswith(STRUCTURE_NAMES)
-
-
-def _csv_entries(path: Path) -> Iterator[RawEntry]:
-    header = pd.read_csv(path, nrows=0).columns.tolist()
-    id_col = next((c for c in _ID_COLUMNS if c in header), None)
-    cif_col = next((c for c in _CIF_COLUMNS if c in header), None)
-    if id_col is None or cif_col is None:
-        raise StructureError(str(path), f"needs an id column ({'/'.join(_ID_COLUMNS)}) and a CIF column "
-                                        f"({'/'.join(_CIF_COLUMNS)}); the file has {header}")
-    yield from csv_source(path, id_column=id_col, cif_column=cif_col).entries()
-
-
 def _path_entries(path: Path) -> Iterator[RawEntry]:
-    if path.is_dir() and not (path / "dataset.json").exists() and not (path / "id_prop.csv").exists():
-        files = sorted(p for p in path.iterdir() if p.is_file() and _is_structure_file(p))
-        if not files:
-            raise NoUsableDataError(str(path), f"no CIF/POSCAR files ({', '.join(STRUCTURE_SUFFIXES)}) in this folder")
-        for p in files:
-            yield RawEntry(p.stem, "file", str(p), {}, str(p))
-    elif path.is_file() and path.name.lower().endswith((".csv", ".csv.gz")):
-        yield from _csv_entries(path)
-    else:
-        yield from open_source(path).entries()
+    yield from open_source(path).entries()
 
 
 def _ase_payload(atoms, where: str) -> dict:

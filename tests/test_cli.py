@@ -187,3 +187,29 @@ def test_nothing_the_user_has_is_overwritten(tmp_path, capsys, monkeypatch):
     deep = tmp_path / "new" / "folder" / "p.csv"
     assert main(["predict", "--model", str(out / "checkpoint"), str(cif), "--out", str(deep), "--no-progress"]) == 0
     assert deep.exists()
+
+
+def test_check_reads_a_plain_folder_as_predict_does(tmp_path, capsys):
+    entry = next(iter(dataset_source("mp_37k_sample").entries()))
+    (tmp_path / "good.cif").write_text(entry.payload)
+    (tmp_path / "notes.txt").write_text("not a structure")
+    assert main(["check", str(tmp_path), "--no-progress"]) == 0  # no id_prop.csv needed
+    assert "1 structures, 1 pass, 0 refused" in capsys.readouterr().out
+
+
+def test_a_set_value_of_the_wrong_type_names_the_expected_type(capsys):
+    rc = main(["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--set", "n_conv=abc", "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "CGCNNConfig.n_conv takes an integer, got 'abc'" in err and "Traceback" not in err
+
+
+def test_rows_left_out_for_a_non_numeric_target_are_counted_on_the_console(tmp_path, capsys):
+    entries = [e for _, e in zip(range(12), dataset_source("mp_37k_sample").entries())]
+    rows = [["id", "cif", "y"]] + [[e.id, e.payload, "n/a" if k < 2 else str(k)] for k, e in enumerate(entries)]
+    with open(tmp_path / "d.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    assert main(["train", "--data-path", str(tmp_path / "d.csv"), "--target", "y", "--epochs", "1",
+                 "--split", "6,2,2", "--set", "n_conv=1", "--set", "atom_dim=8", "--out", str(tmp_path / "run"),
+                 "--no-progress", "--workers", "1"]) == 0
+    assert "2 row(s) without a numeric 'y' left out (listed in skipped.csv)" in capsys.readouterr().out
+    assert len((tmp_path / "run" / "skipped.csv").read_text().splitlines()) == 3

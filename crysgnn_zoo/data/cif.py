@@ -58,7 +58,7 @@ def cif_structure_block(text: str, where: str) -> CIFBlock:
     from ase.io.cif import parse_cif
 
     try:
-        blocks = [b for b in parse_cif(io.StringIO(text)) if b.has_structure()]
+        blocks = [b for b in parse_cif(io.StringIO(text)) if _has_sites(b)]
     except Exception as exc:  # noqa: BLE001 - ASE raises many types for bad text
         detail = f": {exc}" if str(exc) else f" ({type(exc).__name__})"
         raise StructureError(where, f"malformed CIF{detail}") from None
@@ -69,6 +69,101 @@ def cif_structure_block(text: str, where: str) -> CIFBlock:
         raise StructureError(where, f"the CIF holds {len(blocks)} structures (data blocks {names}); "
                                     "give one structure per file")
     return blocks[0]
+
+
+_POSITION_TAGS = ("_atom_site_fract_x", "_atom_site_cartn_x")
+_COORD_TAGS = ("_atom_site_fract_x", "_atom_site_fract_y", "_atom_site_fract_z",
+               "_atom_site_cartn_x", "_atom_site_cartn_y", "_atom_site_cartn_z")
+
+
+def _site_loops_per_block(text: str) -> list[int]:
+    """For each data block of ``text``, how many ``loop_`` tables hold atom positions."""
+    counts: list[int] = []
+    in_header = False
+    for raw in text.splitlines():
+        line = raw.strip().lower()
+        if line.startswith("data_"):
+            counts.append(0)
+        elif line == "loop_":
+            in_header = True
+        elif in_header and line.startswith("_"):
+            if line.split()[0] in _POSITION_TAGS and counts:
+                counts[-1] += 1
+                in_header = False
+        else:
+            in_header = False
+    return counts
+
+
+def _element_of(text: str) -> str | None:
+    """The element a site's type symbol or label starts with, as pymatgen reads labels:
+    the leading letters, the first two capitalised if that is an element (``NA1`` -> Na,
+    ``fe`` -> Fe), else the first one (``C1`` -> C); None if neither is an element."""
+    from ase.data import atomic_numbers
+
+    letters = re.match(r"[A-Za-z]*", text.strip()).group(0)
+    for candidate in (letters[:2].capitalize(), letters[:1].upper()):
+        if len(candidate) and candidate in atomic_numbers and candidate != "X":
+            return candidate
+    return None
+
+
+def _type_symbol(symbol: str) -> str:
+    """A type symbol in the element's own case (``fe`` -> Fe, ``FE2+`` -> Fe2+); symbols already in
+    it (``Fe2+``, ``Fe0.5Co0.5``) and unknown ones (named later) are left as written."""
+    head = re.match(r"[A-Za-z]{1,2}", symbol)
+    if head is None or re.match(r"[A-Z][a-z]?(?![A-Za-z])", symbol):
+        return symbol
+    element = _element_of(symbol)
+    if element is None:
+        return symbol
+    return element + symbol[len(element):]
+
+
+def normalized_site_table(block: CIFBlock, text: str, where: str) -> CIFBlock:
+    """``block`` with one element per site, read by one convention, or a named error.
+
+    - Several ``_atom_site`` loops with positions in one block: ASE keeps the last and drops the
+      others silently, so this is an error naming the count.
+    - ``?`` or ``.`` (unknown) for a coordinate: an error naming the site and the tag.
+    - Type symbols in another case (``fe``, ``FE``) are read as the element (Fe).
+    - No ``_atom_site_type_symbol``: elements come from the labels as pymatgen reads them
+      (``NA1`` is Na, ``CL2`` is Cl, ``C1`` is C); a label that starts with no element is an error.
+
+    Raises:
+        StructureError: as above.
+    """
+    from ase.io.cif import CIFBlock as _Block
+
+    loops = max(_site_loops_per_block(text), default=0)
+    if loops > 1:
+        raise StructureError(where, f"the CIF lists atom sites in {loops} separate _atom_site loops; a reader would "
+                                    "keep only one of them: merge them into one loop")
+    n = len(block.get("_atom_site_label") or block.get("_atom_site_type_symbol") or [])
+    names = _site_names(block, n)
+    for tag in _COORD_TAGS:
+        for name, value in zip(names, block.get(tag) or []):
+            if isinstance(value, str) and _number(value) is None:
+                raise StructureError(where, f"site {name}: {tag} is {value!r}, not a number; every site needs "
+                                            "numeric coordinates")
+    tags = dict(block.items())
+    types = block.get("_atom_site_type_symbol")
+    if types is not None:
+        tags["_atom_site_type_symbol"] = [_type_symbol(str(t)) for t in types]
+    elif block.get("_atom_site_label") is not None:
+        elements = [_element_of(str(label)) for label in block["_atom_site_label"]]
+        bad = [str(label) for label, e in zip(block["_atom_site_label"], elements) if e is None]
+        if bad:
+            raise StructureError(where, f"no _atom_site_type_symbol, and labels {bad[:5]} start with no element "
+                                        "symbol: add the type symbols")
+        tags["_atom_site_type_symbol"] = elements
+    return _Block(block.name, tags)
+
+
+def _has_sites(block: CIFBlock) -> bool:
+    """Whether a data block lists atom sites: positions, and a type symbol or a label for each."""
+    return (any(tag in block for tag in _POSITION_TAGS)
+            and ("_atom_site_type_symbol" in block or "_atom_site_label" in block))
 
 
 def check_cif_cell(block: CIFBlock, where: str) -> None:

@@ -57,6 +57,10 @@ class SourceNotFoundError(CrystalDataError):
     """A dataset name, file or folder cannot be found."""
 
 
+class DuplicateIdError(CrystalDataError):
+    """Two rows of one source carry the same id (which row a result belongs to would be a guess)."""
+
+
 class UnsafePathError(CrystalDataError):
     """A source names a file outside its own folder (an absolute path, ``..``, a link out)."""
 

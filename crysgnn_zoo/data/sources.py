@@ -30,7 +30,14 @@ from typing import Any, Callable, Iterator
 
 import pandas as pd
 
-from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError, StructureError, UnsafePathError
+from crysgnn_zoo.data.errors import (
+    DuplicateIdError,
+    MissingColumnError,
+    NoUsableDataError,
+    SourceNotFoundError,
+    StructureError,
+    UnsafePathError,
+)
 from crysgnn_zoo.data.structures import as_float
 from crysgnn_zoo.data.text import open_text
 
@@ -189,7 +196,7 @@ def _csv_cif_rows(
     text: ids keep their leading zeros, targets go through :func:`as_float`)."""
     with open_text(path) as fh:
         chunks = pd.read_csv(fh, dtype=str, keep_default_na=False, chunksize=chunk_rows)
-        row_no = 2
+        row_no, seen = 2, {}
         for k, chunk in enumerate(chunks):
             if k == 0:
                 missing = [c for c in [id_col, cif_col, *target_cols] if c not in chunk.columns]
@@ -197,6 +204,10 @@ def _csv_cif_rows(
                     raise MissingColumnError(str(path), f"missing column(s) {missing}; the file has {list(chunk.columns)}")
             for row in chunk.to_dict("records"):
                 ident = row[id_col]
+                if ident in seen:
+                    raise DuplicateIdError(str(path), f"rows {seen[ident]} and {row_no} both have id {ident!r}; "
+                                                      "ids must be unique")
+                seen[ident] = row_no
                 yield RawEntry(ident, "cif", row[cif_col], {col: _number(row[col]) for col in target_cols},
                                f"{path.name} row {row_no} (id {ident})")
                 row_no += 1
@@ -238,10 +249,23 @@ def _structure_path(folder: Path, name: str, where: str) -> Path:
 
 def _id_prop_paths(index: Path) -> list[tuple[int, str, Path]]:
     """``(row number, name, path)`` of every row of an ``id_prop.csv``, every path checked
-    (:func:`_structure_path`) before any is read."""
-    return [(row_no, row[0].strip(), _structure_path(index.parent, row[0].strip(),
-                                                     f"{index} row {row_no} ({row[0].strip()})"))
-            for row_no, row in _index_rows(index)]
+    (:func:`_structure_path`) and every name unique before any file is read.
+
+    Raises:
+        UnsafePathError: a row names a file outside the folder.
+        DuplicateIdError: two rows name the same crystal.
+    """
+    rows, seen = [], {}
+    for row_no, row in _index_rows(index):
+        name = row[0].strip()
+        path = _structure_path(index.parent, name, f"{index} row {row_no} ({name})")
+        ident = Path(name).stem if path.suffix in STRUCTURE_SUFFIXES else name
+        if ident in seen:
+            raise DuplicateIdError(str(index), f"rows {seen[ident]} and {row_no} both name crystal {ident!r}; "
+                                               "ids must be unique")
+        seen[ident] = row_no
+        rows.append((row_no, name, path))
+    return rows
 
 
 def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEntry]:
@@ -265,26 +289,81 @@ def _id_prop_targets(index: Path) -> dict[str, str]:
     return {}
 
 
+STRUCTURE_NAMES = ("POSCAR", "CONTCAR")
+
+
+def is_structure_file(path: Path) -> bool:
+    """A CIF/POSCAR by name: ``.cif``, ``.vasp``, ``.poscar`` (any case), ``POSCAR*``, ``CONTCAR*``."""
+    return path.suffix.lower() in STRUCTURE_SUFFIXES or path.name.startswith(STRUCTURE_NAMES)
+
+
+def structure_folder_source(folder: str | Path) -> Source:
+    """A plain folder of CIF/POSCAR files (no index, no targets), in name order.
+
+    Each crystal's id is its file's stem; where two files share a stem (``a.cif``, ``a.vasp``),
+    both are named by their whole file name, so no two rows share an id.
+
+    Raises:
+        NoUsableDataError: the folder holds no structure file.
+    """
+    folder = Path(folder)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_structure_file(p))
+    if not files:
+        raise NoUsableDataError(str(folder), f"no CIF/POSCAR files ({', '.join(STRUCTURE_SUFFIXES)}) in this folder")
+    stems = [p.stem for p in files]
+    ids = [p.name if stems.count(p.stem) > 1 else p.stem for p in files]
+
+    def read() -> Iterator[RawEntry]:
+        for ident, path in zip(ids, files):
+            yield RawEntry(ident, "file", str(path), {}, str(path))
+
+    return Source(folder.name, "folder", files, {}, read, meta={"location": str(folder.resolve())})
+
+
 def folder_source(folder: str | Path) -> Source:
-    """A folder of CIF/POSCAR files with an ``id_prop.csv`` index."""
+    """A folder of CIF/POSCAR files with an ``id_prop.csv`` index, or without one a plain folder
+    of structures (:func:`structure_folder_source`)."""
     folder = Path(folder)
     index = folder / "id_prop.csv"
     if not index.exists():
-        raise SourceNotFoundError(str(folder), "no id_prop.csv in this folder (CGCNN/ALIGNN format)")
+        return structure_folder_source(folder)
     targets = _id_prop_targets(index)
     files = [index, *(path for _, _, path in _id_prop_paths(index))]
     return Source(folder.name, "folder", files, targets, lambda: _id_prop_rows(index, None),
                   meta={"location": str(folder.resolve())})
 
 
-def csv_source(path: str | Path, id_column: str = "material_id", cif_column: str = "cif") -> Source:
-    """A CSV (or .csv.gz) with an id column, a CIF column and numeric target columns."""
+ID_COLUMNS = ("material_id", "id", "jid", "name")
+CIF_COLUMNS = ("cif", "structure", "atoms")
+
+
+def csv_source(path: str | Path, id_column: str | None = None, cif_column: str | None = None) -> Source:
+    """A CSV (or .csv.gz) with an id column, a CIF column and numeric target columns.
+
+    The one CSV format of every verb (train, predict, check, embed): the id column is the first
+    of :data:`ID_COLUMNS` in the header (``material_id``, ``id``, ``jid``, ``name``), the CIF
+    column the first of :data:`CIF_COLUMNS` (``cif``, ``structure``, ``atoms``), unless named;
+    every other column is a target.
+
+    Raises:
+        MissingColumnError: no id or no CIF column, listing the accepted names and the header.
+    """
     path = Path(path)
     with open_text(path) as fh:
         header = next(csv.reader(fh), [])
-    for col in (id_column, cif_column):
+    id_column = id_column or next((c for c in ID_COLUMNS if c in header), None)
+    cif_column = cif_column or next((c for c in CIF_COLUMNS if c in header), None)
+    for col, kind, names in ((id_column, "id", ID_COLUMNS), (cif_column, "CIF", CIF_COLUMNS)):
         if col not in header:
-            raise MissingColumnError(str(path), f"missing column {col!r}; the file has {header}")
+            raise MissingColumnError(str(path), f"no {kind} column: name one of {', '.join(names)}; "
+                                                f"the file has {header}")
+    with open_text(path) as fh:  # before any structure is read: a repeated id is an error now, not midway
+        ids = pd.read_csv(fh, dtype=str, keep_default_na=False, usecols=[id_column])[id_column]
+    repeated = ids[ids.duplicated(keep=False)]
+    if len(repeated):
+        rows = [int(i) + 2 for i in repeated.index[:2]]
+        raise DuplicateIdError(str(path), f"rows {rows[0]} and {rows[1]} both have id {repeated.iloc[0]!r} "
+                                          f"({repeated.nunique()} repeated id(s)); ids must be unique")
     targets = {c: "" for c in header if c not in (id_column, cif_column) and c}
     return Source(
         path.name.split(".")[0],

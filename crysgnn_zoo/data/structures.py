@@ -21,9 +21,11 @@ from crysgnn_zoo.data.cif import (
     check_sites,
     cif_structure_block,
     name_coinciding_sites,
+    normalized_site_table,
     p1_atoms,
 )
 from crysgnn_zoo.data.elements import MAX_Z
+from crysgnn_zoo.data.poscar import check_poscar_text
 from crysgnn_zoo.data.errors import OverlappingAtomsError, StructureError, UnknownElementError
 from crysgnn_zoo.data.text import read_text
 
@@ -104,7 +106,7 @@ def atoms_from_cif(text: str, where: str = "<cif>") -> JarvisAtoms:
         if "_cell_length_a" in lowered:
             raise StructureError(where, "empty cell: the CIF has no atom sites")
         raise StructureError(where, "malformed CIF: no cell and no atom sites found")
-    block = cif_structure_block(text, where)
+    block = normalized_site_table(cif_structure_block(text, where), text, where)
     check_cif_cell(block, where)
     check_sites(block, where)
     try:
@@ -129,6 +131,7 @@ def atoms_from_poscar(text: str, where: str = "<poscar>") -> JarvisAtoms:
     """Parse POSCAR/CONTCAR text into validated jarvis ``Atoms``."""
     import ase.io
 
+    check_poscar_text(text, where)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
