@@ -1,6 +1,7 @@
 """Graph-building throughput against ASE's ``neighbor_list`` at the same cutoff.
 
     python -m benchmarks.graph_speed [--cutoff 8] [--mp-sample 2000] [--limit N]
+    python -m benchmarks.graph_speed --large 1000,10000,20000   # large cells: time and peak memory
 
 Sets: ``carbon_24`` (all of it) and a seeded 2,000-crystal sample of
 ``mp_37k``. Structures are parsed first (not timed); then, on one core, each
@@ -174,14 +175,59 @@ def _plot(results: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def _one_large_cell(n_atoms: int, cutoff: float, dense: bool) -> dict:
+    """In a fresh process: time and peak resident memory of the neighbour search (k=12) of a
+    supercell of the embedded sample's first crystal with at least ``n_atoms`` atoms."""
+    import resource
+
+    from crysgnn_zoo.graphs import neighbors
+
+    entry = next(open_source("mp_37k_sample").entries())
+    atoms = parse_structure(entry.fmt, entry.payload, entry.where)
+    frac, lattice = np.asarray(atoms.frac_coords), np.asarray(atoms.lattice_mat)
+    r = int(np.ceil((n_atoms / len(frac)) ** (1 / 3)))
+    cells = np.stack(np.meshgrid(*[np.arange(r)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    frac = ((frac[None] + cells[:, None]) / r).reshape(-1, 3)
+    if dense:
+        neighbors.DENSE_LIMIT = 10**15
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    found = find_neighbors(lattice * r, frac, cutoff, 12)
+    return {"atoms": len(frac), "search": "dense" if dense else "default", "seconds": time.perf_counter() - t0,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": before,
+            "edges": len(found.src)}
+
+
+def large_cells(sizes: list[int], cutoff: float, dense_up_to: int) -> list[dict]:
+    """:func:`_one_large_cell` for each size, each in its own process (so peaks do not mix)."""
+    import multiprocessing as mp
+
+    rows = []
+    for n in sizes:
+        for dense in ([False, True] if n <= dense_up_to else [False]):
+            with mp.get_context("spawn").Pool(1) as pool:
+                row = pool.apply(_one_large_cell, (n, cutoff, dense))
+            print(f"{row['atoms']:>6} atoms, {row['search']:>7} search: {row['seconds']:7.2f} s, "
+                  f"peak resident {row['peak_rss_mb']:7.0f} MB ({row['rss_before_mb']:.0f} MB before), "
+                  f"{row['edges']:,} edges")
+            rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--large", help="comma-separated atom counts: time and peak memory of the neighbour search "
+                                    "of supercells that large (e.g. 1000,10000,20000), then exit")
+    ap.add_argument("--dense-up-to", type=int, default=2100,
+                    help="with --large: also force the dense search on cells up to this many atoms")
     ap.add_argument("--cutoff", type=float, default=8.0)
     ap.add_argument("--mp-sample", type=int, default=2000)
     ap.add_argument("--limit", type=int, help="use only this many structures per set (quick check)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
+    if args.large:
+        return large_cells([int(n) for n in args.large.split(",")], args.cutoff, args.dense_up_to)
     import torch
 
     torch.set_num_threads(1)

@@ -192,6 +192,11 @@ def _nearest_for_isolated(cart: np.ndarray, lattice: np.ndarray, lonely: np.ndar
     return extra
 
 
+#: Largest centre x atom x image array the dense search builds (float64 entries; ~200 MB each).
+#: Larger cells go through the k-d tree search, whose memory grows linearly with the atoms.
+DENSE_LIMIT = 25_000_000
+
+
 def _neighbors_within(
     cart: np.ndarray,
     lattice: np.ndarray,
@@ -200,9 +205,66 @@ def _neighbors_within(
     centers: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(centre, neighbour, image offset (E, 3), squared distance) for the atoms
-    in ``centers`` (default all), sorted by centre then distance."""
+    in ``centers`` (default all), sorted by centre then distance: the dense search for cells
+    up to :data:`DENSE_LIMIT` entries, else the k-d tree search (same neighbours)."""
     grid, shifts = _image_shifts(lattice, cutoff)
     center_idx = np.arange(len(cart)) if centers is None else np.asarray(centers)
+    if len(center_idx) * len(cart) * len(shifts) > DENSE_LIMIT:
+        return _neighbors_tree(cart, grid, shifts, cutoff, max_neighbors, center_idx)
+    return _neighbors_dense(cart, grid, shifts, cutoff, max_neighbors, center_idx)
+
+
+def _neighbors_tree(cart: np.ndarray, grid: np.ndarray, shifts: np.ndarray, cutoff: float,
+                    max_neighbors: int | None, center_idx: np.ndarray, chunk: int = 2048) -> tuple:
+    """:func:`_neighbors_within` with a k-d tree over every atom in every image cell that can
+    hold a neighbour (N x M points): memory linear in the atoms, time ~N log N. Centres go in
+    chunks of ``chunk``; ties at the ``max_neighbors``-th distance are broken by the tree."""
+    from scipy.spatial import cKDTree
+
+    n_m = len(shifts)
+    points = (cart[:, None, :] + shifts[None, :, :]).reshape(-1, 3)  # point j * M + m: atom j in image m
+    tree = cKDTree(points)
+    parts = [_tree_chunk(tree, cart, shifts, cart[center_idx[k:k + chunk]], cutoff, max_neighbors)
+             for k in range(0, len(center_idx), chunk)]
+    rows = np.concatenate([p[0] + k for p, k in zip(parts, range(0, len(center_idx), chunk))])
+    cols = np.concatenate([p[1] for p in parts])
+    d2 = np.concatenate([p[2] for p in parts])
+    return center_idx[rows], cols // n_m, grid[cols % n_m], d2
+
+
+def _tree_chunk(tree, cart: np.ndarray, shifts: np.ndarray, centres: np.ndarray, cutoff: float,
+                max_neighbors: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, point, squared distance) of the neighbours of ``centres``, sorted by row, distance, point;
+    squared distances computed as the dense search computes them (``|b|^2 + 2 b.t + |t|^2``)."""
+    if max_neighbors is None:
+        found = tree.query_ball_point(centres, r=cutoff)
+        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+        cols = np.concatenate([np.asarray(f, dtype=np.int64) for f in found]) if counts.sum() else np.zeros(0, int)
+        rows = np.repeat(np.arange(len(centres)), counts)
+    else:
+        _, idx = tree.query(centres, k=max_neighbors + 2, distance_upper_bound=cutoff)
+        rows, slot = np.nonzero(idx < tree.n)
+        cols = idx[rows, slot].astype(np.int64)
+    base = cart[cols // len(shifts)] - centres[rows]
+    t = shifts[cols % len(shifts)]
+    d2 = np.maximum(np.einsum("ek,ek->e", base, base) + 2.0 * np.einsum("ek,ek->e", base, t)
+                    + np.einsum("ek,ek->e", t, t), 0.0)
+    same = d2 < _EPS
+    if not np.array_equal(np.bincount(rows[same], minlength=len(centres)), np.ones(len(centres), dtype=np.int64)):
+        raise OverlappingAtomsError("<structure>", "two atoms overlap (distance < 1e-4 Angstrom)")
+    keep = ~same & (d2 <= cutoff * cutoff)
+    rows, cols, d2 = rows[keep], cols[keep], d2[keep]
+    order = np.lexsort((cols, d2, rows))
+    rows, cols, d2 = rows[order], cols[order], d2[order]
+    if max_neighbors is not None:
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+        rows, cols, d2 = rows[rank < max_neighbors], cols[rank < max_neighbors], d2[rank < max_neighbors]
+    return rows, cols, d2
+
+
+def _neighbors_dense(cart: np.ndarray, grid: np.ndarray, shifts: np.ndarray, cutoff: float,
+                     max_neighbors: int | None, center_idx: np.ndarray) -> tuple:
+    """:func:`_neighbors_within` as one centre x atom x image distance array (memory ~C x N x M)."""
     n_c, n_a, n_m = len(center_idx), len(cart), len(shifts)
     base = cart[None, :, :] - cart[center_idx, None, :]  # (C, N, 3): pos_j - pos_i
     b2 = np.einsum("cnk,cnk->cn", base, base)  # (C, N)

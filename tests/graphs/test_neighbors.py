@@ -6,13 +6,41 @@ import pytest
 from ase import Atoms as AseAtoms
 from ase.neighborlist import neighbor_list
 
+from crysgnn_zoo.graphs import neighbors
 from crysgnn_zoo.graphs.neighbors import (
     IsolatedAtomsError,
+    bond_vectors,
     NeighborList,
     find_neighbors,
     same_neighbors,
     wrap_fractional,
 )
+
+
+@pytest.fixture(autouse=True, params=["dense", "tree"])
+def search(request, monkeypatch):
+    """Every test here runs on both searches: the dense one (cells up to DENSE_LIMIT) and the
+    k-d tree one (larger cells), forced by the limit."""
+    if request.param == "tree":
+        monkeypatch.setattr(neighbors, "DENSE_LIMIT", 0)
+    return request.param
+
+
+def test_the_tree_search_finds_what_the_dense_search_finds(sample_atoms, search):
+    """Uncapped: identical (centre, neighbour, bond vector) sets. Capped at 12: the same distances
+    at every centre (between equidistant images at the 12th distance the two may pick differently)."""
+    if search == "dense":
+        pytest.skip("compares the tree search with the dense one")
+    for atoms in sample_atoms[:40]:
+        lattice, frac = np.asarray(atoms.lattice_mat), np.asarray(atoms.frac_coords)
+        for cap in (None, 12):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(neighbors, "DENSE_LIMIT", 10**15)
+                dense = find_neighbors(lattice, frac, 8.0, cap)
+            ours = find_neighbors(lattice, frac, 8.0, cap)
+            if cap is None:
+                assert same_neighbors(ours, lattice, dense.dst, dense.src, bond_vectors(dense, lattice))
+            assert np.array_equal(ours.dst, dense.dst) and np.allclose(ours.distance, dense.distance, atol=1e-9)
 
 
 def _per_atom_distances(nl, n_atoms):
