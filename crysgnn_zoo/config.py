@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import re
 import typing
 import types
@@ -111,7 +112,8 @@ class JsonConfig:
             if types_ is None:
                 continue
             wrong_bool = isinstance(value, bool) and bool not in types_
-            if wrong_bool or not isinstance(value, types_):
+            path = str in types_ and isinstance(value, os.PathLike)  # a path where a file name is asked for
+            if wrong_bool or not (path or isinstance(value, types_)):
                 raise ConfigError(f"{cls.__name__}.{name} takes {_type_words(types_)}, got {value!r} "
                                   f"({type(value).__name__})")
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from crysgnn_zoo.cli import main
 from crysgnn_zoo.data.sources import dataset_source
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Each test runs in its own folder: a train without --out writes runs/ there, not in the checkout."""
+    monkeypatch.chdir(tmp_path)
 
 
 def test_train_then_predict(tmp_path, capsys):
