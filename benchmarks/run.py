@@ -43,7 +43,8 @@ from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, 
 from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
 from benchmarks.records import read_records, run_key, run_record, write_records
 from crysgnn_zoo.cli import parse_overrides
-from crysgnn_zoo.config import DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig
+from crysgnn_zoo.config import (DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig,
+                                choices)
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.distill.defaults import for_student, settings_text
@@ -191,6 +192,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="student config override for every --models entry (repeatable; JSON values, "
                          "e.g. n_conv=4); recorded in every run and in the table")
+    ap.add_argument("--output-bound", default="clip", choices=choices(TrainConfig, "output_bound"),
+                    help="how predictions of a bounded target (band gap >= 0) stay in range: clip, or a softplus "
+                         "bound trained as such (TrainConfig.output_bound); recorded")
     ap.add_argument("--pretrained", default="default",
                     help="where a student with a pre-trained start (CrysXPP) begins: default (its recipe's), "
                          "a release name or checkpoint folder, or none (random weights); recorded")
@@ -263,13 +267,18 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
             or done.get("model_overrides", {}) != req.overrides or done.get("pretrained", "default") != req.pretrained)
 
 
+def _train_config(args: argparse.Namespace, model: str, seed: int) -> TrainConfig:
+    """The trainer settings of one run: the profile's recipe, ``--epochs`` and ``--output-bound``."""
+    return train_config(PROFILES[args.profile], model, seed, args.epochs).replace(output_bound=args.output_bound)
+
+
 def _train_one(req: Request, task: Task, counts: tuple, seed: int, model: str, mode: str, folder: Path) -> dict:
     """Train one run in ``folder``; returns its record (:func:`benchmarks.records.run_record`)."""
     args = req.args
     started = time.perf_counter()
     result = train_model(
         req.plan.source, task.target, model, model_overrides=req.overrides, pretrained=req.pretrained,
-        train_config=train_config(PROFILES[args.profile], model, seed, args.epochs), max_samples=sum(counts),
+        train_config=_train_config(args, model, seed), max_samples=sum(counts),
         split_sizes=counts, split_seed=seed, out_dir=folder, device=args.device, workers=args.workers,
         resume=(folder / "split.json").exists(), progress=args.verbose,
         distill=req.distill if mode == "distilled" else False, heap=args.heap,
@@ -312,7 +321,7 @@ def _main(argv: list[str] | None) -> int:
         if done is None and (folder / "result.json").exists():  # finished, its record not yet written
             done = run_record(folder, json.loads((folder / "result.json").read_text()))
         if done is not None:
-            if _finished_elsewise(done, req, mode, train_config(profile, model, seed, args.epochs), counts):
+            if _finished_elsewise(done, req, mode, _train_config(args, model, seed), counts):
                 print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
                       "--set overrides, --pretrained); use another --out for a different protocol", file=sys.stderr)
                 return 2

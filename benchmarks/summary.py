@@ -32,7 +32,7 @@ def _rows(paths) -> list[tuple[dict, dict]]:
     rows = []
     for path in sorted(paths):
         meta, runs = read_records(path.parent)
-        if meta is None or not runs:
+        if meta is None or not runs or meta.get("kind") == "features":
             continue
         rows += [(meta, r) for r in summarize(runs) if r["change"] is not None]
     return rows
@@ -160,12 +160,34 @@ def summary(results: Path = RESULTS) -> str:
                     f"None of its rows (data set, profile, property) is in `{base}`, so its cells stand alone.")
         lines += ["", f"## Variant `{name}` ({_describe(settings[name])})", "", compared, "",
                   *_table(rows, baseline, base)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _features(results)) + "\n"
 
 
-def main() -> None:
-    text = summary()
-    (RESULTS / "SUMMARY.md").write_text(text)
+def _features(results: Path) -> list[str]:
+    """The features baselines (``benchmarks.features``) recorded under ``results/features/<teacher>``."""
+    from benchmarks.features import markdown, table_rows
+    from crysgnn_zoo.distill.teachers import teacher_card
+
+    lines = []
+    for folder in sorted((results / "features").glob(f"*/{RECORDS}")):
+        meta, runs = read_records(folder.parent)
+        if not meta or not runs:
+            continue
+        text = markdown(table_rows(runs, meta["seeds"]), meta["teacher"], meta["seeds"],
+                        teacher_card(meta["teacher"]).get("not_clean_for", []))
+        lines += ["", "## " + text.splitlines()[0].lstrip("# "), *text.splitlines()[1:]]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", type=Path, default=RESULTS, help="results folder (default: benchmarks/results)")
+    ap.add_argument("--out", type=Path, help="where to write (default: <results>/SUMMARY.md)")
+    args = ap.parse_args(argv)
+    text = summary(args.results)
+    (args.out or args.results / "SUMMARY.md").write_text(text)
     print(text)
 
 

@@ -7,11 +7,13 @@ Public API::
     model = cz.get_model("cgcnn")         # paper defaults; keyword overrides
     cz.train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn")
     cz.predict(cz.load_model("cgcnn-mp37k-formation-energy"), ["structure.cif"])  # a DataFrame
+    cz.embed("crysgnn-v1", ["structure.cif"])  # the teacher's embedding of each crystal, a DataFrame
 """
 from crysgnn_zoo._version import __version__
 from crysgnn_zoo.config import GraphConfig, TrainConfig
 from crysgnn_zoo.data.sources import list_datasets, open_source
 from crysgnn_zoo.distill.teachers import load_teacher
+from crysgnn_zoo.embed import embed
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.hub.checkpoint import load_checkpoint
@@ -26,6 +28,7 @@ __all__ = [
     "Trainer",
     "__version__",
     "build_store",
+    "embed",
     "get_model",
     "list_datasets",
     "list_models",

@@ -23,6 +23,7 @@ from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError, RunExistsError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
 from crysgnn_zoo.pretrain.curate import CurateConfig
+from crysgnn_zoo.ranges import TargetRange
 
 
 def parse_overrides(items: list[str] | None) -> dict:
@@ -132,16 +133,47 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     check_output_file(args.out, paths)
     predictor = load_model(args.model, args.device)
     table = predict(predictor, paths, batch_size=args.batch_size, device=args.device, workers=args.workers,
-                    progress=not args.no_progress)
+                    progress=_progress(args))
     failed = table[table.error != ""]
     print(f"{len(table) - len(failed)} of {len(table)} structures predicted ({predictor.target}, "
           f"{predictor.unit or 'no unit'}); {len(failed)} could not be read; {table.attrs['n_isolated']} atom(s) "
           f"had no neighbour within {table.attrs['cutoff']:g} Angstrom and were joined to their nearest atoms "
           "(isolated-atom rule)", file=sys.stderr)
+    if table.attrs["range"] is not None:
+        print(f"{table.attrs['n_clipped']} prediction(s) fell outside the target's range "
+              f"{TargetRange.from_json(table.attrs['range'])} {predictor.unit} and were clipped to it "
+              "(column 'clipped')", file=sys.stderr)
     for row in failed.head(args.show).itertuples():
         print(f"  {row.id}: {row.error}", file=sys.stderr)
     table.to_csv(args.out or sys.stdout, index=False, float_format="%.6g")
     return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from crysgnn_zoo.embed import embed, load_encoder, write_embeddings
+
+    if not args.paths:
+        raise ConfigError("embed: give one or more CIF/POSCAR files, folders, CSV files or data set names")
+    if Path(args.out).suffix.lower() not in (".parquet", ".csv", ".npz"):
+        raise ConfigError(f"embed --out {args.out}: write to .parquet, .csv or .npz (chosen by the extension)")
+    check_output_file(args.out, args.paths)
+    encoder = load_encoder(args.model, args.device)
+    table = embed(encoder, args.paths, level=args.level, batch_size=args.batch_size, device=args.device,
+                  workers=args.workers, progress=_progress(args))
+    write_embeddings(table, args.out)
+    failed = table[table.error != ""]
+    read = table[table.error == ""].id.nunique()
+    print(f"{read} of {read + len(failed)} structures embedded by {encoder.name} ({table.attrs['dim']} numbers per "
+          f"{args.level}{'; ' + table.attrs['pooling'] if table.attrs['pooling'] else ''}); {len(failed)} could "
+          f"not be read; written to {args.out}", file=sys.stderr)
+    for row in failed.head(args.show).itertuples():
+        print(f"  {row.id}: {row.error}", file=sys.stderr)
+    return 0
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars unless ``--no-progress`` or stderr is not a terminal (a log file)."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -339,6 +371,24 @@ def _parser_predict(sub, verbose: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_cmd_predict)
 
 
+def _parser_embed(sub, verbose: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("embed", parents=[verbose],
+                       help="write a teacher's or a model's learned embeddings of structures (Parquet, CSV or .npz)")
+    p.add_argument("paths", nargs="*", help="CIF/POSCAR files, folders of them, CSV files with a CIF column, "
+                                            "or data set names")
+    p.add_argument("--model", required=True, help="teacher (crysgnn-v1, crysgnn-v2, chgnet-0.3.0), released "
+                                                  "model name or checkpoint folder")
+    p.add_argument("--out", required=True, help="file to write: .parquet, .csv or .npz (by extension)")
+    p.add_argument("--level", default="crystal", choices=["crystal", "atom"],
+                   help="one row per crystal (mean over its atoms) or per atom (default: crystal)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_embed)
+
+
 def _parser_curate(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("curate", parents=[verbose], help="build a de-duplicated, sharded pre-training set")
     p.add_argument("--sources", nargs="*", help="dataset names, files or folders (labels are ignored)")
@@ -415,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="log progress and print tracebacks of errors")
     _parser_train(sub, verbose)
     _parser_predict(sub, verbose)
+    _parser_embed(sub, verbose)
     _parser_curate(sub, verbose)
     _parser_pretrain(sub, verbose)
     _parser_check(sub, verbose)

@@ -16,6 +16,7 @@ import types
 from typing import Any, Literal, TypeVar
 
 from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.ranges import TargetRange
 
 T = TypeVar("T", bound="JsonConfig")
 
@@ -224,6 +225,10 @@ class TrainConfig(JsonConfig):
             compiles on first use (tens of seconds, needs a C++ compiler).
             Not offered for CGCNN: measured slower there (its tensors are
             ~12x smaller than ALIGNN's line-graph ones).
+        output_bound: how predictions of a target with a physical range (band gap >= 0) stay in
+            it: ``clip`` (train unconstrained, clip predictions to the range) or ``softplus``
+            (a smooth bound on the de-normalised output, trained as such; then clipped too).
+            No effect on a target without a range.
     """
 
     epochs: int = 100
@@ -240,6 +245,7 @@ class TrainConfig(JsonConfig):
     bn_refresh_batches: int = 8
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
+    output_bound: Literal["clip", "softplus"] = "clip"
 
     def __post_init__(self) -> None:
         if self.bn_refresh_batches < 0:
@@ -388,6 +394,8 @@ class RunConfig(JsonConfig):
         max_samples: draw this many crystals first (seeded by split_seed; None: all).
         split_sizes: train, val, test as fractions (0.8, 0.1, 0.1) or counts (8000, 1000, 1000).
         split_seed: seed of the split and of the max_samples draw.
+        target_range: the physical range of the target's values, ``MIN:MAX`` on the command line
+            (``0:`` for a band gap; None: the data set card's, if it declares one); predictions stay in it.
         heap: freed memory: trim hands it back to the OS every few seconds (smallest resident
             size); retain keeps it for reuse (faster ALIGNN steps, more memory). Same results.
         cache_teacher: compute the teacher's atom embeddings once, before training.
@@ -405,6 +413,7 @@ class RunConfig(JsonConfig):
     max_samples: int | None = None
     split_sizes: tuple[float, float, float] = (0.8, 0.1, 0.1)
     split_seed: int = 0
+    target_range: tuple[float | None, float | None] | None = None
     heap: Literal["trim", "retain"] = "trim"
     cache_teacher: bool = True
     graph_config: GraphConfig = dataclasses.field(default_factory=GraphConfig)
@@ -424,6 +433,9 @@ class RunConfig(JsonConfig):
                 value = cls.from_dict(value)
             object.__setattr__(self, name, value)
         object.__setattr__(self, "split_sizes", tuple(self.split_sizes))
+        if self.target_range is not None:
+            rng = TargetRange.from_json(self.target_range, "RunConfig.target_range")
+            object.__setattr__(self, "target_range", tuple(rng.to_json()) if rng else None)
         object.__setattr__(self, "model_overrides", dict(self.model_overrides or {}))
         if self.init is not None:
             object.__setattr__(self, "init", str(self.init))

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from crysgnn_zoo.config import JsonConfig, choices, field_help
 from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.ranges import parse_range
 
 T = typing.TypeVar("T", bound=JsonConfig)
 
@@ -36,6 +37,13 @@ def _triple(text: str) -> tuple[float, float, float]:
     return tuple(parts)  # type: ignore[return-value]
 
 
+def _range(text: str) -> tuple[float | None, float | None]:
+    try:
+        return parse_range(text)
+    except (ValueError, ConfigError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser_for(hint: Any) -> tuple[typing.Callable[[str], Any] | None, bool]:
     """``(parse function, accepts None)`` for a field's type hint; ``(None, _)`` for a
     field that is not a command-line scalar (nested configs, dicts)."""
@@ -46,7 +54,7 @@ def _parser_for(hint: Any) -> tuple[typing.Callable[[str], Any] | None, bool]:
     if typing.get_origin(base) is Literal:
         return str, optional
     if typing.get_origin(base) is tuple:
-        return _triple, optional
+        return (_range if len(typing.get_args(base)) == 2 else _triple), optional
     if base in (int, float, str):
         return base, optional
     return None, optional

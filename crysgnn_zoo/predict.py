@@ -116,11 +116,13 @@ def predict(
     """Predictions for ``structures`` (see the module docstring for the kinds accepted).
 
     Returns:
-        One row per structure, in input order: ``id``, ``prediction`` (in ``unit``; NaN when
-        the structure could not be read), ``unit``, ``error`` (why it could not be read, else
-        ``""``) and ``unseen_elements`` (elements absent from the model's training data);
-        ``attrs["n_isolated"]`` counts atoms with no neighbour within the cutoff, joined to
-        their nearest atoms.
+        One row per structure, in input order: ``id``, ``prediction`` (in ``unit``, inside the
+        target's physical range when the model declares one; NaN when the structure could not be
+        read), ``unit``, ``error`` (why it could not be read, else ``""``), ``unseen_elements``
+        (elements absent from the model's training data) and ``clipped`` (True where the model's
+        output fell outside the range and was moved to its edge). ``attrs``: ``n_isolated`` (atoms
+        with no neighbour within the cutoff, joined to their nearest atoms), ``n_clipped``,
+        ``range`` (``[min, max]`` or None).
 
     Raises:
         NoUsableDataError: no structure was given or none could be read.
@@ -135,18 +137,21 @@ def predict(
     if len(store) == 0:
         raise NoUsableDataError(entries[0].where if len(entries) == 1 else f"{len(entries)} structures",
                                 f"none could be read, nothing predicted: {skipped.summary(3)}")
-    values = predictor.predict(store, batch_size=batch_size, device=device)
+    values, clipped = predictor.predict_in_range(store, batch_size=batch_size, device=device)
     unseen = iter(_unseen(store, predictor.card.get("elements")))
-    values_iter = iter(values)
+    values_iter = iter(zip(values, clipped))
     rows = []
     for entry in entries:
         if entry.where in reasons:
-            rows.append((entry.id, np.nan, predictor.unit, reasons[entry.where], ""))
+            rows.append((entry.id, np.nan, predictor.unit, reasons[entry.where], "", False))
         else:
-            rows.append((entry.id, float(next(values_iter)), predictor.unit, "", next(unseen)))
-    table = pd.DataFrame(rows, columns=["id", "prediction", "unit", "error", "unseen_elements"])
+            value, was_clipped = next(values_iter)
+            rows.append((entry.id, float(value), predictor.unit, "", next(unseen), bool(was_clipped)))
+    table = pd.DataFrame(rows, columns=["id", "prediction", "unit", "error", "unseen_elements", "clipped"])
     table.attrs["n_isolated"] = n_isolated  # atoms joined to their nearest atoms (isolated-atom rule)
     table.attrs["cutoff"] = predictor.graph_config.cutoff
+    table.attrs["n_clipped"] = int(clipped.sum())
+    table.attrs["range"] = predictor.target_range.to_json() if predictor.target_range else None
     flagged = table[table.unseen_elements != ""]
     if len(flagged):
         warnings.warn(f"{len(flagged)} structure(s) hold elements the model never saw in training "

@@ -30,7 +30,7 @@ def _data_record(result: dict) -> dict:
             "target": result["target"], "unit": result["unit"], "split_seed": result["split_seed"],
             "split_hash": result["split_hash"], "split_sizes": result["split_sizes"],
             "n_skipped": result["n_skipped"], "paper_row": result.get("paper_row"),
-            "analog": result.get("analog", False)}
+            "analog": result.get("analog", False), "range": result["extra"].get("range")}
 
 
 def _paper(row: str | None, student: str) -> dict | None:
@@ -74,6 +74,7 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
                   "distilled_from": distill and _distill_record(distill),
                   "selection": "weights of the epoch with the lowest validation MAE"},
         metrics={"unit": result["unit"], "test": result["test"], "validation": result["extra"]["val"],
+                 **{k: result["extra"][k] for k in ("test_in_range", "val_in_range") if k in result["extra"]},
                  "mean_predictor_mae": result["mean_predictor_mae"], "paper": _paper(result.get("paper_row"),
                                                                                     result["model"])},
         license=license_,

@@ -38,6 +38,7 @@ from crysgnn_zoo.data.errors import (
     StructureError,
     UnsafePathError,
 )
+from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.data.structures import as_float
 from crysgnn_zoo.data.text import open_text
 
@@ -69,6 +70,7 @@ class Source:
         files: files whose content makes up the fingerprint.
         targets: target column -> unit (``"eV/atom"``; ``""`` if unknown).
         card: the ``dataset.json`` card, for named datasets.
+        ranges: target column -> physical range of its values (cards' ``"range"``; absent: none).
     """
 
     name: str
@@ -78,6 +80,7 @@ class Source:
     _reader: Callable[[], Iterator[RawEntry]]
     card: dict | None = None
     meta: dict = field(default_factory=dict)
+    ranges: dict[str, TargetRange] = field(default_factory=dict)
 
     def entries(self) -> Iterator[RawEntry]:
         return self._reader()
@@ -104,6 +107,10 @@ class Source:
 
     def unit(self, target: str) -> str:
         return self.targets.get(target, "")
+
+    def range(self, target: str) -> TargetRange | None:
+        """The declared physical range of ``target``'s values (``None``: none declared)."""
+        return self.ranges.get(target)
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -161,6 +168,7 @@ def dataset_folder_source(folder: str | Path) -> Source:
     name = folder.name
     card = json.loads((folder / "dataset.json").read_text())
     targets = {k: v.get("unit", "") for k, v in card.get("targets", {}).items()}
+    ranges = card_ranges(card, folder / "dataset.json")
     fmt = card.get("format")
     files = [folder / f for f in card.get("files", [])]
     for path in files:
@@ -183,7 +191,27 @@ def dataset_folder_source(folder: str | Path) -> Source:
 
     else:
         raise SourceNotFoundError(str(folder / "dataset.json"), f"unsupported format {fmt!r}")
-    return Source(name, "dataset", files, targets, read, card=card)
+    return Source(name, "dataset", files, targets, read, card=card, ranges=ranges)
+
+
+def card_ranges(card: dict, where: Path | str) -> dict[str, TargetRange]:
+    """Target -> range, for every target of a ``dataset.json`` card that declares one.
+
+    Raises:
+        ConfigError: a malformed ``"range"`` (naming the card and the target).
+    """
+    out = {}
+    for target, spec in card.get("targets", {}).items():
+        rng = TargetRange.from_json(spec.get("range"), f"{where}: target {target!r}")
+        if rng is not None:
+            out[target] = rng
+    return out
+
+
+#: Ranges of the targets of the MP and JARVIS-DFT record files, which carry no card.
+RECORD_RANGES = {key: TargetRange(0.0, None) for key in (
+    "band_gap", "optb88vdw_bandgap", "mbj_bandgap", "hse_gap", "bulk_modulus_kv", "shear_modulus_gv", "ehull",
+    "e_above_hull")}
 
 
 # ----------------------------------------------------------------------------- tables
@@ -432,7 +460,8 @@ def jarvis_records_source(records: list[dict], name: str, files: list[Path]) -> 
             vals = _numeric_fields(rec, {"jid", "atoms"})
             yield RawEntry(ident, "jarvis", rec["atoms"], vals, where)
 
-    return Source(name, "jarvis", files, targets, read)
+    return Source(name, "jarvis", files, targets, read,
+                  ranges={k: r for k, r in RECORD_RANGES.items() if k in targets})
 
 
 def mp_records_source(records: list[dict], name: str, files: list[Path]) -> Source:
@@ -451,7 +480,7 @@ def mp_records_source(records: list[dict], name: str, files: list[Path]) -> Sour
             vals = _numeric_fields(rec, {"material_id", "structure"})
             yield RawEntry(ident, "cif", rec.get("structure", ""), vals, where)
 
-    return Source(name, "mp", files, targets, read)
+    return Source(name, "mp", files, targets, read, ranges={k: r for k, r in RECORD_RANGES.items() if k in targets})
 
 
 def json_source(path: str | Path) -> Source:

@@ -175,6 +175,10 @@ class DistilledModel(nn.Module):
     def forward(self, g: DGLGraph) -> torch.Tensor:
         return self.student(g)
 
+    def set_output_bound(self, bound: nn.Module | None) -> None:
+        """The student's output bound (see :meth:`AtomEncoderModel.set_output_bound`)."""
+        self.student.set_output_bound(bound)
+
     def embed(self, g: DGLGraph) -> torch.Tensor:
         return self.student.embed(g)
 

@@ -21,12 +21,14 @@ from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.data.errors import CrystalDataError
 from crysgnn_zoo.data.text import read_text
 from crysgnn_zoo.download import sha256_of
-from crysgnn_zoo.errors import CrysgnnZooError
+from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
 from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.nets.bounds import SoftplusBound
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.nets.registry import build_model
+from crysgnn_zoo.ranges import TargetRange
 
 CHECKPOINT_FORMAT = 1
 log = logging.getLogger(__name__)
@@ -109,9 +111,13 @@ def save_checkpoint(
     unit: str = "",
     normalizer: Normalizer | None = None,
     card: dict | None = None,
+    target_range: TargetRange | None = None,
+    output_bound: str = "clip",
 ) -> Path:
     """Write ``model`` and what it needs into the folder ``path``
-    (``target=None`` for an encoder without a trained property head)."""
+    (``target=None`` for an encoder without a trained property head). ``target_range``: the
+    physical range predictions are kept in; ``output_bound``: ``softplus`` when the model was
+    trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading)."""
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -125,6 +131,8 @@ def save_checkpoint(
         "target": target,
         "unit": unit,
         "normalizer": (normalizer or Normalizer()).to_dict(),
+        "range": target_range.to_json() if target_range else None,
+        "output_bound": output_bound if target_range else "clip",
     }
     (path / "config.json").write_text(json.dumps(config, indent=2))
     torch.save(model.state_dict(), path / "weights.pt")
@@ -143,10 +151,12 @@ class Predictor:
     target: str | None
     unit: str
     card: dict
+    target_range: TargetRange | None = None
 
     @torch.no_grad()
     def predict(self, store: GraphStore, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
-        """Predictions ``(len(store),)`` for every crystal of ``store``."""
+        """The model's output ``(len(store),)`` for every crystal of ``store``, in target units,
+        before clipping to :attr:`target_range` (see :meth:`predict_in_range`)."""
         self.model.to(device).eval()
         loader = GraphLoader(store, np.arange(len(store)), None, batch_size,
                              with_vectors=getattr(self.model, "needs_vectors", False))
@@ -154,6 +164,14 @@ class Predictor:
         for g, _, _ in loader:
             out.append(self.normalizer.denorm(self.model(g.to(device)))[:, 0].cpu().numpy())
         return np.concatenate(out) if out else np.zeros(0)
+
+    def predict_in_range(self, store: GraphStore, batch_size: int = 256,
+                         device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+        """``(predictions clipped to the target's range, mask of those that were outside it)``."""
+        values = self.predict(store, batch_size, device)
+        if self.target_range is None:
+            return values, np.zeros(values.shape, bool)
+        return self.target_range.clip(values)
 
 
 def load_state_dict_file(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
@@ -216,5 +234,20 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
         raise CheckpointError(f"{path / 'config.json'}: {exc}") from None
     _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
+    target_range = _output_range(model, config, normalizer, path)
     return Predictor(model=model, graph_config=graph_config, normalizer=normalizer, target=config["target"],
-                     unit=config.get("unit", ""), card=_read_json(path / "card.json"))
+                     unit=config.get("unit", ""), card=_read_json(path / "card.json"), target_range=target_range)
+
+
+def _output_range(model: torch.nn.Module, config: dict, normalizer: Normalizer, path: Path) -> TargetRange | None:
+    """The checkpoint's target range (``None`` for one saved without), and the model's trained bound."""
+    try:
+        target_range = TargetRange.from_json(config.get("range"), f"{path / 'config.json'}: range")
+    except ConfigError as exc:
+        raise CheckpointError(str(exc)) from None
+    bound = config.get("output_bound", "clip")
+    if bound not in ("clip", "softplus"):
+        raise CheckpointError(f"{path / 'config.json'}: unknown output_bound {bound!r} (clip or softplus)")
+    if bound == "softplus" and target_range is not None:
+        model.set_output_bound(SoftplusBound.for_range(target_range, normalizer))
+    return target_range

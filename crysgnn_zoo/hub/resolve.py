@@ -27,6 +27,7 @@ from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
 from crysgnn_zoo.errors import CrysgnnZooError
 from crysgnn_zoo.hub.checkpoint import Predictor, WeightsVerificationError, load_checkpoint, verify_weights
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
+from crysgnn_zoo.ranges import TargetRange
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
 
@@ -155,8 +156,10 @@ def _card_summary(card: dict) -> str:
     if not test:
         return f"{card.get('architecture', '?')} encoder, no property head (a teacher or a pre-trained start)"
     unit = card.get("metrics", {}).get("unit", "")
+    rng = TargetRange.from_json(data.get("range"))
     return (f"{card.get('architecture', '?')}, {data.get('dataset', '?')} {data.get('target', '?')}: "
-            f"test MAE {test['mae']:.4g} {unit} ({data.get('split_sizes', ['?'] * 3)[2]} test crystals)")
+            f"test MAE {test['mae']:.4g} {unit} ({data.get('split_sizes', ['?'] * 3)[2]} test crystals)"
+            + (f"; predictions in {rng} {unit}" if rng else ""))
 
 
 def released_models() -> list[dict]:

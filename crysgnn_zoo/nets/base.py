@@ -2,7 +2,8 @@
 
 ``embed(g) -> (n_atoms, embedding_dim)`` per-atom embeddings (what distillation
 pulls toward the teacher's), and ``forward(g) -> (n_graphs, n_targets)``
-predictions in normalised target units. Graphs come from
+predictions in normalised target units, passed through the output bound when one is
+set (:meth:`AtomEncoderModel.set_output_bound`). Graphs come from
 :func:`crysgnn_zoo.graphs.collate`; ``needs_vectors`` asks it for bond vectors.
 """
 from __future__ import annotations
@@ -30,13 +31,27 @@ class AtomEncoderModel(nn.Module):
     def readout(self, g: DGLGraph, atom_embeddings: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
+    _output_bound: nn.Module | None = None
+
+    def set_output_bound(self, bound: nn.Module | None) -> None:
+        """Pass every prediction through ``bound`` (e.g. :class:`~crysgnn_zoo.nets.bounds.SoftplusBound`;
+        ``None`` removes it). A bound holds no weights: it stays out of the state dict and the module tree."""
+        object.__setattr__(self, "_output_bound", bound)
+
+    @property
+    def output_bound(self) -> nn.Module | None:
+        return self._output_bound
+
+    def _bounded(self, pred: torch.Tensor) -> torch.Tensor:
+        return pred if self._output_bound is None else self._output_bound(pred)
+
     def forward(self, g: DGLGraph) -> torch.Tensor:
-        return self.readout(g, self.embed(g))
+        return self._bounded(self.readout(g, self.embed(g)))
 
     def forward_with_embeddings(self, g: DGLGraph) -> tuple[torch.Tensor, torch.Tensor]:
         """``(predictions, atom_embeddings)`` in one pass (used by distillation)."""
         h = self.embed(g)
-        return self.readout(g, h), h
+        return self._bounded(self.readout(g, h)), h
 
     def regularization(self) -> torch.Tensor | None:
         """A penalty the trainer adds to the loss (``None``: none)."""

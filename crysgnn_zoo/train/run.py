@@ -31,6 +31,7 @@ from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
+from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.train.distributed import barrier, init_distributed, world
 from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.lock import RunLock
@@ -71,17 +72,28 @@ class RunResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     def summary(self) -> str:
-        """Two lines: the graph build (``graphs``) and the test metrics with their data and budget."""
+        """The graph build (``graphs``), the test metrics with their data and budget, and, where they
+        apply, the distillation and the target's range (epochs counted from 1)."""
         u = f" {self.unit}" if self.unit else ""
-        return (
-            (f"{self.graphs}\n" if self.graphs else "") +
+        lines = [self.graphs] if self.graphs else []
+        lines.append(
             f"{self.model} on {self.dataset}/{self.target}, split seed {self.split_seed} "
             f"(hash {self.split_hash}, {'/'.join(map(str, self.split_sizes))}): "
             f"test MAE {self.test['mae']:.4f}{u} (mean predictor {self.mean_predictor_mae:.4f}{u}), "
-            f"RMSE {self.test['rmse']:.4f}, R2 {self.test['r2']:.3f}; "
-            f"{self.epochs_run} epochs (best {self.best_epoch}), "
-            f"{self.seconds_per_epoch:.1f} s/epoch, {self.train_seconds:.0f} s training"
-        )
+            f"RMSE {self.test['rmse']:.4f}{u}, R2 {self.test['r2']:.3f}; "
+            f"{self.epochs_run} epochs (best: epoch {self.best_epoch + 1}), "
+            f"{self.seconds_per_epoch:.1f} s/epoch, {self.train_seconds:.0f} s training")
+        distill = self.extra.get("distill")
+        if distill:
+            lines.append(f"distilled from {distill['teacher']} ({distill['objective']}, alpha {distill['alpha']:g}, "
+                         f"schedule {distill.get('alpha_schedule') or 'constant'})")
+        in_range = self.extra.get("test_in_range")
+        if in_range:
+            rng = TargetRange.from_json(self.extra["range"])
+            lines.append(f"predictions kept in {rng}{u} ({self.extra['output_bound']}): "
+                         f"{in_range['n_clipped']} of {self.split_sizes[2]} test predictions clipped, "
+                         f"test MAE as predicted {in_range['mae']:.4f}{u}")
+        return "\n".join(lines)
 
 
 def select_target(store: GraphStore, target: str, source_name: str) -> tuple[GraphStore, SkipReport]:
@@ -261,7 +273,9 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     y = store.target(config.target)
     model, net, init_report = _network(config, started, graph_config)
     teacher_seconds = _prepare_teacher(net, config, store, device)
-    trainer, history, train_seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress)
+    target_range = run_range(config, source)
+    trainer, history, train_seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress,
+                                                    target_range)
     heap = "retain" if trainer.heap_trimmer.interval is None else "trim"
     result = RunResult(
         dataset=source.name, target=config.target, unit=source.unit(config.target), model=model,
@@ -279,12 +293,34 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
                "max_samples": config.max_samples, "heap": heap,
                "init": init_report.to_dict() if init_report else None,
                "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
-               "val": regression_metrics(y[split.val], trainer.predict(loaders["val"])[:, 0])},
+               "val": regression_metrics(y[split.val], trainer.predict(loaders["val"])[:, 0]),
+               **in_range_metrics(trainer, loaders, y, split, target_range)},
     )
     if out and here.main:
         _save(out, result, net, trainer, history, store, split, graph_config, source, config,
-              SkipReport(built.skipped.items + target_skips.items))
+              SkipReport(built.skipped.items + target_skips.items), target_range)
     return result
+
+
+def run_range(config: RunConfig, source: Source) -> TargetRange | None:
+    """The target's physical range: the run's own (``RunConfig.target_range``), else the data set card's."""
+    if config.target_range is not None:
+        return TargetRange.from_json(config.target_range, "RunConfig.target_range")
+    return source.range(config.target)
+
+
+def in_range_metrics(trainer: Trainer, loaders: dict, y: np.ndarray, split: Split,
+                     target_range: TargetRange | None) -> dict:
+    """For a target with a range: its range, and validation and test metrics of the predictions as
+    ``predict`` returns them (clipped to the range), with how many were clipped; else ``{}``.
+    (The run's own ``val``/``test`` metrics, which choose the epoch, are of the unclipped output.)"""
+    if target_range is None:
+        return {}
+    out: dict = {"range": target_range.to_json(), "output_bound": trainer.config.output_bound}
+    for part, index in (("val", split.val), ("test", split.test)):
+        values, clipped = target_range.clip(trainer.predict(loaders[part])[:, 0])
+        out[f"{part}_in_range"] = {**regression_metrics(y[index], values), "n_clipped": int(clipped.sum())}
+    return out
 
 
 def _graph_config(config: RunConfig, started) -> GraphConfig:
@@ -353,7 +389,8 @@ def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str) -> 
     return time.perf_counter() - t0
 
 
-def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray, out, device, resume, progress):
+def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray, out, device, resume, progress,
+         target_range: TargetRange | None = None):
     """Train ``net``; returns ``(trainer, history, seconds, loaders)``."""
     vec = getattr(net, "needs_vectors", False)
     tc = config.train_config
@@ -361,20 +398,22 @@ def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray,
                "val": GraphLoader(store, split.val, y, 256, with_vectors=vec),
                "test": GraphLoader(store, split.test, y, 256, with_vectors=vec)}
     trainer = Trainer(net, tc, out_dir=out, device=device, progress=progress,
-                      heap_trim_interval=apply_heap_policy(config.heap))
+                      heap_trim_interval=apply_heap_policy(config.heap), target_range=target_range)
     t0 = time.perf_counter()
     history = trainer.fit(loaders["train"], loaders["val"], resume=resume)
     return trainer, history, time.perf_counter() - t0, loaders
 
 
 def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: GraphStore, split: Split,
-          graph_config: GraphConfig, source: Source, config: RunConfig, skipped: SkipReport) -> None:
+          graph_config: GraphConfig, source: Source, config: RunConfig, skipped: SkipReport,
+          target_range: TargetRange | None = None) -> None:
     """checkpoint/ (student weights, card with the result and history), result.json, skipped.csv."""
     card = {"result": result.to_dict(), "history": history.to_dict(), "elements": store.elements(split.train)}
     student = net.student if config.distill else net
     result.checkpoint = str(save_checkpoint(
         out / "checkpoint", student, graph_config=graph_config, target=config.target,
         unit=source.unit(config.target), normalizer=trainer.normalizer, card=card,
+        target_range=target_range, output_bound=config.train_config.output_bound,
     ))
     (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
     if len(skipped):

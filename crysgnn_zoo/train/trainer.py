@@ -23,9 +23,11 @@ from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
+from crysgnn_zoo.nets.bounds import SoftplusBound
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
+from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.distributed import average_gradients, broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
@@ -102,12 +104,15 @@ class Trainer:
         loss_fn: LossFn | None = None,
         progress: bool = True,
         heap_trim_interval: float | None = 5.0,
+        target_range: TargetRange | None = None,
     ) -> None:
         """``heap_trim_interval``: hand freed heap pages back to the OS after a
         training step when this many seconds have passed since the last time, and
         after every epoch's training (:mod:`crysgnn_zoo.train.memory`; ``None``: never).
-        It changes memory, not results."""
+        It changes memory, not results. ``target_range``: the target's physical range, which
+        ``TrainConfig.output_bound="softplus"`` builds into the model's output."""
         self.config = config or TrainConfig()
+        self.target_range = target_range
         if self.config.precision == "bf16" and not getattr(model, "supports_bf16", False):
             raise ConfigError(
                 f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
@@ -201,6 +206,7 @@ class Trainer:
             self._best_state = state.get("best_model")
             bad_epochs = state["bad_epochs"]
             log.info("resumed from %s at epoch %d", state_path, start_epoch)
+        self._bound_output()
         train.set_shard(self.world.rank, self.world.size)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -282,6 +288,16 @@ class Trainer:
         refreshed = refresh_batchnorm(self.model, train, self.config.bn_refresh_batches, forward=forward)
         broadcast_buffers(self.model, self.world)
         return refreshed
+
+    def _bound_output(self) -> None:
+        """With ``output_bound="softplus"`` and a target range: the model's smooth bound, in the
+        units of the (now fitted) normaliser."""
+        if self.config.output_bound != "softplus" or self.target_range is None:
+            return
+        if not hasattr(self.model, "set_output_bound"):
+            raise ConfigError(f"TrainConfig(output_bound='softplus') needs a model with set_output_bound "
+                              f"(the package's architectures); {type(self.model).__name__} has none")
+        self.model.set_output_bound(SoftplusBound.for_range(self.target_range, self.normalizer))
 
     def _resume_path(self, resume: bool) -> Path | None:
         """``last.pt`` to resume from, read by every process (``None``: a fresh start)."""

@@ -1,0 +1,48 @@
+"""A smooth lower/upper bound on a model's output, trained as part of the model.
+
+Models predict in normalised units ``z = (y - mean) / std``. For a target with a physical range
+``[lower, upper]`` (:class:`crysgnn_zoo.ranges.TargetRange`), :class:`SoftplusBound` maps any ``z``
+into it: ``l + w * softplus((z - l) / w)`` for a lower bound ``l`` (in normalised units) and the
+mirror image for an upper bound. ``w`` (``SOFTPLUS_WIDTH``, in units of the training targets'
+standard deviation) sets how sharp the corner is: far above the bound the output is ``z``; at the
+bound it is ``l + w ln 2``. It holds no parameters, so weights saved with and without it have
+the same keys; the checkpoint's ``config.json`` says it is there (``"output_bound": "softplus"``).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from crysgnn_zoo.nets.normalizer import Normalizer
+from crysgnn_zoo.ranges import TargetRange
+
+#: Corner width of the bound, in standard deviations of the training targets.
+SOFTPLUS_WIDTH = 0.1
+
+
+class SoftplusBound(nn.Module):
+    """Keeps normalised predictions above ``lower`` and/or below ``upper`` (normalised units)."""
+
+    def __init__(self, lower: float | None, upper: float | None, width: float = SOFTPLUS_WIDTH) -> None:
+        super().__init__()
+        self.lower, self.upper, self.width = lower, upper, width
+
+    @classmethod
+    def for_range(cls, target_range: TargetRange, normalizer: Normalizer) -> "SoftplusBound":
+        """The bound of ``target_range`` (target units) for a model trained with ``normalizer``."""
+        def norm(v: float | None) -> float | None:
+            return None if v is None else (v - normalizer.mean) / normalizer.std
+
+        return cls(norm(target_range.lower), norm(target_range.upper))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        w = self.width
+        if self.lower is not None:
+            z = self.lower + w * F.softplus((z - self.lower) / w)
+        if self.upper is not None:
+            z = self.upper - w * F.softplus((self.upper - z) / w)
+        return z
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}, width={self.width}"

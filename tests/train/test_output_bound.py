@@ -1,0 +1,85 @@
+"""Predictions that respect the target's range: recorded with the run, rebuilt on loading, never
+returned outside it (clipped, and said so), and a softplus bound that is trained as part of the model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from crysgnn_zoo.config import TrainConfig
+from crysgnn_zoo.nets.bounds import SoftplusBound
+from crysgnn_zoo.nets.normalizer import Normalizer
+from crysgnn_zoo.predict import load_model, predict
+from crysgnn_zoo.ranges import TargetRange
+from crysgnn_zoo.train.run import train_model
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*never saw in training")
+
+TINY = {"n_conv": 1, "atom_dim": 8}
+
+
+def _train(out, bound: str, **kw):
+    return train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides=TINY,
+                       train_config=TrainConfig(epochs=2, output_bound=bound), max_samples=60,
+                       split_sizes=(40, 10, 10), out_dir=out, workers=1, progress=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def clip_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bound") / "clip"
+    return _train(out, "clip"), out
+
+
+def test_the_range_is_recorded_with_the_run_and_its_checkpoint(clip_run):
+    result, out = clip_run
+    config = json.loads((out / "checkpoint" / "config.json").read_text())
+    assert config["range"] == [0, None] and config["output_bound"] == "clip"
+    assert result.extra["range"] == [0, None]
+    in_range = result.extra["test_in_range"]
+    assert in_range["n"] == 10 and 0 <= in_range["n_clipped"] <= 10
+    assert in_range["mae"] <= result.test["mae"] * (1 + 1e-6)  # moving a value toward a range holding y never hurts
+    assert "predictions kept in [0, inf) eV" in result.summary()
+    assert load_model(out / "checkpoint").target_range == TargetRange(0, None)
+
+
+def test_a_raw_output_outside_the_range_is_clipped_and_flagged(clip_run):
+    _, out = clip_run
+    predictor = load_model(out / "checkpoint")
+    predictor.normalizer = Normalizer(mean=-100.0, std=1.0)  # every raw output now lies far below 0 eV
+    table = predict(predictor, "mp_37k_sample")
+    assert (table.prediction == 0.0).all() and table.clipped.all()
+    assert table.attrs["n_clipped"] == len(table) and table.attrs["range"] == [0, None]
+
+
+def test_a_run_s_own_range_for_a_folder_or_csv(tmp_path):
+    result = train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", model_overrides=TINY,
+                         train_config=TrainConfig(epochs=1), max_samples=40, split_sizes=(20, 10, 10),
+                         out_dir=tmp_path / "r", workers=1, progress=False, target_range=(None, 0.5))
+    assert result.extra["range"] == [None, 0.5]
+    assert load_model(tmp_path / "r" / "checkpoint").target_range == TargetRange(None, 0.5)
+
+
+def test_softplus_keeps_every_output_above_the_bound_and_is_near_identity_far_from_it():
+    bound = SoftplusBound.for_range(TargetRange(0.0, None), Normalizer(mean=1.0, std=2.0))
+    z = torch.tensor([-1e4, -3.0, -0.5, 0.0, 5.0])
+    y = Normalizer(1.0, 2.0).denorm(bound(z))
+    assert (y >= 0).all()
+    assert y[-1] == pytest.approx(11.0, abs=1e-3)
+    both = SoftplusBound(-1.0, 1.0)(torch.linspace(-50, 50, 11))
+    assert both.min() >= -1.0 and both.max() <= 1.0
+
+
+def test_a_softplus_model_is_trained_and_reloaded_with_its_bound(tmp_path):
+    result = _train(tmp_path / "sp", "softplus")
+    config = json.loads((tmp_path / "sp" / "checkpoint" / "config.json").read_text())
+    assert config["output_bound"] == "softplus"
+    predictor = load_model(tmp_path / "sp" / "checkpoint")
+    assert predictor.model.output_bound is not None
+    assert set(predictor.model.state_dict()) == set(torch.load(tmp_path / "sp" / "checkpoint" / "weights.pt"))
+    table = predict(predictor, "mp_37k_sample")
+    assert (table.prediction > 0).all() and not table.clipped.any()
+    assert result.extra["test_in_range"]["n_clipped"] == 0
+    predictor.model.set_output_bound(None)  # without its bound the same weights give other values
+    assert not np.allclose(predict(predictor, "mp_37k_sample").prediction, table.prediction)
