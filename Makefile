@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine (see README):
-#   make demo   install into .venv (idempotent) and run the main job
+#   make demo   install into .venv (idempotent) and run the main job (DEMO_ARGS=--quick: under a minute)
 #   make test   install into .venv (idempotent) and run the test suite
 VENV ?= .venv
+DEMO_ARGS ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
@@ -20,7 +21,7 @@ $(STAMP): setup.cfg pyproject.toml models/setup.cfg
 install: $(STAMP)
 
 demo: install
-	$(VENV)/bin/crysgnn-zoo demo
+	$(VENV)/bin/crysgnn-zoo demo $(DEMO_ARGS)
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider tests

@@ -15,7 +15,8 @@ sets it beside each student's vanilla and distilled test MAE (means over the sam
 the row's winner on test MAE. A teacher that saw a row's labels is marked (not clean).
 
 Writes ``runs.jsonl`` (one line per row x seed), ``table.md`` and ``plot.png`` under
-``--out`` (default ``benchmarks/results/features/<teacher>``).
+``--out`` (default ``runs/results/features/<teacher>``; ``benchmarks/results/features/<teacher>`` updates
+the committed results).
 """
 from __future__ import annotations
 
@@ -178,14 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--teacher", default="crysgnn-v1", help="teacher name or checkpoint folder (crysgnn_zoo.embed)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--rows", default=",".join(QUICK_ROWS), help="quick-table results folders to follow")
-    ap.add_argument("--out", type=Path, help="results folder (default benchmarks/results/features/<teacher>)")
+    ap.add_argument("--out", type=Path, help="results folder (default runs/results/features/<teacher>)")
     args = ap.parse_args(argv)
     from crysgnn_zoo.distill.teachers import teacher_card
     from crysgnn_zoo.embed import load_encoder
 
     seeds = [int(s) for s in args.seeds.split(",")]
     encoder = load_encoder(args.teacher)
-    out = args.out or RESULTS / "features" / encoder.name
+    out = args.out or Path("runs") / "results" / "features" / encoder.name
     out.mkdir(parents=True, exist_ok=True)
     _, done = read_records(out)
     have = {(r["dataset"], r["target"], r["seed"]) for r in done}
@@ -208,4 +209,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import run_main
+
+    run_main(main)

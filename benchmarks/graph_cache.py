@@ -90,4 +90,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks import run_main
+
+    run_main(main)

@@ -50,4 +50,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks import run_main
+
+    run_main(main)

@@ -178,7 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-train", type=int, help="cap the training set")
     ap.add_argument("--epochs", type=int, help="override the profile's epochs")
     ap.add_argument("--data-path", help="a local file/folder for the data set (MP JSON, dft_3d JSON, ...)")
-    ap.add_argument("--out", help="results folder (default benchmarks/results/<dataset>)")
+    ap.add_argument("--out", help="results folder (default runs/results/<dataset>; benchmarks/results/<dataset> "
+                                  "updates the committed results)")
     ap.add_argument("--runs-dir", type=Path,
                     help="where the run folders train (default runs/benchmarks/<out below benchmarks/results>)")
     ap.add_argument("--no-table", action="store_true",
@@ -301,7 +302,7 @@ def _main(argv: list[str] | None) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING)
     args, profile = req.args, PROFILES[req.args.profile]
-    out = Path(args.out) if args.out else RESULTS / args.dataset
+    out = Path(args.out) if args.out else Path("runs") / "results" / args.dataset
     root = args.runs_dir or run_root(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

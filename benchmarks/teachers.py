@@ -178,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                          "every setting already run on these rows)")
     ap.add_argument("--models", default="cgcnn")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=Path("runs/results/teachers"),
+                    help="results folder (default runs/results/teachers; benchmarks/results/teachers updates the "
+                         "committed grid)")
     ap.add_argument("--table-only", action="store_true",
                     help="no runs: rebuild the table from every finished run of these rows and settings")
     args = ap.parse_args(argv)
@@ -198,4 +200,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import run_main
+
+    run_main(main)

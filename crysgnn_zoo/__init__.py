@@ -10,10 +10,36 @@ Public API::
     cz.embed("crysgnn-v1", ["structure.cif"])  # the teacher's embedding of each crystal, a DataFrame
 """
 from crysgnn_zoo._version import __version__
-from crysgnn_zoo.config import GraphConfig, TrainConfig
+from crysgnn_zoo.config import DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
 from crysgnn_zoo.data.sources import list_datasets, open_source
 from crysgnn_zoo.distill.teachers import load_teacher
 from crysgnn_zoo.embed import embed
+from crysgnn_zoo.errors import (  # the named errors, also in crysgnn_zoo.errors
+    CheckpointError,
+    ChecksumMismatchError,
+    ConfigError,
+    CrysgnnZooError,
+    CrystalDataError,
+    DegenerateCellError,
+    DisorderError,
+    DownloadError,
+    DuplicateIdError,
+    IsolatedAtomsError,
+    MissingColumnError,
+    MissingExtraError,
+    NoUsableDataError,
+    OverlappingAtomsError,
+    RunExistsError,
+    RunLockedError,
+    SourceNotFoundError,
+    StructureError,
+    TargetError,
+    UnknownElementError,
+    UnknownNameError,
+    UnsafePathError,
+    WeightsNotFoundError,
+    WeightsVerificationError,
+)
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.hub.checkpoint import load_checkpoint
@@ -23,6 +49,33 @@ from crysgnn_zoo.train.run import train_model
 from crysgnn_zoo.train.trainer import Trainer
 
 __all__ = [
+    "DistillConfig",
+    "PretrainConfig",
+    "RunConfig",
+    "CheckpointError",
+    "ChecksumMismatchError",
+    "ConfigError",
+    "CrysgnnZooError",
+    "CrystalDataError",
+    "DegenerateCellError",
+    "DisorderError",
+    "DownloadError",
+    "DuplicateIdError",
+    "IsolatedAtomsError",
+    "MissingColumnError",
+    "MissingExtraError",
+    "NoUsableDataError",
+    "OverlappingAtomsError",
+    "RunExistsError",
+    "RunLockedError",
+    "SourceNotFoundError",
+    "StructureError",
+    "TargetError",
+    "UnknownElementError",
+    "UnknownNameError",
+    "UnsafePathError",
+    "WeightsNotFoundError",
+    "WeightsVerificationError",
     "GraphConfig",
     "TrainConfig",
     "Trainer",

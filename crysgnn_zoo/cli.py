@@ -91,7 +91,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not args.out:
         print(f"run folder: {out} (no --out given)", file=sys.stderr)
     result = train_model(run, out_dir=out, device=args.device, workers=args.workers, resume=args.resume,
-                         overwrite=args.overwrite, progress=not args.no_progress)
+                         overwrite=args.overwrite, progress=_progress(args))
     print(result.summary())
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}")
@@ -135,10 +135,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     table = predict(predictor, paths, batch_size=args.batch_size, device=args.device, workers=args.workers,
                     progress=_progress(args))
     failed = table[table.error != ""]
+    isolated = (f"; {table.attrs['n_isolated']} atom(s) had no neighbour within {table.attrs['cutoff']:g} Angstrom "
+                "and were joined to their nearest atoms (isolated-atom rule)") if table.attrs["n_isolated"] else ""
     print(f"{len(table) - len(failed)} of {len(table)} structures predicted ({predictor.target}, "
-          f"{predictor.unit or 'no unit'}); {len(failed)} could not be read; {table.attrs['n_isolated']} atom(s) "
-          f"had no neighbour within {table.attrs['cutoff']:g} Angstrom and were joined to their nearest atoms "
-          "(isolated-atom rule)", file=sys.stderr)
+          f"{predictor.unit or 'no unit'}); {len(failed)} could not be read{isolated}", file=sys.stderr)
     if table.attrs["range"] is not None:
         print(f"{table.attrs['n_clipped']} prediction(s) fell outside the target's range "
               f"{TargetRange.from_json(table.attrs['range'])} {predictor.unit} and were clipped to it "
@@ -209,7 +209,7 @@ def _cmd_curate(args: argparse.Namespace) -> int:
         raise ConfigError("curate: give --sources ... and/or --all-datasets")
     result = curate(
         sources, args.out, config_from_args(GraphConfig, args), config_from_args(CurateConfig, args),
-        shard=args.shard, workers=args.workers or 1, progress=not args.no_progress,
+        shard=args.shard, workers=args.workers or 1, progress=_progress(args),
         finalize_when_done=not args.no_finalize,
     )
     print(f"shard {args.shard[0]}/{args.shard[1]}: {result.blocks_done} of its blocks done "
@@ -235,7 +235,7 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
     result = pretrain(
         store, args.out, config, CrysGNNConfig(**parse_overrides(args.set)),
         GraphConfig.from_dict(manifest["graph_config"]), device=args.device,
-        progress=not args.no_progress, resume=args.resume, max_steps=args.max_steps,
+        progress=_progress(args), resume=args.resume, max_steps=args.max_steps,
         save_replicas=args.save_replicas, card=card, heap=args.heap,
     )
     if result.checkpoint:
@@ -269,7 +269,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for spec in args.sources:
         source = open_source(spec)
         n, kinds = 0, Counter()
-        for entry in tqdm(source.entries(), desc=source.name, unit="crystal", disable=args.no_progress):
+        for entry in tqdm(source.entries(), desc=source.name, unit="crystal", disable=not _progress(args)):
             n += 1
             try:
                 parse_structure(entry.fmt, entry.payload, entry.where)
@@ -311,6 +311,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from crysgnn_zoo.train.run import train_model
 
     own = for_student(DistillConfig(), "cgcnn")  # CGCNN's own distillation settings
+    if args.quick:
+        args.seeds, args.epochs, args.max_samples = [0], 5, 300
     pairs = []
     for seed in args.seeds:
         pair = {}
@@ -318,8 +320,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             pair[mode] = train_model(
                 "mp_37k_sample", "formation_energy_per_atom", "cgcnn",
                 train_config=TrainConfig(epochs=args.epochs, lr=5e-3, patience=None, seed=seed),
-                split_sizes=(0.8, 0.1, 0.1), split_seed=seed, out_dir=Path(args.out) / f"seed{seed}" / mode,
-                device=args.device, progress=not args.no_progress, distill=distill,
+                split_sizes=(0.8, 0.1, 0.1), split_seed=seed, max_samples=args.max_samples,
+                out_dir=Path(args.out) / f"seed{seed}" / mode, overwrite=True,  # the demo's own folders
+                device=args.device, progress=_progress(args), distill=distill,
             )
         pairs.append((seed, pair["vanilla"], pair["distilled"]))
     _print_demo(pairs, own, args.out)
@@ -344,7 +347,7 @@ def _print_demo(pairs: list, own: DistillConfig, out: str) -> None:
     mean_pred = sum(van.mean_predictor_mae for _, van, _ in pairs) / len(pairs)
     print(f"  mean-predictor MAE {mean_pred:.4f} {u}; {first.seconds_per_epoch:.2f} / "
           f"{pairs[0][2].seconds_per_epoch:.2f} s/epoch; checkpoints under {out}/seed<N>/<mode>/checkpoint")
-    print("  100 test crystals per split: one seed's change is noisy, the mean over seeds less so "
+    print(f"  {first.split_sizes[2]} test crystals per split: one seed's change is noisy, the mean over seeds less so "
           "(docs/benchmarks.md has the larger tables).")
 
 
@@ -449,7 +452,10 @@ def _parser_demo(sub, verbose: argparse.ArgumentParser) -> None:
                        help="train CGCNN vanilla and distilled on the embedded sample and report both test MAEs")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seeds", type=_seed_list, default=[0, 1, 2], help="split seeds, comma-separated (default 0,1,2)")
-    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--max-samples", type=int, help="crystals drawn from the 1,000 of the sample (default: all)")
+    p.add_argument("--quick", action="store_true",
+                   help="a first try in under a minute: seed 0, 5 epochs, 300 crystals (numbers too noisy to read)")
+    p.add_argument("--out", default="runs/demo", help="run folders (replaced on every demo)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_demo)

@@ -9,16 +9,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from crysgnn_zoo.errors import CrysgnnZooError
+from crysgnn_zoo.errors import ChecksumMismatchError, DownloadError  # noqa: F401 - importable from here
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
-
-
-class DownloadError(CrysgnnZooError, RuntimeError):
-    """A download failed or its SHA-256 did not match."""
-
-
-class ChecksumMismatchError(DownloadError):
-    """The downloaded bytes do not have the expected SHA-256 (they were discarded)."""
 
 
 def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -193,15 +193,23 @@ def main() -> None:
     ap.add_argument("--license", default="MIT (weights); training data: Materials Project, CC BY 4.0")
     ap.add_argument("--table", action="store_true", help="print the README's table of released models and exit")
     ap.add_argument("--note", default="", help="why this run was chosen (e.g. over a distilled run, on validation)")
+    ap.add_argument("--into-package", action="store_true",
+                    help="write into models/, dist/, docs/models/ and the package's release table (default: runs/releases/)")
     args = ap.parse_args()
     if args.table:
         print(markdown_table(ROOT / "models" / "crysgnn_zoo_weights"))
         return
     if not (args.run and args.name and args.command):
         ap.error("--run, --name and --command are required to release")
-    dest = release(Path(args.run), args.name, args.command, args.license,
-                   ROOT / "models" / "crysgnn_zoo_weights", ROOT / "dist", plots=ROOT / "docs" / "models",
-                   note=args.note)
+    if not (Path(args.run) / "result.json").exists():
+        ap.error(f"--run {args.run}: no finished run there (a train_model run folder holds result.json)")
+    if args.into_package:
+        dest = release(Path(args.run), args.name, args.command, args.license, ROOT / "models" / "crysgnn_zoo_weights",
+                       ROOT / "dist", plots=ROOT / "docs" / "models", note=args.note)
+    else:
+        mine = Path("runs/releases")
+        dest = release(Path(args.run), args.name, args.command, args.license, mine / "weights", mine / "dist",
+                       table=mine / "releases.json", plots=mine / "plots", note=args.note)
     card = json.loads((dest / "card.json").read_text())
     print(f"released {args.name}: {dest} (sha256 {card['sha256'][:16]}...), test MAE "
           f"{card['metrics']['test']['mae']:.4f} {card['metrics']['unit']}")

@@ -3,11 +3,13 @@
     python scripts/release_teacher.py --pretrain-dir runs/pretrain_v1 --curated runs/curated_all \
         --name crysgnn-v1 [--probe benchmarks/results/linear_probe/crysgnn-v1/results.json]
 
-- copies ``<pretrain-dir>/teacher`` into ``models/crysgnn_zoo_weights/<name>/``;
+- copies ``<pretrain-dir>/teacher`` into ``runs/releases/weights/<name>/`` (with ``--into-package``:
+  ``models/crysgnn_zoo_weights/<name>/``, the committed weights package);
 - writes its ``card.json`` (crysgnn_zoo.hub.ModelCard: data, budget, metrics,
   SHA-256, parameter count, commands) and a human-readable ``README.md``;
-- packs ``dist/<name>.tar.gz`` reproducibly (fixed mtimes and owners) for a
-  download host, and records both hashes in ``crysgnn_zoo/hub/releases.json``.
+- packs ``<name>.tar.gz`` reproducibly (fixed mtimes and owners) for a download host into
+  ``runs/releases/dist/`` (``dist/``), and records both hashes in ``runs/releases/releases.json``
+  (``crysgnn_zoo/hub/releases.json``). The folder works as a teacher path right away.
 """
 from __future__ import annotations
 
@@ -33,12 +35,24 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--pool-note", default="The CrysGNN paper pre-trained on ~800K crystals.",
                     help="how the pool compares with the paper's")
     ap.add_argument("--curate-command", default="crysgnn-zoo curate --all-datasets --out runs/curated_all --workers 2")
-    ap.add_argument("--weights-root", default=str(ROOT / "models" / "crysgnn_zoo_weights"),
-                    help="where the release folder <name>/ goes")
-    ap.add_argument("--dist", default=str(ROOT / "dist"), help="where the archive goes")
-    ap.add_argument("--release-table", help="hash table to record the release in (default: the package's)")
+    ap.add_argument("--into-package", action="store_true",
+                    help="write into the committed weights package, dist/ and the package's release table")
+    ap.add_argument("--weights-root", help="where the release folder <name>/ goes (default runs/releases/weights)")
+    ap.add_argument("--dist", help="where the archive goes (default runs/releases/dist)")
+    ap.add_argument("--release-table", help="hash table to record the release in (default runs/releases/releases.json)")
     ap.add_argument("--curves", help="write the per-objective train/validation loss curves (PNG) here")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    for path, name in ((args.pretrain_dir, "--pretrain-dir"), (args.curated, "--curated")):
+        if not Path(path).is_dir():
+            ap.error(f"{name} {path}: no such folder (crysgnn-zoo pretrain / curate write it)")
+    package = {"weights_root": ROOT / "models" / "crysgnn_zoo_weights", "dist": ROOT / "dist",
+               "release_table": ROOT / "crysgnn_zoo" / "hub" / "releases.json"}
+    mine = {"weights_root": Path("runs/releases/weights"), "dist": Path("runs/releases/dist"),
+            "release_table": Path("runs/releases/releases.json")}
+    for key, default in (package if args.into_package else mine).items():
+        if getattr(args, key) is None:
+            setattr(args, key, str(default))
+    return args
 
 
 def plot_curves(history: list[dict], path: Path, title: str) -> None:

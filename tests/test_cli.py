@@ -39,7 +39,7 @@ def test_train_then_predict(tmp_path, capsys):
                "--out", str(tmp_path / "p.csv"), "--no-progress"])
     assert rc == 0
     rows = list(csv.reader(open(tmp_path / "p.csv")))
-    assert rows[0] == ["id", "prediction", "unit", "error", "unseen_elements"]
+    assert rows[0] == ["id", "prediction", "unit", "error", "unseen_elements", "clipped"]
     assert [r[0] for r in rows[1:]] == [e.id for e in entries] and {r[2] for r in rows[1:]} == {"eV"}
     for folder in (str(cif_dir), *(str(cif_dir / f"{e.id}.cif") for e in entries)):  # no id_prop.csv needed
         (cif_dir / "id_prop.csv").unlink(missing_ok=True)

@@ -24,8 +24,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "crysgnn_zoo"
 
 LAYERS = [
-    ["crysgnn_zoo._version", "crysgnn_zoo.errors", "crysgnn_zoo.paths", "crysgnn_zoo.ranges", "crysgnn_zoo.config", "crysgnn_zoo._dgl",
-     "crysgnn_zoo.download"],
+    ["crysgnn_zoo._version", "crysgnn_zoo.errors", "crysgnn_zoo.paths", "crysgnn_zoo.ranges", "crysgnn_zoo.smoke",
+     "crysgnn_zoo.config", "crysgnn_zoo._dgl", "crysgnn_zoo.download"],
     ["crysgnn_zoo.data"],
     ["crysgnn_zoo.graphs"],
     ["crysgnn_zoo.nets"],

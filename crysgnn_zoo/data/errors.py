@@ -11,63 +11,20 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crysgnn_zoo.errors import CrysgnnZooError
-
-
-class CrystalDataError(CrysgnnZooError, ValueError):
-    """Base class: ``where`` names the file/row/id, ``reason`` what is wrong."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        self.where = where
-        self.reason = reason
-        super().__init__(f"{where}: {reason}")
-
-
-class StructureError(CrystalDataError):
-    """A structure cannot be read or is unusable (malformed, empty, unknown element)."""
-
-
-class UnknownElementError(StructureError):
-    """A structure holds an element outside the supported table (Z = 1..103)."""
-
-
-class DisorderError(StructureError):
-    """A site is partially occupied or shared by several species (a disordered
-    structure); a graph needs one element per site, so it is refused, never guessed."""
-
-
-class OverlappingAtomsError(StructureError):
-    """Two atoms (or an atom and a periodic image) are closer than
-    :data:`crysgnn_zoo.data.checks.MIN_ATOM_DISTANCE`: duplicated or overlapping sites."""
-
-
-class DegenerateCellError(StructureError):
-    """The cell has (near) zero volume: a zero-length or coplanar lattice vector."""
-
-
-class TargetError(CrystalDataError):
-    """A target value is missing, not a number, or NaN."""
-
-
-class MissingColumnError(CrystalDataError):
-    """A table lacks a column the caller asked for."""
-
-
-class SourceNotFoundError(CrystalDataError):
-    """A dataset name, file or folder cannot be found."""
-
-
-class DuplicateIdError(CrystalDataError):
-    """Two rows of one source carry the same id (which row a result belongs to would be a guess)."""
-
-
-class UnsafePathError(CrystalDataError):
-    """A source names a file outside its own folder (an absolute path, ``..``, a link out)."""
-
-
-class NoUsableDataError(CrystalDataError):
-    """A source gave no crystal that can be used (empty, every entry skipped,
-    or no value for the target), or too few to split; raised before any training."""
+from crysgnn_zoo.errors import (  # noqa: F401 - the data errors, importable from here too
+    CrystalDataError,
+    StructureError,
+    UnknownElementError,
+    DisorderError,
+    OverlappingAtomsError,
+    DegenerateCellError,
+    TargetError,
+    MissingColumnError,
+    SourceNotFoundError,
+    DuplicateIdError,
+    UnsafePathError,
+    NoUsableDataError,
+)
 
 
 @dataclass(frozen=True)

@@ -117,12 +117,13 @@ class Source:
 
 
 def dataset_roots() -> list[Path]:
-    """Folders searched for named datasets, in order."""
+    """Folders searched for named datasets, in order: ``$CRYSGNN_ZOO_DATASETS``, ``shared/datasets``
+    beside the project folder (a checkout's ``../shared/datasets``), the embedded sample. The
+    current directory plays no part: the same names resolve from anywhere."""
     roots = []
     env = os.environ.get(DATASETS_ENV)
     if env:
         roots.append(Path(env))
-    roots.append(Path.cwd().parent / "shared" / "datasets")
     roots.append(Path(__file__).resolve().parents[2].parent / "shared" / "datasets")
     roots.append(_EMBEDDED_DIR)
     seen, unique = set(), []
@@ -531,6 +532,10 @@ def mp_source(path: str | Path | None = None) -> Source:
 
         path = download(str(path))
     if path is not None:
+        if not Path(path).exists():
+            raise SourceNotFoundError(str(path), "no such file: the MEGNet-format MP 2018.6.1 JSON (mp.2018.6.1.json, "
+                                                 "from the MEGNet authors' figshare), a URL to it, or `mp:` to fetch "
+                                                 "jarvis-tools' copy")
         return json_source(path)
     from jarvis.db.figshare import data as jarvis_data
 

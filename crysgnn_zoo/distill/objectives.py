@@ -6,13 +6,10 @@
 :func:`teacher_scale`) or ``normalized``, the reference implementation's MSE between
 L2-normalised atom embeddings averaged per crystal (:func:`normalized_embedding_loss`).
 
-Why a scale: raw crysgnn-v1 embeddings have a mean square of ~17 on perov_5, which made
-the raw MSE swamp a task loss on standardised targets (measured: distillation then raised
-CGCNN's test MAE by 62 %). Dividing each dimension by its own spread (``per_dim``, the
-default until 2026-11-24) amplifies dimensions the teacher barely varies: on carbon_24 its
-embeddings span ~2 effective directions and per-dimension spreads differ 74x, and
-distillation raised the light students' MAE by 54-56 % against 8-18 % with one overall
-spread (``global``; ``benchmarks/results/embedding_scale_per_dim``).
+Why a scale: raw teacher embeddings can be large against a task loss on standardised
+targets, so the raw MSE would swamp the task. Dividing each dimension by its own spread
+(``per_dim``) amplifies dimensions the teacher barely varies; one overall spread (``global``,
+the default) does not. The measurements behind both choices are in ``docs/benchmarks.md``.
 """
 from __future__ import annotations
 

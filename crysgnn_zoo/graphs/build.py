@@ -14,7 +14,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,12 +108,12 @@ class BuildResult:
     cutoff: float | None = None
 
     def summary(self) -> str:
-        """One line: crystals built, skipped, and atoms joined by the isolated-atom rule."""
+        """One line: crystals built, skipped, and atoms joined by the isolated-atom rule (when there are any)."""
         how = "loaded from the cache" if self.from_cache else f"built in {self.seconds:.1f} s"
         cutoff = f" within {self.cutoff:g} Angstrom" if self.cutoff is not None else ""
-        return (f"graphs: {len(self.store)} crystals {how}, {len(self.skipped)} skipped; "
-                f"{self.n_isolated} atom(s) had no neighbour{cutoff} and were joined to their "
-                "nearest atoms (isolated-atom rule)")
+        isolated = (f"; {self.n_isolated} atom(s) had no neighbour{cutoff} and were joined to their nearest "
+                    "atoms (isolated-atom rule)") if self.n_isolated else ""
+        return f"graphs: {len(self.store)} crystals {how}, {len(self.skipped)} skipped{isolated}"
 
 
 def _chunks(it: Iterable, size: int) -> Iterator[list]:
@@ -238,9 +237,3 @@ def _load_cached(folder: Path, source: Source, config: GraphConfig, start: float
     log.info("loaded %d graphs of %s from %s", len(store), source.name, folder)
     return BuildResult(store, SkipReport.from_list(manifest["skipped"]), time.perf_counter() - start, True,
                        manifest["n_isolated"], folder, config.cutoff)
-
-
-def clear_cache(cache_root: str | Path | None = None) -> None:
-    """Delete every cached graph set."""
-    root = Path(cache_root) if cache_root else cache_dir("graphs")
-    shutil.rmtree(root, ignore_errors=True)

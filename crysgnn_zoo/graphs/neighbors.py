@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crysgnn_zoo.data.errors import DegenerateCellError, OverlappingAtomsError, StructureError
+from crysgnn_zoo.errors import DegenerateCellError, IsolatedAtomsError, OverlappingAtomsError
 
 _EPS = 1e-8  # Angstrom^2: a squared distance below this is an atom with itself
 
@@ -46,11 +46,6 @@ class NeighborList:
     image: np.ndarray
     positions: np.ndarray
     n_isolated: int = 0
-
-
-class IsolatedAtomsError(StructureError):
-    """An atom has no neighbour within the cutoff and the config says to fail
-    (``where`` is ``<structure>`` here; the graph builder names the entry)."""
 
 
 def bond_vectors(nl: "NeighborList", lattice: np.ndarray) -> np.ndarray:

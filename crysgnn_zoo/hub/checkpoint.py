@@ -21,7 +21,7 @@ from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.data.errors import CrystalDataError
 from crysgnn_zoo.data.text import read_text
 from crysgnn_zoo.download import sha256_of
-from crysgnn_zoo.errors import ConfigError, CrysgnnZooError
+from crysgnn_zoo.errors import CheckpointError, ConfigError, WeightsVerificationError
 from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
@@ -32,14 +32,6 @@ from crysgnn_zoo.ranges import TargetRange
 
 CHECKPOINT_FORMAT = 1
 log = logging.getLogger(__name__)
-
-
-class CheckpointError(CrysgnnZooError, ValueError):
-    """A checkpoint folder is incomplete, unreadable, or was written by an incompatible version."""
-
-
-class WeightsVerificationError(CrysgnnZooError, ValueError):
-    """``weights.pt`` cannot be verified (no card, no hash) or does not match its recorded SHA-256."""
 
 
 _CONFIG_KEYS = ("format", "model", "model_config", "graph_config", "featurizer", "target", "normalizer")

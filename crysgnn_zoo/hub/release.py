@@ -36,6 +36,7 @@ def record(name: str, archive: Path, weights_sha256: str, table: Path = RELEASE_
            config_sha256: str | None = None) -> None:
     """Add or replace ``name``'s row (archive, weights and config SHA-256) in the release table."""
     rows = json.loads(table.read_text()) if table.exists() else []
+    table.parent.mkdir(parents=True, exist_ok=True)
     rows = [r for r in rows if r["name"] != name]
     rows.append({"name": name, "url": None, "archive_sha256": sha256_of(archive), "weights_sha256": weights_sha256,
                  "config_sha256": config_sha256})

@@ -24,16 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
-from crysgnn_zoo.errors import CrysgnnZooError
+from crysgnn_zoo.errors import WeightsNotFoundError
 from crysgnn_zoo.hub.checkpoint import Predictor, WeightsVerificationError, load_checkpoint, verify_weights
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
 from crysgnn_zoo.ranges import TargetRange
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
-
-
-class WeightsNotFoundError(CrysgnnZooError, FileNotFoundError):
-    """No copy of the weights could be found or fetched; the message says how to get one."""
 
 
 @dataclass(frozen=True)

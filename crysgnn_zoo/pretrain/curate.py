@@ -41,6 +41,7 @@ from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.build import _pool, build_one
 from crysgnn_zoo.graphs.shards import ShardFolder
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.smoke import SMOKE_CRYSTALS, smoke
 
 if TYPE_CHECKING:
     from jarvis.core.atoms import Atoms as JarvisAtoms
@@ -126,9 +127,11 @@ def _curate_block(args):
 
 
 def _stream(specs: list[str]) -> Iterator[tuple[str, RawEntry]]:
+    """Every entry of every source, labels dropped (under smoke mode the first 64 of each)."""
     for spec in specs:
         source = open_source(spec)
-        for entry in source.entries():
+        entries = itertools.islice(source.entries(), SMOKE_CRYSTALS) if smoke() else source.entries()
+        for entry in entries:
             yield source.name, dataclasses.replace(entry, targets={})  # labels are never used
 
 

@@ -28,6 +28,7 @@ from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
+from crysgnn_zoo.smoke import SMOKE_EPOCHS, SMOKE_STEPS, smoke
 from crysgnn_zoo.train.distributed import World, average_gradients, barrier, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, apply_heap_policy
@@ -129,6 +130,9 @@ def pretrain(
     Raises:
         RunLockedError: another process is running in ``out_dir``.
     """
+    if smoke():  # crysgnn_zoo.smoke: a few steps of one epoch
+        config, max_steps = config.replace(epochs=SMOKE_EPOCHS) if config else PretrainConfig(epochs=SMOKE_EPOCHS), \
+            min(max_steps or SMOKE_STEPS, SMOKE_STEPS)
     here, device = init_distributed(device)
     with RunLock(out_dir) if here.main else contextlib.nullcontext():
         return _pretrain(store, Path(out_dir), config or PretrainConfig(), model_config or CrysGNNConfig(),

@@ -32,6 +32,7 @@ from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.ranges import TargetRange
+from crysgnn_zoo.smoke import SMOKE_CRYSTALS, SMOKE_ENV, SMOKE_EPOCHS, smoke
 from crysgnn_zoo.train.distributed import barrier, init_distributed, world
 from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.lock import RunLock
@@ -82,7 +83,8 @@ class RunResult:
             f"test MAE {self.test['mae']:.4f}{u} (mean predictor {self.mean_predictor_mae:.4f}{u}), "
             f"RMSE {self.test['rmse']:.4f}{u}, R2 {self.test['r2']:.3f}; "
             f"{self.epochs_run} epochs (best: epoch {self.best_epoch + 1}), "
-            f"{self.seconds_per_epoch:.1f} s/epoch, {self.train_seconds:.0f} s training")
+            f"{self.seconds_per_epoch:.1f} s/epoch, {self.train_seconds:.0f} s training"
+            + ("" if self.unit else "; the data named no unit for this target"))
         distill = self.extra.get("distill")
         if distill:
             lines.append(f"distilled from {distill['teacher']} ({distill['objective']}, alpha {distill['alpha']:g}, "
@@ -215,6 +217,7 @@ def train_model(
         config = config.replace(**fields)
     if not config.target:
         raise ConfigError("train_model: no target given")
+    config = smoke_sized(config)
     out = Path(out_dir) if out_dir else None
     if out is not None:
         check_run_folder(out, resume=resume, overwrite=overwrite)
@@ -222,6 +225,17 @@ def train_model(
     with RunLock(out) if out and here.main else contextlib.nullcontext():
         return _train_model(config, source, out, device=device, workers=workers, resume=resume,
                             progress=progress and here.main)
+
+
+def smoke_sized(config: RunConfig) -> RunConfig:
+    """``config`` shrunk under smoke mode (:mod:`crysgnn_zoo.smoke`): 1 epoch, at most 64 crystals
+    split 80/10/10; unchanged otherwise."""
+    if not smoke():
+        return config
+    log.warning("%s is set: 1 epoch on at most %d crystals (results meaningless)", SMOKE_ENV, SMOKE_CRYSTALS)
+    n = min(config.max_samples or SMOKE_CRYSTALS, SMOKE_CRYSTALS)
+    return config.replace(max_samples=n, split_sizes=(0.8, 0.1, 0.1),
+                          train_config=config.train_config.replace(epochs=SMOKE_EPOCHS))
 
 
 def check_run_folder(out: Path, *, resume: bool, overwrite: bool) -> None:

@@ -88,8 +88,8 @@ class Trainer:
     Args:
         model: any :class:`~crysgnn_zoo.nets.base.AtomEncoderModel`.
         config: optimisation settings.
-        out_dir: where ``last.pt`` (full state, for resume) and ``best.pt``
-            (best weights) go; ``None`` keeps everything in memory.
+        out_dir: where ``last.pt`` goes after every epoch (the full state for resume, the best
+            epoch's weights included); ``None`` keeps everything in memory.
         device: torch device string (``"cpu"``, ``"cuda"``).
         loss_fn: overrides the task loss (see module docstring).
         progress: show tqdm bars.
