@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from crysgnn_zoo.config import GraphConfig, JsonConfig
 from crysgnn_zoo.data.errors import CrystalDataError, Skipped
+from crysgnn_zoo.data.structures import parse_structure
 from crysgnn_zoo.data.sources import RawEntry, open_source
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.build import _pool, build_one
@@ -76,6 +77,12 @@ class CurateConfig(JsonConfig):
             median 0.000, 95th percentile 0.152; formula + space group + volume
             alone merged 3,858 of 4,062 AIRSS carbon structures.
         block_size: entries per block (the unit of sharding, resume and memory).
+        substitute_threshold: add synthetic crystals, data-mined ion substitutions of the real ones
+            with at least this probability (:mod:`crysgnn_zoo.pretrain.substitute`, e.g. 0.001;
+            None: real crystals only). They come after every real crystal, so de-duplication keeps
+            the real one.
+        substitute_max_per_parent: at most this many substituted children per real crystal, most
+            probable first.
     """
 
     symprec: float = 0.1
@@ -83,6 +90,8 @@ class CurateConfig(JsonConfig):
     rdf_tolerance: float = 0.2
     rdf_bin: float = 0.1
     block_size: int = 2048
+    substitute_threshold: float | None = None
+    substitute_max_per_parent: int = 10
 
 
 def fingerprint(atoms: JarvisAtoms, symprec: float = 0.1) -> tuple[str, int, float]:
@@ -96,14 +105,36 @@ def fingerprint(atoms: JarvisAtoms, symprec: float = 0.1) -> tuple[str, int, flo
     return atoms.composition.reduced_formula, sg, float(atoms.volume) / atoms.num_atoms
 
 
-def _curate_block(args):
-    entries, graph_config, symprec = args
-    ids, zs, lats, nls, skipped = [], [], [], [], []
-    formulas, sources, sgs, vpas = [], [], [], []
+def _expanded(entries, config: CurateConfig, skipped: list, synthetic: list):
+    """``(source name, entry)`` of a block with every ``substituted-`` parent replaced by its children
+    (their parent, substitution and probability appended to ``synthetic``)."""
+    from crysgnn_zoo.pretrain.substitute import substitutions
+
     for source_name, entry in entries:
+        if not source_name.startswith(SUBSTITUTED):
+            yield source_name, entry
+            continue
+        try:
+            atoms = parse_structure(entry.fmt, entry.payload, entry.where)
+            children = list(substitutions(atoms, entry.id, config.substitute_threshold,
+                                          config.substitute_max_per_parent))
+        except CrystalDataError as exc:
+            skipped.append(Skipped(f"{source_name}: {exc.where}", exc.reason))
+            continue
+        for child in children:
+            synthetic.append({"id": child.entry.id, "parent": child.parent, "substitution": child.substitution,
+                              "probability": child.probability})
+            yield source_name, child.entry
+
+
+def _curate_block(args):
+    entries, graph_config, config = args
+    ids, zs, lats, nls, skipped, synthetic = [], [], [], [], [], []
+    formulas, sources, sgs, vpas = [], [], [], []
+    for source_name, entry in _expanded(entries, config, skipped, synthetic):
         try:
             atoms, nl = build_one(entry, graph_config)
-            formula, sg, vpa = fingerprint(atoms, symprec)
+            formula, sg, vpa = fingerprint(atoms, config.symprec)
         except CrystalDataError as exc:
             skipped.append(Skipped(f"{source_name}: {exc.where}", exc.reason))
             continue
@@ -123,16 +154,23 @@ def _curate_block(args):
         "crystal_system": [crystal_system_of(s) for s in sgs],
         "volume_per_atom": vpas,
     })
-    return store, formulas, sources, skipped
+    kept = set(ids)
+    return store, formulas, sources, skipped, [s for s in synthetic if s["id"] in kept]
 
 
-def _stream(specs: list[str]) -> Iterator[tuple[str, RawEntry]]:
-    """Every entry of every source, labels dropped (under smoke mode the first 64 of each)."""
-    for spec in specs:
-        source = open_source(spec)
-        entries = itertools.islice(source.entries(), SMOKE_CRYSTALS) if smoke() else source.entries()
-        for entry in entries:
-            yield source.name, dataclasses.replace(entry, targets={})  # labels are never used
+#: Source-name prefix of the entries whose substituted children are curated (after every real one).
+SUBSTITUTED = "substituted-"
+
+
+def _stream(specs: list[str], substitute: bool = False) -> Iterator[tuple[str, RawEntry]]:
+    """Every entry of every source, labels dropped (under smoke mode the first 64 of each); with
+    ``substitute``, then every entry again as the parent of its substituted children."""
+    for prefix in ("", SUBSTITUTED) if substitute else ("",):
+        for spec in specs:
+            source = open_source(spec)
+            entries = itertools.islice(source.entries(), SMOKE_CRYSTALS) if smoke() else source.entries()
+            for entry in entries:
+                yield prefix + source.name, dataclasses.replace(entry, targets={})  # labels are never used
 
 
 @dataclass
@@ -172,6 +210,7 @@ def curate(
     settings_path = out / "settings.json"
     if settings_path.exists():
         old = json.loads(settings_path.read_text())
+        old["curate_config"] = {**CurateConfig().to_dict(), **old.get("curate_config", {})}  # fields added since
         if old != settings:
             raise ConfigError(f"{out} was started with other settings: {old}; use a new folder")
     else:
@@ -183,7 +222,7 @@ def curate(
     bar = tqdm(desc=f"curate {i}/{n}", unit="crystal", disable=not progress)
     pool = _pool(workers) if workers > 1 else None
     try:
-        for k, block in enumerate(_blocks(_stream(specs), config.block_size)):
+        for k, block in enumerate(_blocks(_stream(specs, config.substitute_threshold is not None), config.block_size)):
             total = k + 1
             if k % n != i:
                 continue
@@ -207,18 +246,19 @@ def _curate_one(blocks: ShardFolder, k: int, block: list, graph_config: GraphCon
                 pool, bar) -> None:
     """Validate, fingerprint and graph one block (in 64-entry pieces across ``pool``); write it."""
     t0 = time.perf_counter()
-    sub = [(part, graph_config, config.symprec) for part in _split(block, 64)]
+    sub = [(part, graph_config, config) for part in _split(block, 64)]
     results = pool.imap(_curate_block, sub) if pool else map(_curate_block, sub)
-    stores, formulas, sources, skipped = [], [], [], []
-    for store, f, s, sk in results:
+    stores, formulas, sources, skipped, synthetic = [], [], [], [], []
+    for store, f, s, sk, syn in results:
         stores.append(store)
         formulas += f
         sources += s
         skipped += sk
+        synthetic += syn
         bar.update(len(store) + len(sk))
     blocks.write(k, GraphStore.concat(stores), {
         "block": k, "entries": len(block), "formulas": formulas, "sources": sources,
-        "skipped": [vars(x) for x in skipped], "seconds": time.perf_counter() - t0,
+        "skipped": [vars(x) for x in skipped], "seconds": time.perf_counter() - t0, "synthetic": synthetic,
     })
 
 
@@ -297,6 +337,16 @@ def _deduplicate_block(blocks: ShardFolder, k: int, cfg: CurateConfig, cutoff: f
     return keep
 
 
+def _synthetic_summary(cfg: CurateConfig, tally: _Tally) -> dict | None:
+    """What the pool holds of substituted crystals (None when none were asked for)."""
+    if cfg.substitute_threshold is None:
+        return None
+    per = {k: dict(v) for k, v in tally.per_source.items() if k.startswith(SUBSTITUTED)}
+    return {"kind": "data-mined ion substitutions of the real crystals, unrelaxed (cells rescaled by ionic radii)",
+            "threshold": cfg.substitute_threshold, "max_per_parent": cfg.substitute_max_per_parent,
+            "kept": int(sum(c.get("kept", 0) for c in per.values())), "per_source": per}
+
+
 def _manifest(settings: dict, cfg: CurateConfig, tally: _Tally, total: int) -> dict:
     from ase.data import chemical_symbols
 
@@ -324,6 +374,7 @@ def _manifest(settings: dict, cfg: CurateConfig, tally: _Tally, total: int) -> d
             "max": int(sizes.max()) if kept else 0,
             "histogram": dict(zip(*[a.tolist() for a in np.unique(np.minimum(sizes, 100), return_counts=True)])),
         },
+        "synthetic": _synthetic_summary(cfg, tally),
         "blocks": total,
         "build_seconds_summed_over_blocks": tally.seconds,
         "crystals_per_second": tally.entries / tally.seconds if tally.seconds else None,
