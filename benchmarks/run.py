@@ -48,6 +48,7 @@ from crysgnn_zoo.config import (DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillC
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.distill.defaults import for_student, settings_text
+from crysgnn_zoo.distill.schedules import teacher_span
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
@@ -262,8 +263,9 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
     if mode == "distilled":
         recorded = {**DISTILL_RECORDED_BEFORE, **(done["extra"].get("distill") or {})}
         wanted = for_student(req.distill, done["model"]).to_dict()
-        if any(recorded.get(k) != v for k, v in wanted.items()):
-            return True
+        spans = [teacher_span(d.get("teacher_crystals"), counts[0], cfg.epochs) for d in (recorded, wanted)]
+        if spans[0] != spans[1] or any(recorded.get(k) != v for k, v in wanted.items() if k != "teacher_crystals"):
+            return True  # (a size rule that leaves the schedule whole is the same run as no rule)
     return (not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts)
             or done.get("model_overrides", {}) != req.overrides or done.get("pretrained", "default") != req.pretrained)
 

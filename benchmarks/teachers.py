@@ -15,6 +15,11 @@ and, beside it, of the test MAE (reported, never used to choose). Writes
 ``table.md``, ``results.json`` (the grid's rows) and ``plot.png`` under ``--out``: every student and every setting
 found in the rows' folders, so running a few settings never drops the others from the table;
 ``--table-only`` (settings optional) rebuilds them without running.
+
+``--pool-curve TEACHER=PROBE_FOLDER ...`` adds ``pool_curve.png`` and ``pool_curve.md``: teacher quality
+against the number of crystals each teacher was pre-trained on (from its card): held-out pre-training
+loss, linear-probe MAEs (``benchmarks.linear_probe`` results in PROBE_FOLDER) and the mean validation
+change of each row of the table under that teacher's ``spread:0.5:1:half_decay`` setting (CGCNN's default).
 """
 from __future__ import annotations
 
@@ -170,6 +175,83 @@ def _plot(table: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def _card_numbers(name: str) -> tuple[int, float]:
+    """``(training crystals, held-out total pre-training loss)`` of teacher ``name`` from its card
+    (a release's ``training``/``metrics`` or a pre-training run's ``train_crystals``/``loss_curve``)."""
+    card = teacher_card(name)
+    if "training" in card:
+        return card["training"]["train_crystals"], card["metrics"]["final_validation_losses"]["total"]
+    return card["train_crystals"], card["loss_curve"][-1]["val"]["total"]
+
+
+def pool_curve(table: list[dict], teachers: dict[str, Path], out: Path,
+               setting: str = "spread_0.5_1_half_decay") -> list[dict]:
+    """Teacher quality against pool size (see the module docstring), the dev rows under each teacher's
+    ``setting`` (objective_alpha_weight_schedule, CGCNN's default); writes ``pool_curve.md/png``."""
+    points = []
+    for name, probe in teachers.items():
+        crystals, held_out = _card_numbers(name)
+        probes = json.loads((Path(probe) / "results.json").read_text())
+        rows = {t["row"]: t["val_mean"] for t in table if t["setting"] == f"{name}_{setting}" and t["model"] == "cgcnn"}
+        points.append({"teacher": name, "crystals": crystals, "held_out_loss": held_out, "dev_rows": rows,
+                       "dev_mean": float(np.mean(list(rows.values()))) if rows else None,
+                       "probes": {f"{p['dataset']} {p['target']}": p["teacher_mae"] for p in _probe_rows(probes)}})
+    points.sort(key=lambda p: p["crystals"])
+    _pool_table(points, out / "pool_curve.md")
+    _pool_plot(points, out / "pool_curve.png")
+    return points
+
+
+def _probe_rows(probes) -> list[dict]:
+    rows = probes["rows"] if isinstance(probes, dict) else probes
+    return [{"dataset": r["dataset"], "target": r["target"], "teacher_mae": r["teacher"]["test_mae"]} for r in rows]
+
+
+def _pool_table(points: list[dict], path: Path) -> None:
+    rows = sorted({r for p in points for r in p["dev_rows"]})
+    probes = sorted({k for p in points for k in p["probes"]})
+    head = ["teacher", "pre-training crystals", "held-out loss", *[f"probe {k}" for k in probes],
+            *[f"{r} val change" for r in rows], "mean val change"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for p in points:
+        cells = [p["teacher"], f"{p['crystals']:,}", f"{p['held_out_loss']:.2f}",
+                 *[f"{p['probes'].get(k, float('nan')):.4f}" for k in probes],
+                 *[f"{100 * p['dev_rows'][r]:+.1f}%" if r in p["dev_rows"] else "-" for r in rows],
+                 f"{100 * p['dev_mean']:+.1f}%" if p["dev_mean"] is not None else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _pool_plot(points: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [p["crystals"] for p in points]
+    probes = sorted({k for p in points for k in p["probes"]})
+    fig, axes = plt.subplots(1, 2 + len(probes), figsize=(4 * (2 + len(probes)), 3.2))
+    axes[0].plot(x, [p["held_out_loss"] for p in points], "o-")
+    axes[0].set_title("held-out pre-training loss", fontsize=9)
+    for ax, k in zip(axes[1:], probes):
+        ax.plot(x, [p["probes"].get(k, np.nan) for p in points], "o-")
+        ax.set_title(f"linear probe test MAE, {k}", fontsize=9)
+    ax = axes[-1]
+    for row in sorted({r for p in points for r in p["dev_rows"]}):
+        ax.plot(x, [100 * p["dev_rows"].get(row, np.nan) for p in points], "o-", lw=0.8, label=row)
+    ax.plot(x, [100 * (p["dev_mean"] if p["dev_mean"] is not None else np.nan) for p in points], "ks-", lw=2,
+            label="mean of rows")
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_title("CGCNN validation change (dev protocol)", fontsize=9)
+    ax.set_ylabel("%")
+    ax.legend(fontsize=6)
+    for ax in axes:
+        ax.set_xlabel("pre-training crystals (same optimiser steps)", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", required=True, help="comma-separated dataset:target[:max_train:epochs]")
@@ -183,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                          "committed grid)")
     ap.add_argument("--table-only", action="store_true",
                     help="no runs: rebuild the table from every finished run of these rows and settings")
+    ap.add_argument("--pool-curve", nargs="*", default=[], metavar="TEACHER=PROBE_FOLDER",
+                    help="also write pool_curve.md/png: each teacher's pool size, held-out loss, linear probe "
+                         "(results of benchmarks.linear_probe in PROBE_FOLDER) and dev-protocol changes")
     args = ap.parse_args(argv)
     rows = [parse_row(r) for r in args.rows.split(",")]
     settings = [parse_setting(s) for s in args.settings]
@@ -196,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows, "settings": settings, "models": args.models, "seeds": args.seeds}
     write_outputs(table, meta, args.out)
     print((args.out / "table.md").read_text())
+    if args.pool_curve:
+        pool_curve(table, dict(item.split("=", 1) for item in args.pool_curve), args.out)
+        print((args.out / "pool_curve.md").read_text())
     return 0
 
 

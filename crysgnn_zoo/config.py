@@ -259,6 +259,9 @@ class TrainConfig(JsonConfig):
 #: names nothing for it (crysgnn_zoo.distill.defaults): the paper's alpha, the decaying schedule.
 DEFAULT_ALPHA = 0.5
 DEFAULT_ALPHA_SCHEDULE = "linear_decay"
+#: The size rule's clock (DistillConfig.teacher_crystals): the alpha schedule runs over at most
+#: this many training crystals seen (epochs x training crystals), 30 epochs over 5,000 crystals.
+DEFAULT_TEACHER_CRYSTALS = 150_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,6 +296,13 @@ class DistillConfig(JsonConfig):
             the epochs); ``cosine_decay``; or ``constant`` (the paper's). ``None`` (the
             default): the student's own, chosen on validation (``half_decay`` for CGCNN,
             ``linear_decay`` for the others and for a student that names none).
+        teacher_crystals: the size rule. The alpha schedule runs on a clock of at most this many
+            training crystals seen (epochs x training crystals, default 150,000 = 30 epochs over
+            5,000 crystals): a run that sees more has its schedule compressed into its first
+            ``teacher_crystals / n_train`` epochs (:func:`~crysgnn_zoo.distill.schedules.teacher_span`),
+            so the more labels, the shorter the teacher's guidance; a run that sees fewer is
+            unchanged. ``None``: the schedule spans all epochs whatever the size (runs before the
+            rule). Chosen on validation over a ladder of training-set sizes (docs/benchmarks.md).
     """
 
     teacher: str = "crysgnn-v1"
@@ -302,8 +312,12 @@ class DistillConfig(JsonConfig):
     embedding_weight: float = 1.0
     projection: bool = True
     alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] | None = None
+    teacher_crystals: int | None = DEFAULT_TEACHER_CRYSTALS
 
     def __post_init__(self) -> None:
+        if self.teacher_crystals is not None and self.teacher_crystals < 1:
+            raise ConfigError(f"DistillConfig.teacher_crystals must be >= 1 (or None: no size rule), "
+                              f"got {self.teacher_crystals}")
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             raise ConfigError(f"DistillConfig.alpha must be in [0, 1], got {self.alpha}")
         self.check_choices()
@@ -314,7 +328,7 @@ class DistillConfig(JsonConfig):
 #: What a distilled run recorded before a DistillConfig field existed held this value (runs
 #: saved then carry no key for it): read a saved ``distill`` record as ``{**this, **record}``.
 DISTILL_RECORDED_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0,
-                           "projection": True, "alpha_schedule": "constant"}
+                           "projection": True, "alpha_schedule": "constant", "teacher_crystals": None}
 
 
 @dataclasses.dataclass(frozen=True)

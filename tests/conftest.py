@@ -11,11 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-requires_shared = pytest.mark.skipif(
-    not (SHARED / "perov_5" / "dataset.json").exists(),
-    reason="../shared/datasets is not present on this machine",
-)
+from shared_data import SHARED, requires_shared  # noqa: F401  (re-exported for fixtures below)
 
 
 @pytest.fixture(scope="session", autouse=True)

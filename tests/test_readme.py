@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import requires_shared
+from shared_data import requires_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

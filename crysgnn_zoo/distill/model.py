@@ -17,7 +17,7 @@ from torch import nn
 from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_OBJECTIVES, DistillConfig
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
-from crysgnn_zoo.distill.schedules import scheduled_alpha
+from crysgnn_zoo.distill.schedules import scheduled_alpha, teacher_span
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
@@ -72,12 +72,15 @@ class DistilledModel(nn.Module):
         alpha_schedule: a name in :mod:`crysgnn_zoo.distill.schedules` (e.g. ``constant``, or
             ``linear_decay``: alpha times ``1 - progress``), where the trainer sets ``progress`` =
             epoch / epochs through :meth:`set_progress`.
+        teacher_crystals: the size rule (:attr:`~crysgnn_zoo.config.DistillConfig.teacher_crystals`):
+            :meth:`plan` compresses the schedule into the first ``teacher_crystals`` training
+            crystals seen; ``None``: the schedule spans all of training.
     """
 
     def __init__(
         self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse",
         scale: str = "global", project_equal_widths: bool = True, objective: str = "spread", weight: float = 1.0,
-        alpha_schedule: str = "constant",
+        alpha_schedule: str = "constant", teacher_crystals: int | None = None,
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
@@ -90,6 +93,8 @@ class DistilledModel(nn.Module):
         self.alpha = alpha
         self.alpha_schedule = alpha_schedule
         self.progress = 0.0  # fraction of training done (set_progress)
+        self.teacher_crystals = teacher_crystals
+        self.span = 1.0  # share of training the schedule runs over (plan)
         self.objective = objective
         self.weight = weight
         self.set_task_loss(task_loss)
@@ -127,7 +132,15 @@ class DistilledModel(nn.Module):
         config = for_student(config, getattr(student, "registry_name", None))
         return cls(student, teacher, alpha=config.alpha, task_loss=task_loss, scale=config.embedding_scale,
                    project_equal_widths=config.projection, objective=config.objective,
-                   weight=config.embedding_weight, alpha_schedule=config.alpha_schedule)
+                   weight=config.embedding_weight, alpha_schedule=config.alpha_schedule,
+                   teacher_crystals=config.teacher_crystals)
+
+    def plan(self, n_train: int, epochs: int) -> float:
+        """Apply the size rule for a training run over ``n_train`` crystals and ``epochs`` epochs
+        (the trainer calls it before the first epoch); returns the share of training the alpha
+        schedule now runs over (:func:`~crysgnn_zoo.distill.schedules.teacher_span`)."""
+        self.span = teacher_span(self.teacher_crystals, n_train, epochs)
+        return self.span
 
     def set_progress(self, fraction: float) -> None:
         """Tell the model how far training is (epoch / epochs, in [0, 1]); the trainer calls it
@@ -137,7 +150,7 @@ class DistilledModel(nn.Module):
     @property
     def current_alpha(self) -> float:
         """The weight of the embedding term now (``alpha`` under the constant schedule)."""
-        return scheduled_alpha(self.alpha, self.alpha_schedule, self.progress)
+        return scheduled_alpha(self.alpha, self.alpha_schedule, self.progress, self.span)
 
     def set_task_loss(self, kind: str) -> None:
         """``mse``, ``l1`` or ``huber`` on normalised targets."""

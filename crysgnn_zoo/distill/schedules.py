@@ -37,9 +37,22 @@ def schedule(name: str) -> AlphaSchedule:
     return ALPHA_SCHEDULE_REGISTRY[name]
 
 
-def scheduled_alpha(alpha: float, name: str, progress: float) -> float:
-    """alpha at ``progress`` (fraction of training done, clipped to [0, 1]) under schedule ``name``."""
-    return alpha * schedule(name).factor(min(max(float(progress), 0.0), 1.0))
+def scheduled_alpha(alpha: float, name: str, progress: float, span: float = 1.0) -> float:
+    """alpha at ``progress`` (fraction of training done) under schedule ``name``, the schedule
+    running over the first ``span`` of training (:func:`teacher_span`; 1: all of it) and staying
+    at its end value after."""
+    if not 0.0 < span <= 1.0:
+        raise ConfigError(f"a schedule's span must be in (0, 1], got {span}")
+    return alpha * schedule(name).factor(min(max(float(progress) / span, 0.0), 1.0))
+
+
+def teacher_span(teacher_crystals: int | None, n_train: int, epochs: int) -> float:
+    """The share of training the alpha schedule runs over under the size rule
+    (:attr:`~crysgnn_zoo.config.DistillConfig.teacher_crystals`): ``teacher_crystals / (epochs *
+    n_train)``, at most 1; 1 when ``teacher_crystals`` is ``None``."""
+    if teacher_crystals is None or n_train < 1 or epochs < 1:
+        return 1.0
+    return min(1.0, teacher_crystals / (epochs * n_train))
 
 
 def alpha_words(alpha: float, name: str = "constant") -> str:

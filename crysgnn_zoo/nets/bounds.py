@@ -24,7 +24,12 @@ SOFTPLUS_WIDTH = 1.0
 
 
 class SoftplusBound(nn.Module):
-    """Keeps normalised predictions above ``lower`` and/or below ``upper`` (normalised units)."""
+    """Keeps normalised predictions above ``lower`` and/or below ``upper`` (normalised units).
+
+    One bound: a softplus corner of ``width`` (slope 1 far from the bound). Both bounds: a
+    sigmoid scaled to the interval, slope 1 at its middle (two softplus corners in turn would
+    leave the interval when it is not much wider than ``width``).
+    """
 
     def __init__(self, lower: float | None, upper: float | None, width: float = SOFTPLUS_WIDTH) -> None:
         super().__init__()
@@ -40,9 +45,12 @@ class SoftplusBound(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         w = self.width
+        if self.lower is not None and self.upper is not None:
+            span = self.upper - self.lower
+            return self.lower + span * torch.sigmoid(4.0 * (z - 0.5 * (self.lower + self.upper)) / span)
         if self.lower is not None:
             z = self.lower + w * F.softplus((z - self.lower) / w)
-        if self.upper is not None:
+        elif self.upper is not None:
             z = self.upper - w * F.softplus((self.upper - z) / w)
         return z
 

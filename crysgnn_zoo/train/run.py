@@ -88,7 +88,7 @@ class RunResult:
         distill = self.extra.get("distill")
         if distill:
             lines.append(f"distilled from {distill['teacher']} ({distill['objective']}, alpha {distill['alpha']:g}, "
-                         f"schedule {distill.get('alpha_schedule') or 'constant'})")
+                         f"schedule {distill.get('alpha_schedule') or 'constant'}{_span_words(distill)})")
         in_range = self.extra.get("test_in_range")
         if in_range:
             rng = TargetRange.from_json(self.extra["range"])
@@ -303,7 +303,9 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         environment=run_environment(device),
         extra={"train_config": config.train_config.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
-                           "teacher_cache_seconds": teacher_seconds} if config.distill else None,
+                           "teacher_cache_seconds": teacher_seconds,
+                           "teacher_epochs": round(net.span * config.train_config.epochs, 3)}
+               if config.distill else None,
                "max_samples": config.max_samples, "heap": heap,
                "init": init_report.to_dict() if init_report else None,
                "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
@@ -314,6 +316,14 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         _save(out, result, net, trainer, history, store, split, graph_config, source, config,
               SkipReport(built.skipped.items + target_skips.items), target_range)
     return result
+
+
+def _span_words(distill: dict) -> str:
+    """How the size rule set the schedule's span, for the run summary ('' for runs before the rule)."""
+    cap, epochs = distill.get("teacher_crystals"), distill.get("teacher_epochs")
+    if cap is None or epochs is None:
+        return ""
+    return f" over the first {epochs:g} epochs: size rule, at most {cap:,} training crystals seen"
 
 
 def run_range(config: RunConfig, source: Source) -> TargetRange | None:

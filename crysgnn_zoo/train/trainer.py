@@ -211,6 +211,8 @@ class Trainer:
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
 
+        if hasattr(self.model, "plan"):  # e.g. a distilled model's size rule
+            self.model.plan(len(train.index), c.epochs)  # all training crystals, over every process
         bar = tqdm(range(start_epoch, c.epochs), desc="epochs", disable=not self.progress,
                    initial=start_epoch, total=c.epochs)
         for epoch in bar:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import requires_shared
+from shared_data import requires_shared
 from crysgnn_zoo.data.checks import MIN_ATOM_DISTANCE
 from crysgnn_zoo.data.errors import DegenerateCellError, DisorderError, OverlappingAtomsError
 from crysgnn_zoo.data.sources import dataset_source, open_source

@@ -7,7 +7,7 @@ import json
 from itertools import islice
 
 import pytest
-from conftest import SHARED, requires_shared
+from shared_data import SHARED, requires_shared
 
 from crysgnn_zoo.data.errors import MissingColumnError, SourceNotFoundError
 from crysgnn_zoo.data.sources import dataset_source, list_datasets, open_source

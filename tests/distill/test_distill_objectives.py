@@ -99,3 +99,32 @@ def test_trainer_tells_the_model_its_progress(tmp_path):
     last = epochs[1]
     mixed = 0.75 * last["train_task_loss"] + 0.25 * last["train_embedding_loss"]
     assert last["train_loss"] == pytest.approx(mixed, rel=1e-4)
+
+
+def test_the_size_rule_shortens_the_teacher_term_and_is_recorded(tmp_path):
+    # 30 training crystals x 4 epochs = 120 seen; a clock of 60 crystals runs the schedule over 2 epochs
+    config = DistillConfig(alpha=0.5, alpha_schedule="linear_decay", teacher_crystals=60)
+    result = train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                         train_config=TrainConfig(epochs=4), max_samples=40, split_sizes=(30, 5, 5), distill=config,
+                         out_dir=tmp_path / "run", workers=1, progress=False)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    epochs = history["epochs"] if isinstance(history, dict) else history
+    assert "train_embedding_loss" in epochs[1]  # epoch 1: alpha 0.25
+    assert all("train_embedding_loss" not in e for e in epochs[2:])  # the task alone after 2 epochs
+    assert result.extra["distill"]["teacher_crystals"] == 60 and result.extra["distill"]["teacher_epochs"] == 2.0
+    assert "over the first 2 epochs: size rule, at most 60 training crystals seen" in result.summary()
+
+
+def test_the_size_rule_leaves_small_runs_as_they_were(sample_store):
+    torch.manual_seed(0)
+    teacher = CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=1)).eval()
+    ruled = DistilledModel.from_config(CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=1)), teacher,
+                                       DistillConfig(alpha=0.5, alpha_schedule="half_decay"))
+    unruled = DistilledModel.from_config(CrysGNN(CrysGNNConfig(atom_dim=16, n_conv=1)), teacher,
+                                         DistillConfig(alpha=0.5, alpha_schedule="half_decay", teacher_crystals=None))
+    assert ruled.plan(5_000, 30) == unruled.plan(5_000, 30) == 1.0
+    for epoch in range(30):
+        ruled.set_progress(epoch / 30)
+        unruled.set_progress(epoch / 30)
+        assert ruled.current_alpha == unruled.current_alpha
+    assert ruled.plan(31_834, 60) == pytest.approx(150_000 / (31_834 * 60))

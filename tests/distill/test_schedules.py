@@ -30,3 +30,22 @@ def test_alpha_words_name_the_schedule():
     assert alpha_words(0.5) == "alpha 0.5"
     assert alpha_words(0.5, "linear_decay") == "alpha 0.5 decaying linearly to 0"
     assert "half the epochs" in alpha_words(0.5, "half_decay")
+
+
+def test_teacher_span_compresses_the_schedule_only_past_the_clock():
+    from crysgnn_zoo.distill.schedules import teacher_span
+
+    assert teacher_span(150_000, 5_000, 30) == 1.0  # the MP 5,000 / 30 dev row: unchanged
+    assert teacher_span(150_000, 1_000, 10) == 1.0  # the quick rows: unchanged
+    assert teacher_span(150_000, 31_834, 60) == pytest.approx(150_000 / (31_834 * 60))
+    assert teacher_span(None, 31_834, 60) == 1.0  # no size rule
+
+
+def test_a_span_runs_the_schedule_over_the_first_part_of_training():
+    # half_decay over the first 40 % of training reaches 0 at 20 %
+    assert scheduled_alpha(0.5, "half_decay", 0.1, span=0.4) == pytest.approx(0.25)
+    assert scheduled_alpha(0.5, "half_decay", 0.2, span=0.4) == 0.0
+    assert scheduled_alpha(0.5, "linear_decay", 0.2, span=0.4) == pytest.approx(0.25)
+    assert scheduled_alpha(0.5, "constant", 0.9, span=0.4) == 0.5
+    with pytest.raises(ConfigError, match="span"):
+        scheduled_alpha(0.5, "linear_decay", 0.1, span=0.0)

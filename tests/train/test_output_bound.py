@@ -63,12 +63,15 @@ def test_a_run_s_own_range_for_a_folder_or_csv(tmp_path):
 
 def test_softplus_keeps_every_output_above_the_bound_and_is_near_identity_far_from_it():
     bound = SoftplusBound.for_range(TargetRange(0.0, None), Normalizer(mean=1.0, std=2.0))
-    z = torch.tensor([-1e4, -3.0, -0.5, 0.0, 5.0])
+    z = torch.tensor([-1e4, -3.0, -0.5, 0.0, 12.0])  # 12 std above the mean: 12.5 corner widths above the bound
     y = Normalizer(1.0, 2.0).denorm(bound(z))
     assert (y >= 0).all()
-    assert y[-1] == pytest.approx(11.0, abs=1e-3)
+    assert y[-1] == pytest.approx(25.0, abs=1e-3)
     both = SoftplusBound(-1.0, 1.0)(torch.linspace(-50, 50, 11))
     assert both.min() >= -1.0 and both.max() <= 1.0
+    z = torch.tensor([0.0], requires_grad=True)  # two bounds: slope 1 at the middle of the interval
+    SoftplusBound(-1.0, 1.0)(z).backward()
+    assert float(z.grad) == pytest.approx(1.0)
 
 
 def test_a_softplus_model_is_trained_and_reloaded_with_its_bound(tmp_path):
