@@ -194,9 +194,10 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="student config override for every --models entry (repeatable; JSON values, "
                          "e.g. n_conv=4); recorded in every run and in the table")
-    ap.add_argument("--output-bound", default="clip", choices=choices(TrainConfig, "output_bound"),
-                    help="how predictions of a bounded target (band gap >= 0) stay in range: clip, or a softplus "
-                         "bound trained as such (TrainConfig.output_bound); recorded")
+    ap.add_argument("--output-bound", default=TrainConfig().output_bound, choices=choices(TrainConfig, "output_bound"),
+                    help="how predictions of a bounded target (band gap >= 0) stay in range: clip, a softplus "
+                         "bound trained as such, or auto (softplus where many training targets sit on the bound; "
+                         "TrainConfig.output_bound); recorded")
     ap.add_argument("--pretrained", default="default",
                     help="where a student with a pre-trained start (CrysXPP) begins: default (its recipe's), "
                          "a release name or checkpoint folder, or none (random weights); recorded")
@@ -519,13 +520,18 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+#: Settings whose default changed after runs were recorded without them: how those runs trained.
+TRAIN_RECORDED_BEFORE = {"output_bound": "clip"}
+
+
 def same_train_config(recorded: dict, cfg: TrainConfig) -> bool:
     """Whether a finished run's recorded trainer settings are ``cfg``'s.
 
     Settings added to :class:`TrainConfig` after a run was recorded are read at their
-    default, which is how that run trained (e.g. ``precision``/``compile``: float32, eager).
+    default, which is how that run trained (e.g. ``precision``/``compile``: float32, eager), or at
+    the value they trained with where the default changed since (:data:`TRAIN_RECORDED_BEFORE`).
     """
-    return {**TrainConfig().to_dict(), **recorded} == cfg.to_dict()
+    return {**TrainConfig().to_dict(), **TRAIN_RECORDED_BEFORE, **recorded} == cfg.to_dict()
 
 
 def graph_timing(out: Path, seconds: float, from_cache: bool) -> dict:

@@ -226,9 +226,12 @@ class TrainConfig(JsonConfig):
             Not offered for CGCNN: measured slower there (its tensors are
             ~12x smaller than ALIGNN's line-graph ones).
         output_bound: how predictions of a target with a physical range (band gap >= 0) stay in
-            it: ``clip`` (train unconstrained, clip predictions to the range) or ``softplus``
-            (a smooth bound on the de-normalised output, trained as such; then clipped too).
-            No effect on a target without a range.
+            it: ``clip`` (train unconstrained, clip predictions to the range), ``softplus``
+            (a smooth bound on the de-normalised output, trained as such; then clipped too), or
+            ``auto``: ``softplus`` when at least :data:`AUTO_SOFTPLUS_SHARE` (10 %) of the
+            training targets lie on a bound (band gaps of metals, energies above hull of stable
+            crystals), ``clip`` otherwise (chosen on validation, docs/benchmarks.md "Predictions
+            within physical ranges"). No effect on a target without a range.
     """
 
     epochs: int = 100
@@ -245,7 +248,7 @@ class TrainConfig(JsonConfig):
     bn_refresh_batches: int = 8
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
-    output_bound: Literal["clip", "softplus"] = "clip"
+    output_bound: Literal["auto", "clip", "softplus"] = "auto"
 
     def __post_init__(self) -> None:
         if self.bn_refresh_batches < 0:
@@ -259,6 +262,9 @@ class TrainConfig(JsonConfig):
 #: names nothing for it (crysgnn_zoo.distill.defaults): the paper's alpha, the decaying schedule.
 DEFAULT_ALPHA = 0.5
 DEFAULT_ALPHA_SCHEDULE = "linear_decay"
+#: ``TrainConfig.output_bound="auto"`` bounds the output with a softplus when at least this share
+#: of the training targets lie on a bound of the target's range.
+AUTO_SOFTPLUS_SHARE = 0.10
 #: The size rule's clock (DistillConfig.teacher_crystals): the alpha schedule runs over at most
 #: this many training crystals seen (epochs x training crystals), 30 epochs over 5,000 crystals.
 DEFAULT_TEACHER_CRYSTALS = 150_000

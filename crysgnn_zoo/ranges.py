@@ -31,6 +31,19 @@ class TargetRange:
         if self.lower is not None and self.upper is not None and not self.lower < self.upper:
             raise ConfigError(f"a target range needs min < max, got [{self.lower}, {self.upper}]")
 
+    def share_at_bound(self, values: np.ndarray) -> float:
+        """The share of ``values`` (target units) lying on or beyond a bound: metals for a band gap
+        (0 eV), crystals on the hull for an energy above hull (0 eV/atom)."""
+        values = np.asarray(values, dtype=float)
+        if values.size == 0:
+            return 0.0
+        at = np.zeros(values.shape, dtype=bool)
+        if self.lower is not None:
+            at |= values <= self.lower
+        if self.upper is not None:
+            at |= values >= self.upper
+        return float(at.mean())
+
     @classmethod
     def from_json(cls, value: Any, where: str = "range") -> "TargetRange | None":
         """``[min, max]`` (``null`` sides allowed) -> a range; ``None`` or ``[null, null]`` -> ``None``.

@@ -95,7 +95,29 @@ def _teacher_words(record: dict) -> str:
     return f"{record['teacher']} ({alpha_words(record['alpha'], record['alpha_schedule'])})"
 
 
-def _readme(card: dict) -> str:
+def _range_words(card: dict) -> str:
+    """The README's paragraph on the target's physical range (empty for a target without one)."""
+    rng, m = card["data"].get("range"), card["metrics"]
+    if not rng:
+        return ""
+    u = m["unit"]
+    bound = card["training"]["train_config"].get("output_bound", "clip")
+    from crysgnn_zoo.ranges import TargetRange
+
+    how = "softplus output bound, trained as such" if bound == "softplus" else "clipped"
+    text = f"Predictions are kept in {TargetRange.from_json(rng)} {u} ({how}"
+    within = m.get("test_in_range")
+    if within:
+        text += f"; test MAE as predicted {within['mae']:.4f} {u}, {within['n_clipped']} of {within['n']} clipped"
+    text += ")."
+    parts = m.get("test_by_part") or {}
+    if parts:
+        text += " Test MAE by part: " + "; ".join(f"{k} {v['mae']:.4f} {u} ({v['n']} crystals)" for k, v in parts.items()) + "."
+    return text + "\n\n"
+
+
+def readme(card: dict) -> str:
+    """The release's README.md, from its card."""
     d, m, t = card["data"], card["metrics"], card["training"]
     u = m["unit"]
     teacher = f"distilled from {_teacher_words(t['distilled_from'])}" if t["distilled_from"] else \
@@ -113,7 +135,7 @@ epoch {t['best_epoch']} (lowest validation MAE).
 |---|---|---|---|
 | {m['test']['mae']:.4f} {u} | {m['test']['rmse']:.4f} {u} | {m['test']['r2']:.3f} | {m['mean_predictor_mae']:.4f} {u} |
 
-    crysgnn-zoo predict --model {card['name']} structure.cif
+{_range_words(card)}    crysgnn-zoo predict --model {card['name']} structure.cif
 
 Command: `{card['command']}`. Licence: {card['license']}.
 SHA-256 of weights.pt: `{card['sha256']}`. Full record: `card.json`.
@@ -156,7 +178,7 @@ def release(run: Path, name: str, command: str, license_: str, weights_root: Pat
     for f in ("config.json", "weights.pt"):
         shutil.copy2(run / "checkpoint" / f, dest / f)
     (dest / "card.json").write_text(json.dumps(card, indent=1))
-    (dest / "README.md").write_text(_readme(card))
+    (dest / "README.md").write_text(readme(card))
     archive = pack(dest, name, dist / f"{name}.tar.gz")
     record(name, archive, card["sha256"], table or RELEASE_TABLE, config_sha256=card["config_sha256"])
     if plots is not None:

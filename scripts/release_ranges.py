@@ -104,6 +104,16 @@ def declare_range(name: str, rng) -> None:
     RELEASE_TABLE.write_text(json.dumps(rows, indent=1) + "\n")
 
 
+def _release_model():
+    """scripts/release_model.py as a module (its README writer)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release_model", Path(__file__).with_name("release_model.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def record_metrics(name: str, report: dict) -> None:
     """The as-predicted metrics in the card, then the archive and its hash."""
     from crysgnn_zoo.hub.release import RELEASE_TABLE, pack, record
@@ -115,6 +125,7 @@ def record_metrics(name: str, report: dict) -> None:
     if "by_part" in report["test"]:
         card["metrics"]["test_by_part"] = report["test"]["by_part"]
     (folder / "card.json").write_text(json.dumps(card, indent=1))
+    (folder / "README.md").write_text(_release_model().readme(card))
     archive = pack(folder, name, ROOT / "dist" / f"{name}.tar.gz")
     record(name, archive, card["sha256"], RELEASE_TABLE, config_sha256=card["config_sha256"])
 

@@ -169,18 +169,19 @@ def test_released_model_predicts_from_the_cli(tmp_path, capsys):
 def test_a_bounded_release_shows_its_range_and_counts_what_it_clipped(tmp_path, capsys):
     import crysgnn_zoo_weights
 
-    if "cgcnn-mp37k-band-gap" not in crysgnn_zoo_weights.available():
-        pytest.skip("the weights package lacks cgcnn-mp37k-band-gap")
+    name = "cgcnn-mpehull-e-above-hull"  # a clipping release (the band-gap one has a softplus bound)
+    if name not in crysgnn_zoo_weights.available():
+        pytest.skip(f"the weights package lacks {name}")
     assert main(["models"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if "cgcnn-mp37k-band-gap" in x)
-    assert "predictions in [0, inf) eV" in line
-    assert main(["predict", "--model", "cgcnn-mp37k-band-gap", "mp_37k_sample", "--out", "gaps.csv",
-                 "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "predictions in [0, inf) eV/atom" in next(x for x in lines if name in x)
+    assert "predictions in [0, inf) eV" in next(x for x in lines if "cgcnn-mp37k-band-gap" in x)
+    assert main(["predict", "--model", name, "mp_37k_sample", "--out", "ehull.csv", "--no-progress"]) == 0
     err = capsys.readouterr().err
-    rows = list(csv.DictReader(open("gaps.csv")))
+    rows = list(csv.DictReader(open("ehull.csv")))
     n_clipped = sum(r["clipped"] == "True" for r in rows)
-    assert n_clipped > 0 and all(float(r["prediction"]) >= 0 for r in rows)  # the raw model gives negative gaps
-    assert f"{n_clipped} prediction(s) fell outside the target's range [0, inf) eV" in err
+    assert n_clipped > 0 and all(float(r["prediction"]) >= 0 for r in rows)  # the raw model gives negative values
+    assert f"{n_clipped} prediction(s) fell outside the target's range [0, inf) eV/atom" in err
 
 
 def test_nothing_the_user_has_is_overwritten(tmp_path, capsys, monkeypatch):

@@ -7,20 +7,34 @@ mirror image for an upper bound. ``w`` (``SOFTPLUS_WIDTH``, in units of the trai
 standard deviation) sets how sharp the corner is: far above the bound the output is ``z``; at the
 bound it is ``l + w ln 2``. A corner much sharper than one standard deviation lets an early
 optimiser step push every output far below the bound, where the gradient vanishes and training
-stalls (seen at 0.1 with CGCNN's lr 5e-3 on mp_elastic shear: a constant prediction for 100 epochs). It holds no parameters, so weights saved with and without it have
-the same keys; the checkpoint's ``config.json`` says it is there (``"output_bound": "softplus"``).
+stalls (seen at 0.1 with CGCNN's lr 5e-3 on mp_elastic shear: a constant prediction for 100
+epochs). It holds no parameters, so weights saved with and without it have the same keys; the checkpoint's ``config.json`` says it is there (``"output_bound": "softplus"``).
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from crysgnn_zoo.config import AUTO_SOFTPLUS_SHARE
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.ranges import TargetRange
 
 #: Corner width of the bound, in standard deviations of the training targets.
 SOFTPLUS_WIDTH = 1.0
+
+
+def resolve_output_bound(choice: str, target_range: TargetRange | None, train_targets: np.ndarray) -> str:
+    """``clip`` or ``softplus`` for :attr:`~crysgnn_zoo.config.TrainConfig.output_bound` ``choice``:
+    ``auto`` is ``softplus`` when at least ``AUTO_SOFTPLUS_SHARE`` of ``train_targets`` (target
+    units) lie on a bound of ``target_range``; a target without a range is always ``clip``
+    (nothing to bound)."""
+    if target_range is None:
+        return "clip"
+    if choice != "auto":
+        return choice
+    return "softplus" if target_range.share_at_bound(train_targets) >= AUTO_SOFTPLUS_SHARE else "clip"
 
 
 class SoftplusBound(nn.Module):

@@ -340,7 +340,7 @@ def in_range_metrics(trainer: Trainer, loaders: dict, y: np.ndarray, split: Spli
     (The run's own ``val``/``test`` metrics, which choose the epoch, are of the unclipped output.)"""
     if target_range is None:
         return {}
-    out: dict = {"range": target_range.to_json(), "output_bound": trainer.config.output_bound}
+    out: dict = {"range": target_range.to_json(), "output_bound": trainer.output_bound}
     for part, index in (("val", split.val), ("test", split.test)):
         values, clipped = target_range.clip(trainer.predict(loaders[part])[:, 0])
         out[f"{part}_in_range"] = {**regression_metrics(y[index], values), "n_clipped": int(clipped.sum())}
@@ -437,7 +437,7 @@ def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: G
     result.checkpoint = str(save_checkpoint(
         out / "checkpoint", student, graph_config=graph_config, target=config.target,
         unit=source.unit(config.target), normalizer=trainer.normalizer, card=card,
-        target_range=target_range, output_bound=config.train_config.output_bound,
+        target_range=target_range, output_bound=trainer.output_bound,
     ))
     (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
     if len(skipped):

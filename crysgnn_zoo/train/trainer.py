@@ -23,7 +23,7 @@ from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
-from crysgnn_zoo.nets.bounds import SoftplusBound
+from crysgnn_zoo.nets.bounds import SoftplusBound, resolve_output_bound
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
@@ -113,6 +113,7 @@ class Trainer:
         ``TrainConfig.output_bound="softplus"`` builds into the model's output."""
         self.config = config or TrainConfig()
         self.target_range = target_range
+        self.output_bound = "clip"  # resolved from config.output_bound when fit starts (_bound_output)
         if self.config.precision == "bf16" and not getattr(model, "supports_bf16", False):
             raise ConfigError(
                 f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
@@ -206,7 +207,7 @@ class Trainer:
             self._best_state = state.get("best_model")
             bad_epochs = state["bad_epochs"]
             log.info("resumed from %s at epoch %d", state_path, start_epoch)
-        self._bound_output()
+        self._bound_output(train.targets[train.index] if train.targets is not None else np.zeros(0))
         train.set_shard(self.world.rank, self.world.size)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -291,10 +292,12 @@ class Trainer:
         broadcast_buffers(self.model, self.world)
         return refreshed
 
-    def _bound_output(self) -> None:
-        """With ``output_bound="softplus"`` and a target range: the model's smooth bound, in the
-        units of the (now fitted) normaliser."""
-        if self.config.output_bound != "softplus" or self.target_range is None:
+    def _bound_output(self, train_targets: np.ndarray) -> None:
+        """Resolve ``output_bound`` (:attr:`output_bound`: ``auto`` by the share of
+        ``train_targets`` on a bound) and, for ``softplus`` with a target range, give the model
+        its smooth bound in the units of the (now fitted) normaliser."""
+        self.output_bound = resolve_output_bound(self.config.output_bound, self.target_range, train_targets)
+        if self.output_bound != "softplus":
             return
         if not hasattr(self.model, "set_output_bound"):
             raise ConfigError(f"TrainConfig(output_bound='softplus') needs a model with set_output_bound "

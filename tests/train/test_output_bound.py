@@ -86,3 +86,23 @@ def test_a_softplus_model_is_trained_and_reloaded_with_its_bound(tmp_path):
     assert result.extra["test_in_range"]["n_clipped"] == 0
     predictor.model.set_output_bound(None)  # without its bound the same weights give other values
     assert not np.allclose(predict(predictor, "mp_37k_sample").prediction, table.prediction)
+
+
+def test_auto_bounds_with_softplus_only_where_many_targets_sit_on_the_bound():
+    from crysgnn_zoo.nets.bounds import resolve_output_bound
+
+    gaps = TargetRange(0.0, None)
+    assert gaps.share_at_bound(np.array([0.0, 0.0, 1.2, 3.0])) == 0.5
+    assert TargetRange(-1.0, 0.5).share_at_bound(np.array([-1.0, 0.2, 0.5, 0.1])) == 0.5
+    assert resolve_output_bound("auto", gaps, np.array([0.0] * 3 + [1.0] * 7)) == "softplus"  # 30 % metals
+    assert resolve_output_bound("auto", gaps, np.array([0.0] + [1.0] * 19)) == "clip"  # 5 %: a modulus
+    assert resolve_output_bound("auto", None, np.zeros(5)) == "clip"  # no range: nothing to bound
+    assert resolve_output_bound("softplus", gaps, np.ones(5)) == "softplus"
+
+
+def test_auto_is_resolved_recorded_and_saved(tmp_path):
+    result = _train(tmp_path / "auto", "auto")  # the sample's band gaps: many metals
+    config = json.loads((tmp_path / "auto" / "checkpoint" / "config.json").read_text())
+    assert result.extra["train_config"]["output_bound"] == "auto"
+    assert result.extra["output_bound"] == config["output_bound"] == "softplus"
+    assert load_model(tmp_path / "auto" / "checkpoint").model.output_bound is not None
