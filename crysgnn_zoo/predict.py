@@ -14,6 +14,7 @@ the model never saw in training are flagged and warned about.
 """
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -21,19 +22,40 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.data.errors import DisorderError, NoUsableDataError, StructureError
 from crysgnn_zoo.data.sources import RawEntry, open_source
 from crysgnn_zoo.graphs.build import build_entries
 from crysgnn_zoo.hub.checkpoint import Predictor
-from crysgnn_zoo.hub.resolve import load_released
+from crysgnn_zoo.distill.teachers import FOUNDATION_TEACHERS, load_teacher
+from crysgnn_zoo.hub.resolve import load_released, resolve_weights
 
 log = logging.getLogger(__name__)
 
-def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor:
-    """A released property model by name (``crysgnn-zoo models`` lists them) or a checkpoint
-    folder, verified against its card (and the release table for released names)."""
+def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor | nn.Module:
+    """The one loader: a released model by name (``crysgnn-zoo models`` lists them) or a
+    checkpoint folder, verified against its card (and the release table for released names).
+
+    A property model (its ``config.json`` names a target) comes back as a
+    :class:`~crysgnn_zoo.hub.checkpoint.Predictor` for :func:`predict`; a teacher or pre-trained
+    encoder (no target: ``crysgnn-v1``, ``crysae-v1``, a ``pretrain`` checkpoint, or a foundation
+    model such as ``chgnet-0.3.0``) as its frozen encoder in eval mode (``model.embed(g)``, atom
+    embeddings), as :func:`~crysgnn_zoo.distill.teachers.load_teacher` gives it.
+    ``load_checkpoint``, ``load_teacher`` and ``load_released`` are the narrower loaders this one calls.
+    """
+    if is_encoder(name_or_path):
+        return load_teacher(name_or_path, device)
     return load_released(name_or_path, device)
+
+
+def is_encoder(name_or_path: str | Path) -> bool:
+    """Whether ``name_or_path`` is a teacher or pre-trained encoder rather than a property model."""
+    if str(name_or_path) in FOUNDATION_TEACHERS:
+        return True
+    config = json.loads((resolve_weights(name_or_path) / "config.json").read_text())
+    return config.get("target") is None
 
 
 def _path_entries(path: Path) -> Iterator[RawEntry]:
@@ -126,8 +148,13 @@ def predict(
 
     Raises:
         NoUsableDataError: no structure was given or none could be read.
+        ConfigError: ``model`` is a teacher (no target).
     """
-    predictor = model if isinstance(model, Predictor) else load_model(model, device)
+    predictor = model if isinstance(model, (Predictor, nn.Module)) else load_model(model, device)
+    if not isinstance(predictor, Predictor):
+        name = model if isinstance(model, (str, Path)) else type(model).__name__
+        raise ConfigError(f"{name}: a teacher or pre-trained encoder, with no target to predict; "
+                          "take its embeddings with crysgnn_zoo.embed (crysgnn-zoo embed)")
     entries = structure_entries(structures)
     if not entries:
         raise NoUsableDataError(str(structures)[:80], "no structures given")

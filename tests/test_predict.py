@@ -100,3 +100,16 @@ def test_elements_never_seen_in_training_are_flagged(model_dir, crystals, tmp_pa
 def test_trained_checkpoint_records_its_training_elements(model_dir):
     assert load_model(model_dir).card["elements"] == sorted(set(load_model(model_dir).card["elements"]))
     assert len(load_model(model_dir).card["elements"]) > 5
+
+
+def test_load_model_is_the_one_loader_for_property_models_and_teachers():
+    from crysgnn_zoo.errors import ConfigError
+    from crysgnn_zoo.hub.checkpoint import Predictor
+    from crysgnn_zoo.predict import load_model, predict
+
+    assert isinstance(load_model("cgcnn-perov5-heat-ref"), Predictor)
+    teacher = load_model("crysgnn-v1")
+    assert not isinstance(teacher, Predictor) and not teacher.training
+    assert all(not p.requires_grad for p in teacher.parameters())
+    with pytest.raises(ConfigError, match="crysgnn-v1: a teacher or pre-trained encoder"):
+        predict("crysgnn-v1", "mp_37k_sample")

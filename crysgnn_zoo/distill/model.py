@@ -21,6 +21,7 @@ from crysgnn_zoo.distill.schedules import scheduled_alpha, teacher_span
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.nets.hooks import TrainingHooks
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class TeacherEmbeddingCache:
         return self.embeddings[g.ndata["store_index"].cpu()].to(g.device)
 
 
-class DistilledModel(nn.Module):
+class DistilledModel(nn.Module, TrainingHooks):
     """A student trained with CrysGNN distillation; predicts exactly like the student.
 
     Args:
@@ -135,7 +136,7 @@ class DistilledModel(nn.Module):
                    weight=config.embedding_weight, alpha_schedule=config.alpha_schedule,
                    teacher_crystals=config.teacher_crystals)
 
-    def plan(self, n_train: int, epochs: int) -> float:
+    def plan(self, n_train: int, epochs: int) -> float:  # type: ignore[override]
         """Apply the size rule for a training run over ``n_train`` crystals and ``epochs`` epochs
         (the trainer calls it before the first epoch); returns the share of training the alpha
         schedule now runs over (:func:`~crysgnn_zoo.distill.schedules.teacher_span`)."""

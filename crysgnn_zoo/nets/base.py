@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from crysgnn_zoo.nets.hooks import TrainingHooks
+
 if TYPE_CHECKING:
     from dgl import DGLGraph
 
 
-class AtomEncoderModel(nn.Module):
+class AtomEncoderModel(nn.Module, TrainingHooks):
     """Base class: subclasses implement ``embed`` and ``readout``."""
 
     needs_vectors: bool = False
@@ -52,10 +54,6 @@ class AtomEncoderModel(nn.Module):
         """``(predictions, atom_embeddings)`` in one pass (used by distillation)."""
         h = self.embed(g)
         return self._bounded(self.readout(g, h)), h
-
-    def regularization(self) -> torch.Tensor | None:
-        """A penalty the trainer adds to the loss (``None``: none)."""
-        return None
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)

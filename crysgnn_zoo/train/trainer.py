@@ -24,6 +24,7 @@ from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.nets.bounds import SoftplusBound, resolve_output_bound
+from crysgnn_zoo.nets.hooks import hooks_of
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
@@ -114,7 +115,7 @@ class Trainer:
         self.config = config or TrainConfig()
         self.target_range = target_range
         self.output_bound = "clip"  # resolved from config.output_bound when fit starts (_bound_output)
-        if self.config.precision == "bf16" and not getattr(model, "supports_bf16", False):
+        if self.config.precision == "bf16" and not hooks_of(model).supports_bf16:
             raise ConfigError(
                 f"TrainConfig(precision='bf16') is supported for ALIGNN only; {type(model).__name__} "
                 "uses DGL message-passing kernels that take float32 on CPU"
@@ -132,14 +133,22 @@ class Trainer:
         self.model = model.to(self.device)
         self.run_dir = Path(out_dir) if out_dir else None  # every process reads (resume) ...
         self.out_dir = self.run_dir if self.world.main else None  # ... rank 0 writes
-        if loss_fn is None and hasattr(model, "training_loss"):  # e.g. DistilledModel
-            loss_fn = lambda m, g, y: m.training_loss(g, y)  # noqa: E731
-        self.loss_fn = loss_fn or task_loss(self.config.loss)
+        self.hooks = hooks_of(self.model)  # what else the trainer may call (nets/hooks.py)
+        self.loss_fn = loss_fn or self._hooked_loss(task_loss(self.config.loss))
         self.progress = progress and self.world.main
         self.heap_trimmer = HeapTrimmer(heap_trim_interval)
         self.normalizer = Normalizer()
         self.history = History()
         self._best_state: dict | None = None
+
+    def _hooked_loss(self, default: LossFn) -> LossFn:
+        """The model's own :meth:`~crysgnn_zoo.nets.hooks.TrainingHooks.training_loss` where it
+        gives one (a distilled model's), else ``default``."""
+        def loss_fn(model, g, y):
+            own = self.hooks.training_loss(g, y)
+            return own if own is not None else default(model, g, y)
+
+        return loss_fn
 
     # ----------------------------------------------------------------- setup
     def _optimizer(self) -> torch.optim.Optimizer:
@@ -212,8 +221,7 @@ class Trainer:
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
 
-        if hasattr(self.model, "plan"):  # e.g. a distilled model's size rule
-            self.model.plan(len(train.index), c.epochs)  # all training crystals, over every process
+        self.hooks.plan(len(train.index), c.epochs)  # all training crystals, over every process
         bar = tqdm(range(start_epoch, c.epochs), desc="epochs", disable=not self.progress,
                    initial=start_epoch, total=c.epochs)
         for epoch in bar:
@@ -221,8 +229,7 @@ class Trainer:
                 break
             t0 = time.perf_counter()
             train.set_epoch(epoch)
-            if hasattr(self.model, "set_progress"):  # e.g. a distilled model's alpha schedule
-                self.model.set_progress(epoch / c.epochs)
+            self.hooks.set_progress(epoch / c.epochs)  # e.g. a distilled model's alpha schedule
             train_loss = self._train_epoch(train, opt, sched if c.scheduler == "onecycle" else None)
             if sched is not None and c.scheduler != "onecycle":
                 sched.step()
@@ -261,7 +268,7 @@ class Trainer:
             g, y = self._to(g, y)
             with self.autocast():
                 loss, _ = self.loss_fn(self.model, g, self.normalizer.norm(y))
-            penalty = self.model.regularization() if hasattr(self.model, "regularization") else None
+            penalty = self.hooks.regularization()
             if penalty is not None:  # e.g. CrysXPP's L1 on its feature selector
                 loss = loss + penalty
             opt.zero_grad(set_to_none=True)
@@ -274,7 +281,7 @@ class Trainer:
                 batch_sched.step()
             total += float(loss.detach()) * len(y)
             count += len(y)
-            for name, value in getattr(self.model, "loss_terms", {}).items():  # e.g. DistilledModel's two terms
+            for name, value in self.hooks.loss_terms.items():  # e.g. DistilledModel's two terms
                 self._epoch_terms[name] = self._epoch_terms.get(name, 0.0) + float(value) * len(y)
             del g, loss
             self.heap_trimmer.step()
@@ -299,10 +306,7 @@ class Trainer:
         self.output_bound = resolve_output_bound(self.config.output_bound, self.target_range, train_targets)
         if self.output_bound != "softplus":
             return
-        if not hasattr(self.model, "set_output_bound"):
-            raise ConfigError(f"TrainConfig(output_bound='softplus') needs a model with set_output_bound "
-                              f"(the package's architectures); {type(self.model).__name__} has none")
-        self.model.set_output_bound(SoftplusBound.for_range(self.target_range, self.normalizer))
+        self.hooks.set_output_bound(SoftplusBound.for_range(self.target_range, self.normalizer))
 
     def _resume_path(self, resume: bool) -> Path | None:
         """``last.pt`` to resume from, read by every process (``None``: a fresh start)."""

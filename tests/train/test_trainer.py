@@ -10,6 +10,8 @@ from crysgnn_zoo.data.splits import random_split
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.hub.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.nets.hooks import NO_HOOKS, TrainingHooks
 from crysgnn_zoo.train.trainer import Trainer
 
 TARGET = "formation_energy_per_atom"
@@ -116,3 +118,46 @@ def test_heap_trimming_changes_memory_not_results(small, monkeypatch):
     (pred_trimmed, n_trimmed), (pred_plain, n_plain) = runs
     assert n_trimmed == len(calls) == 2 * (len(train) + 1) and n_plain == 0  # every step + each epoch end
     assert np.array_equal(pred_trimmed, pred_plain)
+
+
+class _MeanOfAtoms(torch.nn.Module):
+    """A user's own model that declares no training hooks: mean of a learned per-element value."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = torch.nn.Embedding(100, 1)
+
+    def forward(self, g):
+        import dgl
+
+        g.ndata["v"] = self.value(g.ndata["atomic_number"].long())
+        return dgl.mean_nodes(g, "v")
+
+
+class _Recording(_MeanOfAtoms, TrainingHooks):
+    """The same model declaring hooks: the trainer's calls are recorded."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def plan(self, n_train, epochs):
+        self.calls.append(("plan", n_train, epochs))
+
+    def set_progress(self, fraction):
+        self.calls.append(("progress", fraction))
+
+    def regularization(self):
+        return 0.0 * self.value.weight.sum()
+
+
+def test_the_trainer_calls_declared_hooks_and_defaults_otherwise(small):
+    train, val, _ = _loaders(small)
+    plain = Trainer(_MeanOfAtoms(), TrainConfig(epochs=1, patience=None), progress=False)
+    assert plain.hooks is NO_HOOKS and plain.fit(train, val).epochs
+    recording = _Recording()
+    Trainer(recording, TrainConfig(epochs=2, patience=None), progress=False).fit(train, val)
+    assert recording.calls == [("plan", 300, 2), ("progress", 0.0), ("progress", 0.5)]
+    with pytest.raises(ConfigError, match="set_output_bound"):
+        recording.set_output_bound(None)
+    assert isinstance(_model(), TrainingHooks)
