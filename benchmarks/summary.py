@@ -12,6 +12,14 @@ its own, each cell beside the change for the same row in the results whose
 settings (epochs, ``--max-train``, alpha and its schedule, embedding scale, ``--set`` overrides) differ from the variant's in exactly
 one field: the main table when it does (or when no folder does), else the first
 such variant.
+
+    python -m benchmarks.summary --ladder DIR[+DIR] ... --out benchmarks/results/size_rule/ladder.md
+
+``--ladder``: distillation's paired per-seed validation (and test) change against the number of
+training crystals, one line per student (``ladder.md`` and ``ladder.png`` beside ``--out``). Each
+argument is a results folder holding vanilla and distilled runs, or ``VANILLA+DISTILLED`` when
+they live in two folders (``benchmarks.teachers`` keeps them apart); ``@target`` after it keeps one
+target.
 """
 from __future__ import annotations
 
@@ -179,13 +187,85 @@ def _features(results: Path) -> list[str]:
     return lines
 
 
+def ladder(specs: list[str]) -> list[dict]:
+    """Per folder spec, target and student: training crystals, epochs, the teacher's epochs and the
+    paired per-seed changes (distilled / vanilla - 1) of validation and test MAE."""
+    points = []
+    for spec in specs:
+        spec_dirs, _, only = spec.partition("@")
+        runs = [r for f in spec_dirs.split("+") for r in read_records(Path(f))[1] if only in ("", r["target"])]
+        key = lambda r: (r["target"], r["model"], r["split_seed"])  # noqa: E731
+        vanilla = {key(r): r for r in runs if r["mode"] == "vanilla"}
+        for (target, model) in sorted({(r["target"], r["model"]) for r in runs if r["mode"] == "distilled"}):
+            pairs = [(vanilla[key(r)], r) for r in runs if r["mode"] == "distilled" and (target, model) == key(r)[:2]
+                     and key(r) in vanilla and vanilla[key(r)]["split_hash"] == r["split_hash"]]
+            if not pairs:
+                continue
+            pairs.sort(key=lambda p: p[1]["split_seed"])
+            d = pairs[0][1]
+            points.append({
+                "folder": spec, "dataset": d["dataset"], "target": target, "model": model,
+                "train": d["split_sizes"][0], "epochs": d["extra"]["train_config"]["epochs"],
+                "teacher_epochs": d["extra"]["distill"].get("teacher_epochs"),
+                "seeds": [p[1]["split_seed"] for p in pairs],
+                "val": [p[1]["extra"]["val"]["mae"] / p[0]["extra"]["val"]["mae"] - 1 for p in pairs],
+                "test": [p[1]["test"]["mae"] / p[0]["test"]["mae"] - 1 for p in pairs]})
+    return sorted(points, key=lambda p: (p["model"], p["train"]))
+
+
+def ladder_markdown(points: list[dict]) -> str:
+    pct = lambda v: ", ".join(f"{100 * x:+.1f}" for x in v)  # noqa: E731
+    lines = ["| data set, target | student | training crystals | epochs | teacher epochs | seeds | "
+             "validation change per seed (%) | mean | test change per seed (%) | mean |", "|" + "---|" * 10]
+    for p in points:
+        te = "all" if p["teacher_epochs"] is None else f"{p['teacher_epochs']:g}"
+        lines.append(f"| {p['dataset']} {p['target']} | {p['model']} | {p['train']:,} | {p['epochs']} | {te} | "
+                     f"{','.join(map(str, p['seeds']))} | {pct(p['val'])} | {100 * np.mean(p['val']):+.1f}% | "
+                     f"{pct(p['test'])} | {100 * np.mean(p['test']):+.1f}% |")
+    return "\n".join(lines) + "\n"
+
+
+def ladder_plot(points: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for model in sorted({p["model"] for p in points}):
+        mine = [p for p in points if p["model"] == model]
+        ax.plot([p["train"] for p in mine], [100 * np.mean(p["val"]) for p in mine], "o", label=model)
+        for p in mine:
+            ax.annotate(f"{p['dataset']} {p['target'][:10]}", (p["train"], 100 * np.mean(p["val"])), fontsize=6)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axhline(1, color="grey", lw=0.6, ls="--", label="vanilla + 1 %")
+    ax.set_xscale("log")
+    ax.set_xlabel("training crystals")
+    ax.set_ylabel("validation MAE change from distillation (%)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=RESULTS, help="results folder (default: benchmarks/results)")
     ap.add_argument("--out", type=Path, help="where to write (default: <results>/SUMMARY.md)")
+    ap.add_argument("--ladder", nargs="*", metavar="DIR[+DIR][@TARGET]",
+                    help="write the size ladder (table and plot) of these results folders to --out instead")
     args = ap.parse_args(argv)
+    if args.ladder:
+        points = ladder(args.ladder)
+        out = args.out or Path("runs/results/ladder.md")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(ladder_markdown(points))
+        out.with_suffix(".json").write_text(json.dumps(points, indent=1))
+        ladder_plot(points, out.with_suffix(".png"))
+        print(out.read_text())
+        return
     text = summary(args.results)
     (args.out or args.results / "SUMMARY.md").write_text(text)
     print(text)

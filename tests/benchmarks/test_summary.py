@@ -143,3 +143,33 @@ def test_no_mark_when_the_teacher_saw_no_labels(tmp_path):
            data="mp_37k", teacher="crysgnn-v1", teacher_not_clean_for=[])
     text = summary(tmp_path)
     assert "| mp (quick) |" in text and "not a clean comparison" not in text
+
+
+def _ladder_runs(n_train, val_changes, target="y", teacher_epochs=None):
+    runs = []
+    for seed, change in enumerate(val_changes):
+        run = {"dataset": "d", "target": target, "model": "cgcnn", "seed": seed, "split_seed": seed,
+               "split_hash": f"h{seed}",
+               "split_sizes": [n_train, 1, 1], "test": {"mae": 1.0}}
+        runs += [{**run, "mode": "vanilla", "extra": {"val": {"mae": 1.0}, "train_config": {"epochs": 10}}},
+                 {**run, "mode": "distilled", "test": {"mae": 1.0 + change},
+                  "extra": {"val": {"mae": 1.0 + change}, "train_config": {"epochs": 10},
+                            "distill": {"teacher_epochs": teacher_epochs}}}]
+    return runs
+
+
+def test_the_ladder_pairs_seeds_across_folders_and_plots_change_against_size(tmp_path, capsys):
+    from benchmarks.summary import main
+
+    for name in ("small", "van", "dist"):
+        (tmp_path / name).mkdir()
+    write_records(tmp_path / "small", {"dataset": "d"}, _ladder_runs(1000, [-0.1, -0.05]))
+    both = _ladder_runs(30000, [0.02], teacher_epochs=2.5) + _ladder_runs(30000, [0.5], target="other")
+    write_records(tmp_path / "van", {"dataset": "d"}, [r for r in both if r["mode"] == "vanilla"])
+    write_records(tmp_path / "dist", {"dataset": "d"}, [r for r in both if r["mode"] == "distilled"])
+    main(["--ladder", str(tmp_path / "small"), f"{tmp_path / 'van'}+{tmp_path / 'dist'}@y",
+          "--out", str(tmp_path / "ladder.md")])
+    table = (tmp_path / "ladder.md").read_text()
+    assert "| d y | cgcnn | 1,000 | 10 | all | 0,1 | -10.0, -5.0 | -7.5% |" in table
+    assert "| d y | cgcnn | 30,000 | 10 | 2.5 | 0 | +2.0 | +2.0% |" in table
+    assert "other" not in table and (tmp_path / "ladder.png").stat().st_size > 0
