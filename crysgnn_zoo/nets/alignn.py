@@ -158,7 +158,8 @@ class ALIGNN(AtomEncoderModel):
             return self.out(dgl.mean_nodes(g, "h"))
 
 
-@register_model("alignn", config=ALIGNNConfig, summary="ALIGNN (Choudhary & DeCost 2021), edge-gated convolutions on bond and bond-angle graphs")
+@register_model("alignn", config=ALIGNNConfig, recipe={"lr": 1e-3, "optimizer": "adamw", "weight_decay": 1e-5},  # the paper's
+                summary="ALIGNN (Choudhary & DeCost 2021), edge-gated convolutions on bond and bond-angle graphs")
 def alignn(config: ALIGNNConfig) -> ALIGNN:
     """ALIGNN with the paper's defaults."""
     return ALIGNN(config)

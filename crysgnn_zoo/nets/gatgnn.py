@@ -154,7 +154,9 @@ class GATGNN(AtomEncoderModel):
         return self.out(self.head(crystal))
 
 
-@register_model("gatgnn", config=GATGNNConfig, summary="GATGNN (Louis et al. 2020), augmented graph attention + global attention pooling")
+@register_model("gatgnn", config=GATGNNConfig,
+                recipe={"lr": 5e-3, "optimizer": "adamw", "weight_decay": 0.1},  # GATGNN train.py defaults
+                summary="GATGNN (Louis et al. 2020), augmented graph attention + global attention pooling")
 def gatgnn(config: GATGNNConfig) -> GATGNN:
     """GATGNN with the published defaults (3 layers, 64 wide, 4 heads)."""
     return GATGNN(config)

@@ -29,13 +29,15 @@ class ModelEntry:
     summary: str
     pretrained: str | None = None  # weight tag the recipe's encoder starts from (None: a random start)
     distill: dict | None = None  # DistillConfig fields this student distils with when left None
+    recipe: dict | None = None  # TrainConfig fields of its published optimiser (crysgnn_zoo.train.recipes)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, config: type[JsonConfig], summary: str = "",
-                   pretrained: str | None = None, distill: dict | None = None) -> Callable:
+                   pretrained: str | None = None, distill: dict | None = None,
+                   recipe: dict | None = None) -> Callable:
     """Decorator adding a builder ``fn(config) -> nn.Module`` under ``name``.
 
     ``pretrained``: the weight tag (a release name) whose encoder a fresh model of this recipe
@@ -43,14 +45,17 @@ def register_model(name: str, config: type[JsonConfig], summary: str = "",
     builder never does, and a saved model's config never names it. ``distill``: the
     :class:`~crysgnn_zoo.config.DistillConfig` fields (``alpha``, ``alpha_schedule``) this
     student distils with when the user leaves them ``None``, chosen on validation
-    (:mod:`crysgnn_zoo.distill.defaults`).
+    (:mod:`crysgnn_zoo.distill.defaults`). ``recipe``: the
+    :class:`~crysgnn_zoo.config.TrainConfig` fields of the student's published optimiser
+    (:func:`crysgnn_zoo.train.recipes.recipe`). One entry thus holds everything a name stands for:
+    builder, config, pre-trained start, training recipe and distillation settings.
     """
 
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
         _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     pretrained, dict(distill or {}))
+                                     pretrained, dict(distill or {}), dict(recipe or {}))
         return fn
 
     return wrap

@@ -2,12 +2,8 @@
 
 On CPU, tensors come from the C library's ``malloc``. glibc keeps freed
 blocks in its heap for reuse, and when mini-batches differ in size (every
-crystal batch does) the heap fragments. Measured on the first epoch of the
-peers ALIGNN run (bf16, compiled, line graph checkpointed, 38 batches of 64
-mp_37k crystals): without trimming, memory resident between steps grew from
-1.2 to 2.7 GiB and the step peak from 2.8 to 4.6 GiB; trimming after every
-step (0.1-0.25 s each) kept it at 0.5-1.0 GiB and the epoch's peak at 3.7 GiB.
-``malloc_trim(0)`` returns the free pages to the operating system;
+crystal batch does) the heap fragments, and memory resident between steps
+grows (figures for ALIGNN: docs/performance.md). ``malloc_trim(0)`` returns the free pages to the operating system;
 :class:`HeapTrimmer` calls it at most once per ``interval`` seconds of
 training, so the trims and the page faults that follow cost a bounded share of
 the time (short CGCNN steps are trimmed every ~80 steps, MP-sized ALIGNN steps
@@ -17,11 +13,9 @@ What trimming does not remove is memory still referenced: under bf16
 autocast every new matrix-product shape gets an entry in two caches, oneDNN's
 primitive cache and ideep's LRU cache (PyTorch's CPU bf16 GEMMs), each 1,024
 entries by default. Graph batches change the row count of nearly every product
-every step, so with the defaults resident memory grows by ~11-13 MB per
-ALIGNN step (16-crystal batches, fast recipe, trimmed every step: 0.70 -> 0.90
-GiB from step 15 to 30), for hundreds of steps. :func:`bound_dnnl_caches` caps
-both at 128 entries (the same run: 0.58 GiB at steps 25 and 30, same wall
-time). The caches read their capacity from the environment when the first bf16
+every step, so with the defaults resident memory grows every ALIGNN step, for
+hundreds of steps. :func:`bound_dnnl_caches` caps both at 128 entries (same
+wall time; docs/performance.md). The caches read their capacity from the environment when the first bf16
 product runs, so :class:`~crysgnn_zoo.train.trainer.Trainer` calls it when a run asks
 for bf16, before its first step (nothing is set at import); variables you set win.
 
@@ -139,15 +133,8 @@ def retain_freed_memory() -> bool:
     (``M_MMAP_MAX=0``) and hardly ever shrinks it (``M_TRIM_THRESHOLD`` at its
     maximum, 2 GiB, and 1 GiB kept when it does): freed blocks are reused
     without new page faults, at the price of a resident size near the largest
-    step's peak plus fragmentation.
+    step's peak plus fragmentation (timings for the paper-size ALIGNN: docs/performance.md).
     Use it without :class:`HeapTrimmer` (trimming hands the pages back again).
-
-    Measured (``python -m benchmarks.alignn_step --reps 6 --seed 1 --heap
-    retain|trim``, one thread, six float32 steps of the paper-size ALIGNN on one
-    batch of 64 mp_37k crystals, 289,620 bond pairs, the other core busy with
-    a training run): steps 3-6 took 15.1-16.0 s against 20.7-28.7 s with
-    glibc's defaults; 12.6 s of kernel time against 60.3 s (3.3 against 24.9
-    million page faults); peak resident 13.0 GiB against 9.2 GiB.
 
     Process-wide and lasting; returns ``False`` where it cannot work (not glibc).
     """

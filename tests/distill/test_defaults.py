@@ -50,3 +50,14 @@ def test_settings_text_names_the_students_that_differ():
         "crysxpp: alpha 0.25 decaying linearly to 0 at half the epochs)")
     assert settings_text({"a": (0.25, "constant"), "b": (0.8, "constant"), "c": (0.8, "constant")}) == \
         "alpha 0.8 (a: alpha 0.25)"
+
+
+def test_every_registry_entry_resolves_its_settings_through_the_one_function():
+    from crysgnn_zoo.nets.registry import list_models, model_entry
+    from crysgnn_zoo.train.recipes import recipe
+
+    for name in list_models():
+        resolved = for_student(DistillConfig(), name)
+        assert resolved.alpha is not None and resolved.alpha_schedule is not None, name
+        assert {k: getattr(resolved, k) for k in model_entry(name).distill} == model_entry(name).distill
+        TrainConfig(**recipe(name))  # each entry's recipe is a set of valid TrainConfig fields
