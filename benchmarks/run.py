@@ -400,12 +400,15 @@ def dataset_name(meta: dict) -> str:
 def settings_words(meta: dict) -> str:
     """A folder's alphas and schedules in words: those its distilled runs recorded
     (``alpha_words``, set by :func:`write_outputs`), else the invocation's, each student's own
-    where it left them open (older metas without a schedule ran the constant one)."""
+    where it left them open (older metas without a schedule ran the constant one), and the size
+    rule where the folder's runs had one."""
+    cap = meta.get("teacher_crystals")
+    rule = f", over at most {cap:,} training crystals seen (size rule)" if cap else ""
     if meta.get("alpha_words"):
-        return meta["alpha_words"]
+        return meta["alpha_words"] + rule
     given = DistillConfig(alpha=meta.get("alpha"), alpha_schedule=meta.get("alpha_schedule", "constant"))
     resolved = {m: for_student(given, m) for m in meta.get("models") or [None]}
-    return settings_text({m: (c.alpha, c.alpha_schedule) for m, c in resolved.items()})
+    return settings_text({m: (c.alpha, c.alpha_schedule) for m, c in resolved.items()}) + rule
 
 
 def _distill_text(meta: dict) -> str:
