@@ -72,7 +72,7 @@ def rebuild(dataset: str, target: str, sizes: tuple, seed: int, split_hash: str)
     """``(store, split)`` of a quick-table run, as the runner built them (checked by hash)."""
     from crysgnn_zoo.config import GraphConfig
     from crysgnn_zoo.graphs.build import build_store
-    from crysgnn_zoo.train.run import checked_split, usable_data
+    from crysgnn_zoo.graphs.select import checked_split, usable_data
 
     source = runner.plan_for(dataset, None, [target]).source
     built = build_store(source, GraphConfig(), progress=False)

@@ -52,9 +52,10 @@ from crysgnn_zoo.distill.schedules import teacher_span
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
+from crysgnn_zoo.graphs.select import select_target
 from crysgnn_zoo.nets.registry import model_config
 from crysgnn_zoo.options import add_config_options, config_from_args
-from crysgnn_zoo.train.run import select_target, train_model
+from crysgnn_zoo.train.run import train_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = RESULTS.parents[1] / "runs" / "benchmarks"

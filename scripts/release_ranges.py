@@ -37,7 +37,7 @@ def release_split(card: dict):
     from crysgnn_zoo.config import GraphConfig
     from crysgnn_zoo.data.sources import open_source
     from crysgnn_zoo.graphs.build import build_store
-    from crysgnn_zoo.train.run import checked_split, usable_data
+    from crysgnn_zoo.graphs.select import checked_split, usable_data
 
     data = card["data"]
     source = open_source(data["dataset"])

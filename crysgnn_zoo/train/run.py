@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -21,13 +20,13 @@ import torch
 from crysgnn_zoo._dgl import dgl
 from crysgnn_zoo._version import __version__
 from crysgnn_zoo.config import GraphConfig, RunConfig
-from crysgnn_zoo.data.errors import NoUsableDataError, Skipped, SkipReport
+from crysgnn_zoo.data.errors import SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
-from crysgnn_zoo.data.splits import Split, random_split, subsample
+from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
-from crysgnn_zoo.graphs.build import BuildResult, build_entries, build_store, is_cached
+from crysgnn_zoo.graphs.select import checked_split, labelled_graphs
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
@@ -96,79 +95,6 @@ class RunResult:
                          f"{in_range['n_clipped']} of {self.split_sizes[2]} test predictions clipped, "
                          f"test MAE as predicted {in_range['mae']:.4f}{u}")
         return "\n".join(lines)
-
-
-def select_target(store: GraphStore, target: str, source_name: str) -> tuple[GraphStore, SkipReport]:
-    """Keep crystals whose ``target`` is a finite number; report the others."""
-    values = store.target(target)
-    ok = np.isfinite(values)
-    report = SkipReport([
-        Skipped(f"{source_name} id {i}", f"target {target!r} is missing or NaN", "target")
-        for i in store.ids[~ok]
-    ])
-    return (store if ok.all() else store.subset(np.nonzero(ok)[0])), report
-
-
-def usable_data(
-    source: Source, built: BuildResult, target: str, max_samples: int | None, seed: int
-) -> tuple[GraphStore, SkipReport]:
-    """The crystals of ``built`` with a finite ``target`` (then ``max_samples`` of them, seeded).
-
-    Raises:
-        NoUsableDataError: none is left; the message counts what was skipped and shows why.
-    """
-    store, target_skips = select_target(built.store, target, source.name)
-    store = store.subset(subsample(len(store), max_samples, seed))
-    if len(store) == 0:
-        skipped = SkipReport(built.skipped.items + target_skips.items)
-        raise NoUsableDataError(
-            source.name,
-            f"no usable crystals for target {target!r}: {len(built.store) + len(built.skipped)} entries read, "
-            f"{len(built.skipped)} skipped as unreadable, {len(target_skips)} without a value for {target!r}"
-            + (f"; {skipped.summary(3)}" if len(skipped) else ""),
-        )
-    return store, target_skips
-
-
-def build_drawn(
-    source: Source, config: GraphConfig, target: str, k: int, seed: int, workers: int | None, progress: bool
-) -> tuple[BuildResult, SkipReport]:
-    """Graphs for ``k`` entries drawn (seeded) among those with a finite ``target``, read without
-    parsing; the same crystals :func:`usable_data` draws from a full build when every entry is readable.
-
-    Raises:
-        NoUsableDataError: no drawn entry could be built.
-    """
-    t0 = time.perf_counter()
-    entries = list(source.entries())
-    usable = [e for e in entries if np.isfinite(e.targets.get(target, np.nan))]
-    target_skips = SkipReport([Skipped(e.where, f"target {target!r} is missing or NaN", "target")
-                               for e in entries if not np.isfinite(e.targets.get(target, np.nan))])
-    drawn = [usable[i] for i in subsample(len(usable), k, seed)]
-    store, skipped, n_isolated = build_entries(drawn, config, sorted(source.targets), workers or os.cpu_count() or 1,
-                                               progress, total=len(drawn), desc=f"{source.name} ({len(drawn)} drawn)")
-    built = BuildResult(store, skipped, time.perf_counter() - t0, False, n_isolated, None, config.cutoff)
-    if len(store) == 0:
-        raise NoUsableDataError(source.name, f"no usable crystals for target {target!r}: {len(entries)} entries, "
-                                             f"{len(drawn)} drawn, {len(skipped)} of them unreadable; "
-                                             f"{SkipReport(skipped.items + target_skips.items).summary(3)}")
-    return built, target_skips
-
-
-def checked_split(store: GraphStore, sizes: tuple[float, float, float], seed: int, source: str, target: str) -> Split:
-    """:func:`random_split` that refuses an empty train, validation or test part.
-
-    Raises:
-        NoUsableDataError: too few crystals for the split asked for.
-    """
-    split = random_split(store.ids, sizes, seed)
-    empty = [part for part, n in zip(("train", "validation", "test"), split.sizes) if n == 0]
-    if empty:
-        raise NoUsableDataError(
-            source, f"only {len(store)} usable crystal(s) for target {target!r}: the split "
-                    f"{list(sizes)} leaves the {' and '.join(empty)} part empty"
-        )
-    return split
 
 
 def train_model(
@@ -359,15 +285,8 @@ def _graph_config(config: RunConfig, started) -> GraphConfig:
 
 
 def _graphs(config: RunConfig, source: Source, graph_config: GraphConfig, workers, progress):
-    """``(build result, store of the usable crystals, skips)``; with ``max_samples`` on an
-    uncached source only the drawn crystals get graphs."""
-    if config.max_samples is None or is_cached(source, graph_config):
-        built = build_store(source, graph_config, workers=workers, progress=progress)
-        store, skips = usable_data(source, built, config.target, config.max_samples, config.split_seed)
-        return built, store, skips
-    built, skips = build_drawn(source, graph_config, config.target, config.max_samples, config.split_seed,
-                               workers, progress)
-    return built, built.store, skips
+    return labelled_graphs(source, graph_config, config.target, config.max_samples, config.split_seed,
+                           workers, progress)
 
 
 def _network(config: RunConfig, started, graph_config: GraphConfig):

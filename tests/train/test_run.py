@@ -15,7 +15,8 @@ import torch
 from crysgnn_zoo.config import GraphConfig, RunConfig, TrainConfig
 from crysgnn_zoo.data.sources import csv_source, dataset_source
 from crysgnn_zoo.graphs.build import build_store
-from crysgnn_zoo.train.run import select_target, train_model
+from crysgnn_zoo.graphs.select import select_target
+from crysgnn_zoo.train.run import train_model
 
 
 def _csv_with_nan(tmp_path, n=40):
@@ -87,7 +88,7 @@ print(json.dumps([r.test["mae"], r.extra["val"]["mae"], r.extra["heap"]]))
 
 def test_max_samples_builds_only_the_drawn_crystals_and_draws_the_same_ones(tmp_path):
     from crysgnn_zoo.graphs.build import build_store
-    from crysgnn_zoo.train.run import build_drawn, usable_data
+    from crysgnn_zoo.graphs.select import build_drawn, usable_data
 
     source = dataset_source("mp_37k_sample")
     built, _ = build_drawn(source, GraphConfig(), "band_gap", 50, 3, workers=1, progress=False)
