@@ -19,7 +19,7 @@ such variant.
 training crystals, one line per student (``ladder.md`` and ``ladder.png`` beside ``--out``). Each
 argument is a results folder holding vanilla and distilled runs, or ``VANILLA+DISTILLED`` when
 they live in two folders (``benchmarks.teachers`` keeps them apart); ``@target`` after it keeps one
-target.
+target, ``@target:model,model`` also only those students.
 """
 from __future__ import annotations
 
@@ -193,7 +193,9 @@ def ladder(specs: list[str]) -> list[dict]:
     points = []
     for spec in specs:
         spec_dirs, _, only = spec.partition("@")
-        runs = [r for f in spec_dirs.split("+") for r in read_records(Path(f))[1] if only in ("", r["target"])]
+        target, _, models = only.partition(":")
+        runs = [r for f in spec_dirs.split("+") for r in read_records(Path(f))[1]
+                if target in ("", r["target"]) and (not models or r["model"] in models.split(","))]
         key = lambda r: (r["target"], r["model"], r["split_seed"])  # noqa: E731
         vanilla = {key(r): r for r in runs if r["mode"] == "vanilla"}
         for (target, model) in sorted({(r["target"], r["model"]) for r in runs if r["mode"] == "distilled"}):
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=RESULTS, help="results folder (default: benchmarks/results)")
     ap.add_argument("--out", type=Path, help="where to write (default: <results>/SUMMARY.md)")
-    ap.add_argument("--ladder", nargs="*", metavar="DIR[+DIR][@TARGET]",
+    ap.add_argument("--ladder", nargs="*", metavar="DIR[+DIR][@TARGET[:MODELS]]",
                     help="write the size ladder (table and plot) of these results folders to --out instead")
     args = ap.parse_args(argv)
     if args.ladder:
