@@ -263,7 +263,7 @@ def _meta(req: Request, out: Path, graph_seconds: float, from_cache: bool) -> di
 def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, counts: tuple) -> bool:
     """Whether a finished run was made under other settings than this request's."""
     if mode == "distilled":
-        recorded = {**DISTILL_RECORDED_BEFORE, **(done["extra"].get("distill") or {})}
+        recorded = {**DISTILL_RECORDED_BEFORE, **(_distill_record(done) or {})}
         wanted = for_student(req.distill, done["model"]).to_dict()
         spans = [teacher_span(d.get("teacher_crystals"), counts[0], cfg.epochs) for d in (recorded, wanted)]
         if spans[0] != spans[1] or any(recorded.get(k) != v for k, v in wanted.items() if k != "teacher_crystals"):
@@ -564,12 +564,19 @@ def graph_timing_text(meta: dict) -> str:
     return f"graph building {build:.1f} s (first invocation; later ones loaded the cache in {load:.1f} s)"
 
 
+def _distill_record(run: dict) -> dict | None:
+    """The distillation a run asked for: its ``distill`` record, or ``distill_off`` where the size rule
+    trained it without the teacher."""
+    extra = run.get("extra") or {}
+    return extra.get("distill") or extra.get("distill_off")
+
+
 def write_outputs(out: Path, meta: dict, runs: list[dict], table: bool = True) -> None:
     """``runs.jsonl`` (the experiment and ``runs``), and unless ``table`` is off ``table.md`` and ``plot.png``."""
     if not runs:
         return
-    recorded = {r["model"]: (r["extra"]["distill"]["alpha"], r["extra"]["distill"].get("alpha_schedule", "constant"))
-                for r in runs if r.get("mode") == "distilled" and (r.get("extra") or {}).get("distill")}
+    recorded = {r["model"]: (d["alpha"], d.get("alpha_schedule", "constant")) for r in runs
+                if r.get("mode") == "distilled" and (d := _distill_record(r))}
     if recorded:  # what the folder's runs used (this invocation may have run some students only)
         meta = {**meta, "alpha_words": settings_text(recorded)}
     write_records(out, meta, runs)

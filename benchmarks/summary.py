@@ -208,7 +208,7 @@ def ladder(specs: list[str]) -> list[dict]:
             points.append({
                 "folder": spec, "dataset": d["dataset"], "target": target, "model": model,
                 "train": d["split_sizes"][0], "epochs": d["extra"]["train_config"]["epochs"],
-                "teacher_epochs": d["extra"]["distill"].get("teacher_epochs"),
+                "teacher_epochs": (d["extra"].get("distill") or {}).get("teacher_epochs", 0.0),
                 "seeds": [p[1]["split_seed"] for p in pairs],
                 "val": [p[1]["extra"]["val"]["mae"] / p[0]["extra"]["val"]["mae"] - 1 for p in pairs],
                 "test": [p[1]["test"]["mae"] / p[0]["test"]["mae"] - 1 for p in pairs]})

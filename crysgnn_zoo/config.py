@@ -268,6 +268,8 @@ AUTO_SOFTPLUS_SHARE = 0.10
 #: The size rule's clock (DistillConfig.teacher_crystals): the alpha schedule runs over at most
 #: this many training crystals seen (epochs x training crystals), 30 epochs over 5,000 crystals.
 DEFAULT_TEACHER_CRYSTALS = 150_000
+#: Above this many training crystals a run trains without the teacher (DistillConfig.max_train_crystals).
+DEFAULT_MAX_TRAIN_CRYSTALS: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,6 +311,9 @@ class DistillConfig(JsonConfig):
             so the more labels, the shorter the teacher's guidance; a run that sees fewer is
             unchanged. ``None``: the schedule spans all epochs whatever the size (runs before the
             rule). Chosen on validation over a ladder of training-set sizes (docs/benchmarks.md).
+        max_train_crystals: the size rule's other half: a run with more training crystals than
+            this trains without the teacher (recorded as ``distill_off`` with the reason), where
+            the labels carry more than the teacher's embeddings. ``None``: no limit.
     """
 
     teacher: str = "crysgnn-v1"
@@ -319,8 +324,12 @@ class DistillConfig(JsonConfig):
     projection: bool = True
     alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] | None = None
     teacher_crystals: int | None = DEFAULT_TEACHER_CRYSTALS
+    max_train_crystals: int | None = DEFAULT_MAX_TRAIN_CRYSTALS
 
     def __post_init__(self) -> None:
+        if self.max_train_crystals is not None and self.max_train_crystals < 1:
+            raise ConfigError(f"DistillConfig.max_train_crystals must be >= 1 (or None: no limit), "
+                              f"got {self.max_train_crystals}")
         if self.teacher_crystals is not None and self.teacher_crystals < 1:
             raise ConfigError(f"DistillConfig.teacher_crystals must be >= 1 (or None: no size rule), "
                               f"got {self.teacher_crystals}")
@@ -334,7 +343,8 @@ class DistillConfig(JsonConfig):
 #: What a distilled run recorded before a DistillConfig field existed held this value (runs
 #: saved then carry no key for it): read a saved ``distill`` record as ``{**this, **record}``.
 DISTILL_RECORDED_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0,
-                           "projection": True, "alpha_schedule": "constant", "teacher_crystals": None}
+                           "projection": True, "alpha_schedule": "constant", "teacher_crystals": None,
+                           "max_train_crystals": None}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -59,3 +59,12 @@ def alpha_words(alpha: float, name: str = "constant") -> str:
     """``alpha 0.5`` or ``alpha 0.5 decaying linearly to 0``: how tables and logs name a resolved
     :class:`~crysgnn_zoo.config.DistillConfig`'s alpha and ``alpha_schedule``."""
     return f"alpha {alpha}" + schedule(name).words
+
+
+def teacher_off_reason(max_train_crystals: int | None, n_train: int) -> str | None:
+    """Why a run over ``n_train`` training crystals trains without its teacher under the size rule
+    (:attr:`~crysgnn_zoo.config.DistillConfig.max_train_crystals`); ``None`` when it distils."""
+    if max_train_crystals is None or n_train <= max_train_crystals:
+        return None
+    return (f"{n_train:,} training crystals > max_train_crystals {max_train_crystals:,} (size rule): "
+            "trained without the teacher")

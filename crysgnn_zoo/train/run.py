@@ -24,6 +24,7 @@ from crysgnn_zoo.data.errors import SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.distill.defaults import for_student
+from crysgnn_zoo.distill.schedules import teacher_off_reason
 from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
 from crysgnn_zoo.graphs.select import checked_split, labelled_graphs
@@ -88,6 +89,8 @@ class RunResult:
         if distill:
             lines.append(f"distilled from {distill['teacher']} ({distill['objective']}, alpha {distill['alpha']:g}, "
                          f"schedule {distill.get('alpha_schedule') or 'constant'}{_span_words(distill)})")
+        if self.extra.get("distill_off"):
+            lines.append(f"distillation off: {self.extra['distill_off']['reason']}")
         in_range = self.extra.get("test_in_range")
         if in_range:
             rng = TargetRange.from_json(self.extra["range"])
@@ -211,6 +214,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         split.save(out / "split.json")
         (out / "run.json").write_text(json.dumps(config.to_dict(), indent=2, default=str))
     y = store.target(config.target)
+    config, distill_off = _size_rule(config, split)
     model, net, init_report = _network(config, started, graph_config)
     teacher_seconds = _prepare_teacher(net, config, store, device)
     target_range = run_range(config, source)
@@ -231,7 +235,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
                            "teacher_cache_seconds": teacher_seconds,
                            "teacher_epochs": round(net.span * config.train_config.epochs, 3)}
-               if config.distill else None,
+               if config.distill else None, **distill_off,
                "max_samples": config.max_samples, "heap": heap,
                "init": init_report.to_dict() if init_report else None,
                "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
@@ -242,6 +246,17 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         _save(out, result, net, trainer, history, store, split, graph_config, source, config,
               SkipReport(built.skipped.items + target_skips.items), target_range)
     return result
+
+
+def _size_rule(config: RunConfig, split: Split) -> tuple[RunConfig, dict]:
+    """``config`` without distillation when the size rule turns the teacher off for this many
+    training crystals, with ``{"distill_off": {..., "reason"}}`` for the record; else ``(config, {})``."""
+    if config.distill is None:
+        return config, {}
+    reason = teacher_off_reason(config.distill.max_train_crystals, split.sizes[0])
+    if reason is None:
+        return config, {}
+    return config.replace(distill=None), {"distill_off": {**config.distill.to_dict(), "reason": reason}}
 
 
 def _span_words(distill: dict) -> str:

@@ -128,3 +128,17 @@ def test_the_size_rule_leaves_small_runs_as_they_were(sample_store):
         unruled.set_progress(epoch / 30)
         assert ruled.current_alpha == unruled.current_alpha
     assert ruled.plan(31_834, 60) == pytest.approx(150_000 / (31_834 * 60))
+
+
+def test_above_max_train_crystals_the_run_is_the_vanilla_run(tmp_path):
+    kw = dict(model_overrides={"n_conv": 1, "atom_dim": 8}, train_config=TrainConfig(epochs=2), max_samples=40,
+              split_sizes=(30, 5, 5), workers=1, progress=False)
+    off = train_model("mp_37k_sample", "band_gap", "cgcnn", distill=DistillConfig(max_train_crystals=20),
+                      out_dir=tmp_path / "off", **kw)
+    vanilla = train_model("mp_37k_sample", "band_gap", "cgcnn", out_dir=tmp_path / "vanilla", **kw)
+    assert off.extra["distill"] is None and off.extra["distill_off"]["max_train_crystals"] == 20
+    assert "30 training crystals > max_train_crystals 20" in off.summary()
+    assert off.test == vanilla.test and off.extra["val"] == vanilla.extra["val"]
+    kept = train_model("mp_37k_sample", "band_gap", "cgcnn", distill=DistillConfig(max_train_crystals=30),
+                       out_dir=tmp_path / "kept", **kw)
+    assert kept.extra["distill"] is not None and "distill_off" not in kept.extra
