@@ -208,7 +208,8 @@ def ladder(specs: list[str]) -> list[dict]:
             points.append({
                 "folder": spec, "dataset": d["dataset"], "target": target, "model": model,
                 "train": d["split_sizes"][0], "epochs": d["extra"]["train_config"]["epochs"],
-                "teacher_epochs": (d["extra"].get("distill") or {}).get("teacher_epochs", 0.0),
+                "teacher_epochs": (d["extra"]["distill"].get("teacher_epochs") if d["extra"].get("distill")
+                                   else 0.0),  # None: a run before the size rule, its schedule over all epochs
                 "seeds": [p[1]["split_seed"] for p in pairs],
                 "val": [p[1]["extra"]["val"]["mae"] / p[0]["extra"]["val"]["mae"] - 1 for p in pairs],
                 "test": [p[1]["test"]["mae"] / p[0]["test"]["mae"] - 1 for p in pairs]})
@@ -217,10 +218,10 @@ def ladder(specs: list[str]) -> list[dict]:
 
 def ladder_markdown(points: list[dict]) -> str:
     pct = lambda v: ", ".join(f"{100 * x:+.1f}" for x in v)  # noqa: E731
-    lines = ["| data set, target | student | training crystals | epochs | teacher epochs | seeds | "
+    lines = ["| data set, target | student | training crystals | epochs | schedule over (epochs) | seeds | "
              "validation change per seed (%) | mean | test change per seed (%) | mean |", "|" + "---|" * 10]
     for p in points:
-        te = "all" if p["teacher_epochs"] is None else f"{p['teacher_epochs']:g}"
+        te = "all" if p["teacher_epochs"] is None else ("off" if p["teacher_epochs"] == 0 else f"{p['teacher_epochs']:.3g}")
         lines.append(f"| {p['dataset']} {p['target']} | {p['model']} | {p['train']:,} | {p['epochs']} | {te} | "
                      f"{','.join(map(str, p['seeds']))} | {pct(p['val'])} | {100 * np.mean(p['val']):+.1f}% | "
                      f"{pct(p['test'])} | {100 * np.mean(p['test']):+.1f}% |")
