@@ -2,6 +2,7 @@
 
     python -m benchmarks.graph_speed [--cutoff 8] [--mp-sample 2000] [--limit N]
     python -m benchmarks.graph_speed --large 1000,10000,20000   # large cells: time and peak memory
+    python -m benchmarks.graph_speed --cache mp_37k [--workers 2]      # a whole data set's graph cache
 
 Sets: ``carbon_24`` (all of it) and a seeded 2,000-crystal sample of
 ``mp_37k``. Structures are parsed first (not timed); then, on one core, each
@@ -20,6 +21,11 @@ It checks that ``ours (all)`` (and ``vesin (all)``) and ASE return identical (ce
 bond vector) sets on every structure (bond vectors rather than image labels:
 labels depend on how each code wraps atoms that sit on a cell face), and writes ``benchmarks/results/graph_speed/``
 (``results.json``, ``results.md``, ``throughput.png``).
+
+With ``--cache``: builds (or loads) the graph cache of a whole data set and prints
+crystals, skipped, build seconds and throughput, bytes held by the graph store, and peak
+resident memory of (a) the build (parent and workers) and (b) a fresh process that only
+loads the cache, which is what every later training run pays.
 """
 from __future__ import annotations
 
@@ -27,6 +33,9 @@ import argparse
 import json
 import os
 import platform
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -214,6 +223,75 @@ def large_cells(sizes: list[int], cutoff: float, dense_up_to: int) -> list[dict]
     return rows
 
 
+_LOAD_ONLY = """
+import json, sys, time
+from benchmarks.graph_speed import peak_rss_mib
+from crysgnn_zoo.config import GraphConfig
+from crysgnn_zoo.data.sources import open_source
+from crysgnn_zoo.graphs.build import build_store
+t = time.perf_counter()
+r = build_store(open_source(sys.argv[1]), GraphConfig(), progress=False)
+print(json.dumps({"from_cache": r.from_cache, "seconds": time.perf_counter() - t,
+                  "nbytes": r.store.nbytes,
+                  "peak_rss_mib": peak_rss_mib()}))
+"""
+
+_BASELINE = """
+import crysgnn_zoo.graphs.build, crysgnn_zoo.data.sources
+from benchmarks.graph_speed import peak_rss_mib
+print(peak_rss_mib())
+"""
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM), MiB.
+
+    ``getrusage().ru_maxrss`` is not used for child processes: on Linux it
+    survives fork+exec, so a child would report its parent's peak.
+    """
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cache_footprint(dataset: str, workers: int | None) -> dict:
+    """Build (or load) the graph cache of a whole data set; print and return its footprint."""
+    from crysgnn_zoo.config import GraphConfig
+    from crysgnn_zoo.graphs.build import build_store
+
+    source = open_source(dataset)
+    t = time.perf_counter()
+    built = build_store(source, GraphConfig(), workers=workers)
+    seconds = time.perf_counter() - t
+    n = len(built.store)
+    report = {
+        "dataset": source.name,
+        "crystals": n,
+        "skipped": len(built.skipped),
+        "isolated_atoms_reconnected": built.n_isolated,
+        "atoms": int(built.store.n_atoms.sum()),
+        "edges": int(built.store.n_edges.sum()),
+        "from_cache": built.from_cache,
+        "seconds": seconds,
+        "crystals_per_s": (n + len(built.skipped)) / seconds,
+        "store_mib": built.store.nbytes / 2**20,
+        "build_peak_rss_parent_mib": peak_rss_mib(),
+        "build_peak_rss_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+    load = json.loads(subprocess.check_output([sys.executable, "-c", _LOAD_ONLY, dataset]))
+    baseline = float(subprocess.check_output([sys.executable, "-c", _BASELINE]))
+    report["load_seconds"] = load["seconds"]
+    report["load_peak_rss_mib"] = load["peak_rss_mib"]
+    report["python_plus_imports_rss_mib"] = baseline
+    for k, v in report.items():
+        print(f"{k:>30}: {v:.1f}" if isinstance(v, float) else f"{k:>30}: {v}")
+    if len(built.skipped):
+        print(built.skipped.summary())
+    return report
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--large", help="comma-separated atom counts: time and peak memory of the neighbour search "
@@ -225,7 +303,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ap.add_argument("--limit", type=int, help="use only this many structures per set (quick check)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--cache", metavar="DATASET", help="report the graph cache of this whole data set, then exit")
+    ap.add_argument("--workers", type=int, default=None, help="with --cache: graph-building processes")
     args = ap.parse_args(argv)
+    if args.cache:
+        return [cache_footprint(args.cache, args.workers)]
     if args.large:
         return large_cells([int(n) for n in args.large.split(",")], args.cutoff, args.dense_up_to)
     import torch

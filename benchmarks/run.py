@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmarks.paper import JARVIS_TARGETS, MP_TARGETS, PAPER_TABLE, STUDENTS, RowMap, paper_mean_change, row_from_card
-from benchmarks.profiles import MP_PAPER_SPLIT, PROFILES, Profile, train_config
+from benchmarks.protocol import (JARVIS_TARGETS, MP_PAPER_SPLIT, MP_TARGETS, PAPER_TABLE, PROFILES, STUDENTS, Profile,
+                                 RowMap, paper_mean_change, row_from_card, train_config)
 from benchmarks.records import read_records, run_key, run_record, write_records
 from crysgnn_zoo.cli import parse_overrides
 from crysgnn_zoo.config import (DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillConfig, GraphConfig, TrainConfig,

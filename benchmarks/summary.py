@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.paper import STUDENTS, paper_mean_change
+from benchmarks.protocol import STUDENTS, paper_mean_change
 from benchmarks.records import RECORDS, read_records
 from benchmarks.run import dataset_name, settings_words, summarize
 

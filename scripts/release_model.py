@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # benchmarks.paper: the paper's table
+sys.path.insert(0, str(ROOT))  # benchmarks.protocol: the paper's table
 
 
 def _data_record(result: dict) -> dict:
@@ -35,7 +35,7 @@ def _data_record(result: dict) -> dict:
 
 def _paper(row: str | None, student: str) -> dict | None:
     """The paper's full-data MAE for ``student`` on ``row`` (its own data, not ours), if the row maps."""
-    from benchmarks.paper import PAPER_TABLE
+    from benchmarks.protocol import PAPER_TABLE
 
     if not row or row not in PAPER_TABLE or student not in PAPER_TABLE[row][1]:
         return None

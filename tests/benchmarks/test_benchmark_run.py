@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import run as runner
-from benchmarks.paper import PAPER_TABLE, paper_mean_change
-from benchmarks.profiles import PROFILES
+from benchmarks.protocol import PAPER_TABLE, PROFILES, paper_mean_change
 from benchmarks.records import read_records, write_records
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets"
