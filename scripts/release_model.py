@@ -79,13 +79,12 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
                                                                                     result["model"])},
         license=license_,
         command=command,
-        extra={"elements": predictor.card.get("elements", []), "note": note,
+        elements=predictor.card.get("elements", []),  # read by predict() for its unseen-element warning
+        extra={"note": note,
                "validation_curve": [{"epoch": e["epoch"], "val_mae": e["val_mae"], "train_loss": e["train_loss"]}
                                     for e in history["epochs"]]},
     )
-    out = card.to_dict()
-    out["elements"] = out["extra"].pop("elements")  # read by predict() for its unseen-element warning
-    return out
+    return card.to_dict()
 
 
 def _teacher_words(record: dict) -> str:

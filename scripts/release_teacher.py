@@ -92,6 +92,13 @@ def _objective_names(pc: dict) -> dict[str, str]:
     }
 
 
+def _run_record(card: dict) -> dict:
+    """The pre-training run's model card (``teacher/card.json``) as one flat record: its
+    training and data figures, loss curve and command."""
+    return {**card["data"], **card["training"], "loss_curve": card.get("extra", {}).get("loss_curve", []),
+            "command": card["command"]}
+
+
 def _throughput(pretrain_dir: Path, raw_card: dict) -> dict:
     """Whole-run figures plus the median epoch (robust to epochs that shared the machine or
     were paused, which the whole-run wall time includes)."""
@@ -180,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     dest.mkdir(parents=True)
     for f in ("config.json", "weights.pt", "card.json"):  # the card (with the hash) lets load_checkpoint verify
         shutil.copy2(src / f, dest / f)
-    raw_card = json.loads((src / "card.json").read_text())
+    raw_card = _run_record(json.loads((src / "card.json").read_text()))
     manifest = json.loads((Path(args.curated) / "manifest.json").read_text())
     model = load_checkpoint(dest).model
     card = ModelCard(

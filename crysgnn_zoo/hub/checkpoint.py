@@ -3,8 +3,9 @@
 ``config.json`` holds everything needed to rebuild and use the model: the
 registry name and its config, the graph builder's settings, the featuriser
 version, the target with its unit and the target normaliser. ``weights.pt`` is
-a plain state dict (loaded with ``weights_only=True``). ``card.json`` records
-how it was made (data, split hash, training budget, metrics, wall time).
+a plain state dict (loaded with ``weights_only=True``). ``card.json`` is a
+:class:`~crysgnn_zoo.hub.card.ModelCard` (data, split hash, training budget, metrics,
+command, the two files' SHA-256), the same schema for runs, teachers and releases.
 """
 from __future__ import annotations
 
@@ -25,12 +26,14 @@ from crysgnn_zoo.errors import CheckpointError, ConfigError, WeightsVerification
 from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.nets.bounds import SoftplusBound
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.nets.registry import build_model
 from crysgnn_zoo.ranges import TargetRange
 
 CHECKPOINT_FORMAT = 1
+UNRELEASED = "unreleased (a training run's own checkpoint)"
 log = logging.getLogger(__name__)
 
 
@@ -48,7 +51,8 @@ def verify_weights(folder: str | Path, expected_sha256: str | None = None,
     is then not verified, and a warning names the folder (every release has one).
 
     Raises:
-        CheckpointError: ``config.json`` or ``weights.pt`` is missing, or the card is not JSON.
+        CheckpointError: ``config.json`` or ``weights.pt`` is missing, or the card is not JSON
+            or lacks a field of :class:`~crysgnn_zoo.hub.card.ModelCard`.
         WeightsVerificationError: no card or no weights hash in it, or a hash differs.
     """
     folder = Path(folder)
@@ -70,6 +74,7 @@ def verify_weights(folder: str | Path, expected_sha256: str | None = None,
     else:
         log.warning("%s: the card has no config_sha256 (written before config hashes), so config.json "
                     "(normaliser, unit, graph settings) is not verified", card_path)
+    ModelCard.from_dict(card, str(card_path))
     return got
 
 
@@ -102,14 +107,18 @@ def save_checkpoint(
     target: str | None,
     unit: str = "",
     normalizer: Normalizer | None = None,
-    card: dict | None = None,
+    card: ModelCard | dict | None = None,
     target_range: TargetRange | None = None,
     output_bound: str = "clip",
 ) -> Path:
     """Write ``model`` and what it needs into the folder ``path``
     (``target=None`` for an encoder without a trained property head). ``target_range``: the
     physical range predictions are kept in; ``output_bound``: ``softplus`` when the model was
-    trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading)."""
+    trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading).
+
+    ``card``: the :class:`~crysgnn_zoo.hub.card.ModelCard` fields known to the caller; the
+    rest are filled here (name: the folder's, architecture, trainable parameters, the two
+    hashes, licence ``unreleased``) and the whole is checked against the schema."""
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -128,8 +137,13 @@ def save_checkpoint(
     }
     (path / "config.json").write_text(json.dumps(config, indent=2))
     torch.save(model.state_dict(), path / "weights.pt")
-    card = {**(card or {}), "sha256": sha256_of(path / "weights.pt"), "config_sha256": sha256_of(path / "config.json")}
-    (path / "card.json").write_text(json.dumps(card, indent=2, default=str))
+    given = card.to_dict() if isinstance(card, ModelCard) else dict(card or {})
+    full = {"name": path.name, "architecture": model.registry_name, "data": {}, "training": {}, "metrics": {},
+            "license": UNRELEASED, "command": "", **given,
+            "num_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "sha256": sha256_of(path / "weights.pt"), "config_sha256": sha256_of(path / "config.json")}
+    checked = ModelCard.from_dict(full, str(path / "card.json")).to_dict()
+    (path / "card.json").write_text(json.dumps(checked, indent=2, default=str))
     return path
 
 

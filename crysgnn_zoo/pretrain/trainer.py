@@ -262,24 +262,21 @@ def _epoch(model, opt, loader: GraphLoader, epoch, config, here: World, device, 
 
 def _write_teacher(out: Path, model: PretrainModel, config: PretrainConfig, store, train_index, val_index,
                    graph_config: GraphConfig, result: PretrainResult, card: dict | None) -> None:
-    """history.json and teacher/ (the encoder as a checkpoint folder with its card)."""
+    """history.json and teacher/ (the encoder as a checkpoint folder with its model card: ``card``'s
+    name and command, its other keys (curated data sources, counts) under ``data``)."""
     (out / "history.json").write_text(json.dumps(result.epochs, indent=1))
+    given = dict(card or {})
     teacher_card = {
-        "name": (card or {}).get("name", "crysgnn"),
-        "architecture": "crysgnn",
-        "pretrain_config": config.to_dict(),
-        "crystals": len(store),
-        "train_crystals": len(train_index),
-        "val_crystals": len(val_index),
-        "epochs": len(result.epochs),
-        "steps": result.steps,
-        "graphs_seen": result.graphs_seen,
-        "wall_seconds": result.seconds,
-        "graphs_per_second": result.graphs_per_second,
-        "world_size": result.world_size,
-        "loss_curve": [{"epoch": e["epoch"], "train_total": e["train"].get("total"),
-                        "val": e.get("val")} for e in result.epochs],
-        **(card or {}),
+        "name": given.pop("name", "crysgnn"),
+        "command": given.pop("command", ""),
+        "data": {"crystals": len(store), "train_crystals": len(train_index), "val_crystals": len(val_index),
+                 **given},
+        "training": {"pretrain_config": config.to_dict(), "epochs": len(result.epochs), "steps": result.steps,
+                     "graphs_seen": result.graphs_seen, "wall_seconds": result.seconds,
+                     "graphs_per_second": result.graphs_per_second, "world_size": result.world_size},
+        "metrics": {"final_validation_losses": result.epochs[-1].get("val") if result.epochs else None},
+        "extra": {"loss_curve": [{"epoch": e["epoch"], "train_total": e["train"].get("total"), "val": e.get("val")}
+                                 for e in result.epochs]},
     }
     result.checkpoint = str(save_checkpoint(out / "teacher", model.encoder, graph_config=graph_config,
                                             target=None, card=teacher_card))

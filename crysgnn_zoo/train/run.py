@@ -9,6 +9,8 @@ import contextlib
 import json
 import logging
 import platform
+import shlex
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,11 +364,27 @@ def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray,
     return trainer, history, time.perf_counter() - t0, loaders
 
 
+def _command() -> str:
+    """The command line of this process when it is the CLI, else the API call that trains."""
+    if Path(sys.argv[0]).name in ("crysgnn-zoo", "__main__.py"):
+        return shlex.join(["crysgnn-zoo", *sys.argv[1:]])
+    return "crysgnn_zoo.train_model(RunConfig(...)) (the card's training.run_config)"
+
+
 def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: GraphStore, split: Split,
           graph_config: GraphConfig, source: Source, config: RunConfig, skipped: SkipReport,
           target_range: TargetRange | None = None) -> None:
-    """checkpoint/ (student weights, card with the result and history), result.json, skipped.csv."""
-    card = {"result": result.to_dict(), "history": history.to_dict(), "elements": store.elements(split.train)}
+    """checkpoint/ (student weights and their model card), result.json, skipped.csv."""
+    r = result.to_dict()
+    card = {"name": out.name, "elements": store.elements(split.train),
+            "data": {k: r[k] for k in ("dataset", "target", "unit", "split_seed", "split_hash", "split_sizes",
+                                       "n_skipped")},
+            "training": {"run_config": config.to_dict(), "epochs_run": r["epochs_run"], "best_epoch": r["best_epoch"],
+                         "seconds_per_epoch": r["seconds_per_epoch"], "history": history.to_dict(),
+                         **{k: r["extra"][k] for k in ("train_config", "distill", "distill_off") if k in r["extra"]}},
+            "metrics": {"unit": r["unit"], "test": r["test"], "validation": r["extra"].get("val"),
+                        "mean_predictor_mae": r["mean_predictor_mae"]},
+            "command": _command()}
     student = net.student if config.distill else net
     result.checkpoint = str(save_checkpoint(
         out / "checkpoint", student, graph_config=graph_config, target=config.target,

@@ -73,4 +73,4 @@ def test_a_pool_fraction_trains_on_that_share(curated_store, tmp_path):
                     TINY, progress=False)
     card = json.loads((tmp_path / "half" / "teacher" / "card.json").read_text())
     assert half.graphs_seen < full.graphs_seen
-    assert card["train_crystals"] == half.graphs_seen
+    assert card["data"]["train_crystals"] == half.graphs_seen

@@ -36,6 +36,22 @@ def test_saved_card_records_the_weights_hash(ckpt):
     assert resolve_weights(ckpt) == ckpt
 
 
+def test_the_card_follows_the_one_schema(ckpt):
+    from crysgnn_zoo.hub.card import ModelCard
+
+    card = ModelCard.load(ckpt)
+    assert (card.name, card.architecture, card.license) == ("ckpt", "cgcnn", "unreleased (a training run's own checkpoint)")
+    assert card.num_params == sum(p.numel() for p in load_checkpoint(ckpt).model.parameters())
+
+
+def test_a_card_outside_the_schema_is_refused_naming_the_field(ckpt):
+    card = json.loads((ckpt / "card.json").read_text())
+    del card["metrics"]
+    (ckpt / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match=r"card.json lacks \['metrics'\]"):
+        load_checkpoint(ckpt)
+
+
 def test_missing_card_is_refused(ckpt):
     (ckpt / "card.json").unlink()
     for load in (load_checkpoint, resolve_weights):

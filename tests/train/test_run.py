@@ -16,6 +16,7 @@ from crysgnn_zoo.config import GraphConfig, RunConfig, TrainConfig
 from crysgnn_zoo.data.sources import csv_source, dataset_source
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.graphs.select import select_target
+from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.train.run import train_model
 
 
@@ -56,6 +57,9 @@ def test_run_writes_skipped_csv(tmp_path):
     run = RunConfig.from_dict(json.loads((tmp_path / "run" / "run.json").read_text()))  # the run, as given
     assert run == RunConfig(data=str(path), target="y", model="cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
                             train_config=TrainConfig(epochs=1), split_sizes=(28, 5, 5))
+    card = ModelCard.load(tmp_path / "run" / "checkpoint")  # the run's card: the release schema
+    assert card.data["split_hash"] == result.split_hash and card.metrics["test"] == result.test
+    assert RunConfig.from_dict(card.training["run_config"]) == run and card.elements
 
 
 def test_unknown_heap_policy_is_refused_before_any_work(tmp_path):
