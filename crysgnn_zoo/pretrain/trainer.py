@@ -29,9 +29,10 @@ from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
 from crysgnn_zoo.smoke import SMOKE_EPOCHS, SMOKE_STEPS, smoke
-from crysgnn_zoo.train.distributed import World, average_gradients, barrier, init_distributed
+from crysgnn_zoo.train.distributed import World, barrier, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, apply_heap_policy
+from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
 log = logging.getLogger(__name__)
@@ -149,8 +150,8 @@ def _build(config: PretrainConfig, model_config: CrysGNNConfig, device: str):
     heads = PretrainHeads(encoder.embedding_dim, encoder.atom_features.dim,
                           pair_classes=config.max_bonds + 1 if config.connectivity == "all_pairs" else 0)
     model = PretrainModel(encoder, heads, config).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    return model, opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    opt = make_optimizer(model.parameters(), "adam", config.lr, config.weight_decay)
+    return model, opt, make_scheduler(opt, "cosine", config.epochs)
 
 
 def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNConfig, graph_config: GraphConfig, *,
@@ -224,7 +225,7 @@ def _continued_schedule(opt: torch.optim.Optimizer, sched, config: PretrainConfi
         group["lr"] = group["initial_lr"] = config.lr
     log.info("pre-training extended to %d epochs: new cosine cycle from lr %g at epoch %d",
              config.epochs, config.lr, start_epoch)
-    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs - start_epoch), start_epoch
+    return make_scheduler(opt, "cosine", config.epochs - start_epoch), start_epoch
 
 
 def _epoch(model, opt, loader: GraphLoader, epoch, config, here: World, device, gen, result: PretrainResult,
@@ -240,11 +241,7 @@ def _epoch(model, opt, loader: GraphLoader, epoch, config, here: World, device, 
         if max_steps is not None and result.steps >= max_steps:
             break
         losses = model(g.to(device), *_labels(loader.store, batch, device), generator=gen)
-        opt.zero_grad(set_to_none=True)
-        losses["total"].backward()
-        average_gradients(model, here)
-        nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-        opt.step()
+        gradient_step(model, losses["total"], opt, here, config.max_grad_norm)
         result.steps += 1
         done += 1
         trimmer.step()

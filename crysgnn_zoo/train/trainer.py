@@ -30,9 +30,10 @@ from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
-from crysgnn_zoo.train.distributed import average_gradients, broadcast_buffers, init_distributed
+from crysgnn_zoo.train.distributed import broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
+from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.metrics import regression_metrics
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
@@ -153,21 +154,11 @@ class Trainer:
     # ----------------------------------------------------------------- setup
     def _optimizer(self) -> torch.optim.Optimizer:
         c = self.config
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        if c.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=c.lr, momentum=0.9, weight_decay=c.weight_decay)
-        cls = torch.optim.AdamW if c.optimizer == "adamw" else torch.optim.Adam
-        return cls(params, lr=c.lr, weight_decay=c.weight_decay)
+        return make_optimizer(self.model.parameters(), c.optimizer, c.lr, c.weight_decay)
 
     def _scheduler(self, opt, steps_per_epoch: int):
         c = self.config
-        if c.scheduler == "cosine":
-            return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=c.epochs)
-        if c.scheduler == "onecycle":
-            return torch.optim.lr_scheduler.OneCycleLR(
-                opt, max_lr=c.lr, epochs=c.epochs, steps_per_epoch=max(steps_per_epoch, 1)
-            )
-        return None
+        return make_scheduler(opt, c.scheduler, c.epochs, steps_per_epoch, c.lr)
 
     def autocast(self):
         """The forward-pass precision context of ``TrainConfig.precision``."""
@@ -271,12 +262,7 @@ class Trainer:
             penalty = self.hooks.regularization()
             if penalty is not None:  # e.g. CrysXPP's L1 on its feature selector
                 loss = loss + penalty
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            average_gradients(self.model, self.world)
-            if self.config.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-            opt.step()
+            gradient_step(self.model, loss, opt, self.world, self.config.grad_clip)
             if batch_sched is not None:
                 batch_sched.step()
             total += float(loss.detach()) * len(y)
