@@ -48,7 +48,7 @@ from crysgnn_zoo.config import (DISTILL_RECORDED_BEFORE, HEAP_POLICIES, DistillC
 from crysgnn_zoo.data.errors import SourceNotFoundError
 from crysgnn_zoo.data.sources import Source, jarvis_source, mp_source, open_source
 from crysgnn_zoo.distill.defaults import for_student, settings_text
-from crysgnn_zoo.distill.schedules import teacher_span
+from crysgnn_zoo.distill.schedules import teacher_off_reason, teacher_span
 from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
@@ -265,9 +265,11 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
     if mode == "distilled":
         recorded = {**DISTILL_RECORDED_BEFORE, **(_distill_record(done) or {})}
         wanted = for_student(req.distill, done["model"]).to_dict()
-        spans = [teacher_span(d.get("teacher_crystals"), counts[0], cfg.epochs) for d in (recorded, wanted)]
-        if spans[0] != spans[1] or any(recorded.get(k) != v for k, v in wanted.items() if k != "teacher_crystals"):
-            return True  # (a size rule that leaves the schedule whole is the same run as no rule)
+        spans = [(teacher_span(d.get("teacher_crystals"), counts[0], cfg.epochs),
+                  teacher_off_reason(d.get("max_train_crystals"), counts[0]) is None) for d in (recorded, wanted)]
+        size_rule = ("teacher_crystals", "max_train_crystals")
+        if spans[0] != spans[1] or any(recorded.get(k) != v for k, v in wanted.items() if k not in size_rule):
+            return True  # (a size rule that leaves the run as it was is the same run as no rule)
     return (not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts)
             or done.get("model_overrides", {}) != req.overrides or done.get("pretrained", "default") != req.pretrained)
 

@@ -31,6 +31,7 @@ import numpy as np
 from benchmarks.protocol import STUDENTS, paper_mean_change
 from benchmarks.records import RECORDS, read_records
 from benchmarks.run import dataset_name, settings_words, summarize
+from crysgnn_zoo import DistillConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -187,6 +188,12 @@ def _features(results: Path) -> list[str]:
     return lines
 
 
+def _over_limit(n_train: int) -> bool:
+    """Whether the default DistillConfig trains without the teacher on ``n_train`` crystals."""
+    limit = DistillConfig().max_train_crystals
+    return limit is not None and n_train > limit
+
+
 def ladder(specs: list[str]) -> list[dict]:
     """Per folder spec, target and student: training crystals, epochs, the teacher's epochs and the
     paired per-seed changes (distilled / vanilla - 1) of validation and test MAE."""
@@ -212,19 +219,22 @@ def ladder(specs: list[str]) -> list[dict]:
                                    else 0.0),  # None: a run before the size rule, its schedule over all epochs
                 "seeds": [p[1]["split_seed"] for p in pairs],
                 "val": [p[1]["extra"]["val"]["mae"] / p[0]["extra"]["val"]["mae"] - 1 for p in pairs],
-                "test": [p[1]["test"]["mae"] / p[0]["test"]["mae"] - 1 for p in pairs]})
+                "test": [p[1]["test"]["mae"] / p[0]["test"]["mae"] - 1 for p in pairs],
+                "default_off": _over_limit(d["split_sizes"][0])})
     return sorted(points, key=lambda p: (p["model"], p["train"]))
 
 
 def ladder_markdown(points: list[dict]) -> str:
     pct = lambda v: ", ".join(f"{100 * x:+.1f}" for x in v)  # noqa: E731
     lines = ["| data set, target | student | training crystals | epochs | schedule over (epochs) | seeds | "
-             "validation change per seed (%) | mean | test change per seed (%) | mean |", "|" + "---|" * 10]
+             "validation change per seed (%) | mean | test change per seed (%) | mean | default's mean validation "
+             "change |", "|" + "---|" * 11]
     for p in points:
         te = "all" if p["teacher_epochs"] is None else ("off" if p["teacher_epochs"] == 0 else f"{p['teacher_epochs']:.3g}")
+        now = "0.0% (teacher off: the vanilla run)" if p["default_off"] else f"{100 * np.mean(p['val']):+.1f}%"
         lines.append(f"| {p['dataset']} {p['target']} | {p['model']} | {p['train']:,} | {p['epochs']} | {te} | "
                      f"{','.join(map(str, p['seeds']))} | {pct(p['val'])} | {100 * np.mean(p['val']):+.1f}% | "
-                     f"{pct(p['test'])} | {100 * np.mean(p['test']):+.1f}% |")
+                     f"{pct(p['test'])} | {100 * np.mean(p['test']):+.1f}% | {now} |")
     return "\n".join(lines) + "\n"
 
 
@@ -234,18 +244,25 @@ def ladder_plot(points: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9.5, 4.2))
     for model in sorted({p["model"] for p in points}):
         mine = [p for p in points if p["model"] == model]
-        ax.plot([p["train"] for p in mine], [100 * np.mean(p["val"]) for p in mine], "o", label=model)
+        now = [0.0 if p["default_off"] else 100 * np.mean(p["val"]) for p in mine]
+        line, = ax.plot([p["train"] for p in mine], now, "o", label=f"{model}, the default")
         for p in mine:
+            if p["default_off"]:  # what the teacher did there, before max_train_crystals turned it off
+                ax.plot(p["train"], 100 * np.mean(p["val"]), "o", mfc="none", color=line.get_color())
             ax.annotate(f"{p['dataset']} {p['target'][:10]}", (p["train"], 100 * np.mean(p["val"])), fontsize=6)
+    limit = DistillConfig().max_train_crystals
+    if limit:
+        ax.axvline(limit, color="grey", lw=0.6, ls=":", label=f"max_train_crystals {limit:,}: above it\n"
+                                                             "no teacher (open circle: with it)")
     ax.axhline(0, color="black", lw=0.8)
     ax.axhline(1, color="grey", lw=0.6, ls="--", label="vanilla + 1 %")
     ax.set_xscale("log")
     ax.set_xlabel("training crystals")
     ax.set_ylabel("validation MAE change from distillation (%)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

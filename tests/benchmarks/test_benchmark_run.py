@@ -172,3 +172,18 @@ def test_a_row_without_distilled_runs_names_the_vanilla_seeds():
     assert "- Distillation: none (vanilla runs only)" in table and "crysgnn-v1" not in table
     with_distilled = {**row, "distilled": {"mean": 0.09, "std": 0.0, "n": 1, "seeds": [0]}}
     assert "- Distillation: teacher crysgnn-v1, alpha 0.5" in runner.markdown(meta, [with_distilled])
+
+
+def test_a_size_rule_that_leaves_the_run_as_it_was_reuses_the_finished_run():
+    """A distilled run recorded without max_train_crystals (or teacher_crystals) is the same run
+    under a limit it stays below, and another run where the limit turns the teacher off."""
+    from crysgnn_zoo.config import TrainConfig
+
+    req = runner._request(["--dataset", "mp_37k_sample", "--models", "cgcnn", "--seeds", "0"])
+    cfg = TrainConfig(epochs=10)
+    recorded = {**req.distill.to_dict(), "alpha": 0.5, "alpha_schedule": "half_decay", "max_train_crystals": None}
+    done = {"model": "cgcnn", "split_sizes": [1000, 250, 500], "extra": {"train_config": cfg.to_dict(),
+                                                                      "distill": recorded}}
+    assert not runner._finished_elsewise(done, req, "distilled", cfg, (1000, 250, 500))
+    big = {**done, "split_sizes": [30000, 250, 500]}
+    assert runner._finished_elsewise(big, req, "distilled", cfg, (30000, 250, 500))
