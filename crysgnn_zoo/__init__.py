@@ -40,7 +40,7 @@ from crysgnn_zoo.errors import (  # the named errors, also in crysgnn_zoo.errors
     WeightsNotFoundError,
     WeightsVerificationError,
 )
-from crysgnn_zoo.factory import get_model
+from crysgnn_zoo.factory import get_model, model_spec
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.hub.checkpoint import load_checkpoint
 from crysgnn_zoo.nets.registry import list_models, register_model
@@ -83,6 +83,7 @@ __all__ = [
     "build_store",
     "embed",
     "get_model",
+    "model_spec",
     "list_datasets",
     "list_models",
     "load_checkpoint",

@@ -290,12 +290,32 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from crysgnn_zoo.hub.resolve import released_models
     from crysgnn_zoo.nets.registry import list_models, model_entry
 
+    if args.name:
+        return _print_spec(args.name)
     print("architectures:")
     for name in list_models():
         print(f"  {name:12s} {model_entry(name).summary}")
     print("released weights (crysgnn-zoo predict --model NAME ...):")
     for card in released_models():
         print(f"  {card['name']:34s} {card['summary']}")
+    return 0
+
+
+def _print_spec(name: str) -> int:
+    """One architecture's registry entry: config, graphs, recipe, distillation, start, weights."""
+    from crysgnn_zoo.factory import model_spec
+
+    spec = model_spec(name)
+    print(f"{spec.name}: {spec.summary}")
+    for label, config in (("config", spec.config), ("graphs", spec.graph), ("recipe", spec.recipe)):
+        print(f"  {label}: {json.dumps(config.to_dict())}")
+    d = spec.distill
+    span = f"at most {d.teacher_crystals:,} training crystals seen" if d.teacher_crystals else "all epochs"
+    limit = f"above {d.max_train_crystals:,} training crystals" if d.max_train_crystals else "never"
+    print(f"  distillation: {_distill_words(d)}; schedule over {span}; no teacher {limit}")
+    print(f"  pre-trained start: {spec.pretrained or 'none (random weights)'}")
+    for w in spec.weights:
+        print(f"  weights {w.name} (sha256 {w.sha256[:16]}...): {w.summary}")
     return 0
 
 
@@ -443,7 +463,9 @@ def _parser_datasets(sub, verbose: argparse.ArgumentParser) -> None:
 
 
 def _parser_models(sub, verbose: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("models", parents=[verbose], help="list the registered models")
+    p = sub.add_parser("models", parents=[verbose], help="list the registered models and released weights; "
+                                                          "with NAME, one architecture's whole entry")
+    p.add_argument("name", nargs="?", help="a registered architecture (cgcnn, crysxpp, ...)")
     p.set_defaults(func=_cmd_models)
 
 

@@ -14,15 +14,18 @@ Loading a saved checkpoint uses step 1 only: its own weights replace any start.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
-from crysgnn_zoo.config import DistillConfig
+from crysgnn_zoo.config import DistillConfig, GraphConfig, JsonConfig, TrainConfig
+from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.model import DistilledModel
 from crysgnn_zoo.distill.teachers import load_teacher
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.hub.pretrained import load_encoder_weights
+from crysgnn_zoo.hub.resolve import released_models
 from crysgnn_zoo.nets.registry import build_model, list_models, model_entry
 
 
@@ -88,3 +91,46 @@ def with_teacher(model: nn.Module, config: DistillConfig | None = None, encoder:
     teacher module, else ``config.teacher`` is loaded)."""
     config = config or DistillConfig()
     return DistilledModel.from_config(model, encoder if encoder is not None else load_teacher(config.teacher), config)
+
+
+@dataclass(frozen=True)
+class ReleasedWeights:
+    """One released weight set of an architecture: ``cz.load_model(name)`` loads it, verified."""
+
+    name: str
+    target: str | None  # None: an encoder (a teacher or a pre-trained start)
+    sha256: str  # of weights.pt
+    summary: str  # what it predicts and its test MAE, with units
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything a registry name stands for, in one typed view (``cz.model_spec("cgcnn")``):
+    its architecture config, the graphs it is trained on, its recommended optimiser
+    (:class:`~crysgnn_zoo.config.TrainConfig`), the :class:`~crysgnn_zoo.config.DistillConfig` its
+    distillation resolves to, the pre-trained start it begins from and the released weights of
+    the installed weights package."""
+
+    name: str
+    summary: str
+    config: JsonConfig
+    graph: GraphConfig
+    recipe: TrainConfig
+    distill: DistillConfig
+    pretrained: str | None
+    weights: tuple[ReleasedWeights, ...]
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of registry name ``name``.
+
+    Raises:
+        UnknownNameError: unknown name (the message lists the registered ones).
+    """
+    entry = model_entry(name)
+    weights = tuple(ReleasedWeights(card["name"], (card.get("data") or {}).get("target"), card.get("sha256", ""),
+                                    card["summary"])
+                    for card in released_models() if card.get("architecture") == name)
+    return ModelSpec(name=name, summary=entry.summary, config=entry.config_cls(), graph=GraphConfig(),
+                     recipe=TrainConfig(**(entry.recipe or {})), distill=for_student(DistillConfig(), name),
+                     pretrained=entry.pretrained, weights=weights)

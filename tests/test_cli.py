@@ -65,6 +65,18 @@ def test_models_and_datasets_list(capsys):
     assert main(["datasets"]) == 0 and "mp_37k_sample" in capsys.readouterr().out
 
 
+def test_one_architecture_shows_its_whole_entry(capsys):
+    import crysgnn_zoo as cz
+
+    spec = cz.model_spec("crysxpp")
+    assert spec.pretrained == "crysae-v1" and spec.recipe.lr == 3e-3 and spec.distill.alpha == 0.25
+    assert all(w.sha256 for w in cz.model_spec("cgcnn").weights)
+    assert {w.name for w in cz.model_spec("cgcnn").weights} >= {"cgcnn-perov5-heat-ref"}
+    assert main(["models", "crysxpp"]) == 0
+    out = capsys.readouterr().out
+    assert "pre-trained start: crysae-v1" in out and "no teacher above 20,000 training crystals" in out
+
+
 import pytest  # noqa: E402
 
 _TINY = {"cgcnn": ["n_conv=1", "atom_dim=16"], "crysxpp": [], "gatgnn": ["n_layers=1", "dim=16"],
