@@ -74,8 +74,20 @@ def verify_weights(folder: str | Path, expected_sha256: str | None = None,
     else:
         log.warning("%s: the card has no config_sha256 (written before config hashes), so config.json "
                     "(normaliser, unit, graph settings) is not verified", card_path)
-    ModelCard.from_dict(card, str(card_path))
+    _check_card(card, card_path)
     return got
+
+
+def _check_card(card: dict, card_path: Path) -> None:
+    """Parse the card against :class:`~crysgnn_zoo.hub.card.ModelCard`; a run's or a pre-training's
+    card from before that schema (``result`` / ``pretrain_config`` at its top) loads with a warning."""
+    try:
+        ModelCard.from_dict(card, str(card_path))
+    except CheckpointError:
+        if "result" not in card and "pretrain_config" not in card:
+            raise
+        log.warning("%s: written before the model card schema; its weights are verified, its record is "
+                    "not checked (save the model again to update it)", card_path)
 
 
 def _check_hash(path: Path, card_sha: str | None, table_sha: str | None) -> str:

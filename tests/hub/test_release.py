@@ -60,3 +60,19 @@ def test_every_release_covers_its_config_with_a_hash():
         folder = crysgnn_zoo_weights.path_of(name)
         want = hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()
         assert ModelCard.load(folder).config_sha256 == want == releases()[name].config_sha256, name
+
+
+def test_every_committed_checkpoint_card_follows_the_schema():
+    """Released weights and the teachers kept with results load through the one card schema."""
+    from pathlib import Path
+
+    from crysgnn_zoo.hub.card import ModelCard
+
+    root = Path(__file__).resolve().parents[2]
+    folders = [p.parent for p in root.glob("models/**/card.json")] + \
+              [p.parent for p in root.glob("benchmarks/results/**/card.json")]
+    folders = [f for f in folders if (f / "weights.pt").exists()]
+    assert len(folders) >= 9
+    for folder in folders:
+        card = ModelCard.load(folder)
+        assert card.sha256 and card.num_params > 0, folder

@@ -52,6 +52,15 @@ def test_a_card_outside_the_schema_is_refused_naming_the_field(ckpt):
         load_checkpoint(ckpt)
 
 
+def test_a_run_card_from_before_the_schema_still_loads(ckpt, caplog):
+    card = json.loads((ckpt / "card.json").read_text())
+    old = {"result": {"test": {"mae": 0.1}}, "history": {}, "elements": [8],
+           **{k: card[k] for k in ("sha256", "config_sha256")}}
+    (ckpt / "card.json").write_text(json.dumps(old))
+    assert load_checkpoint(ckpt).card["elements"] == [8]
+    assert "before the model card schema" in caplog.text
+
+
 def test_missing_card_is_refused(ckpt):
     (ckpt / "card.json").unlink()
     for load in (load_checkpoint, resolve_weights):
