@@ -24,7 +24,7 @@ class ModelCard:
         name: release name (``crysgnn-v1``), or a run's folder name.
         architecture: registry name of the network (``crysgnn``).
         sha256: SHA-256 of ``weights.pt``.
-        num_params: trainable parameters of the network.
+        num_params: parameters of the network (all of them, frozen ones included).
         data: what it was trained on (sources, counts, de-duplication).
         training: budget and timings (epochs, steps, wall seconds, processes).
         metrics: measured results with units.

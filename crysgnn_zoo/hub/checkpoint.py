@@ -129,7 +129,7 @@ def save_checkpoint(
     trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading).
 
     ``card``: the :class:`~crysgnn_zoo.hub.card.ModelCard` fields known to the caller; the
-    rest are filled here (name: the folder's, architecture, trainable parameters, the two
+    rest are filled here (name: the folder's, architecture, parameter count, the two
     hashes, licence ``unreleased``) and the whole is checked against the schema."""
 
     path = Path(path)
@@ -152,7 +152,7 @@ def save_checkpoint(
     given = card.to_dict() if isinstance(card, ModelCard) else dict(card or {})
     full = {"name": path.name, "architecture": model.registry_name, "data": {}, "training": {}, "metrics": {},
             "license": UNRELEASED, "command": "", **given,
-            "num_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "num_params": sum(p.numel() for p in model.parameters()),
             "sha256": sha256_of(path / "weights.pt"), "config_sha256": sha256_of(path / "config.json")}
     checked = ModelCard.from_dict(full, str(path / "card.json")).to_dict()
     (path / "card.json").write_text(json.dumps(checked, indent=2, default=str))

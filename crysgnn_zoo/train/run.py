@@ -366,7 +366,8 @@ def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray,
 
 def _command() -> str:
     """The command line of this process when it is the CLI, else the API call that trains."""
-    if Path(sys.argv[0]).name in ("crysgnn-zoo", "__main__.py"):
+    script = Path(sys.argv[0])
+    if script.name == "crysgnn-zoo" or (script.name == "__main__.py" and script.parent.name == "crysgnn_zoo"):
         return shlex.join(["crysgnn-zoo", *sys.argv[1:]])
     return "crysgnn_zoo.train_model(RunConfig(...)) (the card's training.run_config)"
 
