@@ -54,8 +54,11 @@ def is_encoder(name_or_path: str | Path) -> bool:
     """Whether ``name_or_path`` is a teacher or pre-trained encoder rather than a property model."""
     if str(name_or_path) in FOUNDATION_TEACHERS:
         return True
-    config = json.loads((resolve_weights(name_or_path) / "config.json").read_text())
-    return config.get("target") is None
+    try:
+        config = json.loads((resolve_weights(name_or_path) / "config.json").read_text())
+    except (OSError, ValueError):  # unreadable: the loader that follows names the file and the fault
+        return False
+    return isinstance(config, dict) and "target" in config and config["target"] is None
 
 
 def _path_entries(path: Path) -> Iterator[RawEntry]:

@@ -8,7 +8,8 @@ standard deviation) sets how sharp the corner is: far above the bound the output
 bound it is ``l + w ln 2``. A corner much sharper than one standard deviation lets an early
 optimiser step push every output far below the bound, where the gradient vanishes and training
 stalls (seen at 0.1 with CGCNN's lr 5e-3 on mp_elastic shear: a constant prediction for 100
-epochs). It holds no parameters, so weights saved with and without it have the same keys; the checkpoint's ``config.json`` says it is there (``"output_bound": "softplus"``).
+epochs). It holds no parameters, so weights saved with and without it have the same keys; the
+checkpoint's ``config.json`` says it is there (``"output_bound": "softplus"``).
 """
 from __future__ import annotations
 

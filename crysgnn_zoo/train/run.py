@@ -205,7 +205,8 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     here = world()
     if not here.main:
         barrier(here)  # rank 0 builds (and caches) the graphs first, the others then read them
-    built, store, target_skips = _graphs(config, source, graph_config, workers, progress)
+    built, store, target_skips = labelled_graphs(source, graph_config, config.target, config.max_samples,
+                                                 config.split_seed, workers, progress)
     if here.main:
         barrier(here)
     if out and resume and (out / "split.json").exists():
@@ -299,11 +300,6 @@ def _graph_config(config: RunConfig, started) -> GraphConfig:
         raise ConfigError(f"--init {config.init}: the weights were trained on graphs built with "
                           f"{donor}, this run asks for {config.graph_config}")
     return donor
-
-
-def _graphs(config: RunConfig, source: Source, graph_config: GraphConfig, workers, progress):
-    return labelled_graphs(source, graph_config, config.target, config.max_samples, config.split_seed,
-                           workers, progress)
 
 
 def _network(config: RunConfig, started, graph_config: GraphConfig):

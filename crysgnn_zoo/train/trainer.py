@@ -33,8 +33,8 @@ from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.distributed import broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
-from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.metrics import regression_metrics
+from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
 log = logging.getLogger(__name__)

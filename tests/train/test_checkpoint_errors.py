@@ -13,6 +13,7 @@ from crysgnn_zoo.errors import CrysgnnZooError
 from crysgnn_zoo.factory import get_model
 from crysgnn_zoo.hub.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from crysgnn_zoo.hub.resolve import WeightsVerificationError, resolve_weights
+from crysgnn_zoo.predict import load_model
 
 
 @pytest.fixture
@@ -109,12 +110,14 @@ def test_unreadable_weights_raise_the_package_error(ckpt, damage, reason):
 def test_bad_config_json_is_named(ckpt):
     (ckpt / "config.json").write_text("{not json")
     _rehash(ckpt)
-    with pytest.raises(CheckpointError, match=r"config.json: not valid JSON"):
-        load_checkpoint(ckpt)
+    for load in (load_checkpoint, load_model):  # the one loader names the file too
+        with pytest.raises(CheckpointError, match=r"config.json: not valid JSON"):
+            load(ckpt)
     (ckpt / "config.json").write_text(json.dumps({"format": 1}))
     _rehash(ckpt)
-    with pytest.raises(CheckpointError, match=r"config.json lacks"):
-        load_checkpoint(ckpt)
+    for load in (load_checkpoint, load_model):
+        with pytest.raises(CheckpointError, match=r"config.json lacks"):
+            load(ckpt)
 
 
 def test_an_edited_normaliser_or_unit_is_refused(ckpt):
