@@ -35,17 +35,19 @@ RIDGE_ALPHAS = tuple(float(a) for a in 10.0 ** np.arange(-4, 4.5, 0.5))
 GBM_GRID = tuple((lr, leaves) for lr in (0.03, 0.1) for leaves in (15, 31))
 
 
-def ridge(x: np.ndarray, y: np.ndarray, split) -> dict:
-    """Ridge on standardised features; the penalty with the lowest validation MAE."""
+def ridge(x: np.ndarray, y: np.ndarray, split, keep: bool = False) -> dict:
+    """Ridge on standardised features; the penalty with the lowest validation MAE (``keep``:
+    the fitted regressor too, as ``"model"``)."""
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return _choose(lambda a: make_pipeline(StandardScaler(), Ridge(alpha=a)), RIDGE_ALPHAS, x, y, split, "alpha")
+    return _choose(lambda a: make_pipeline(StandardScaler(), Ridge(alpha=a)), RIDGE_ALPHAS, x, y, split, "alpha", keep)
 
 
-def boosted_trees(x: np.ndarray, y: np.ndarray, split, seed: int) -> dict:
-    """Gradient-boosted trees; learning rate and leaves with the lowest validation MAE."""
+def boosted_trees(x: np.ndarray, y: np.ndarray, split, seed: int, keep: bool = False) -> dict:
+    """Gradient-boosted trees; learning rate and leaves with the lowest validation MAE (``keep``:
+    the fitted regressor too)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     def make(params):
@@ -53,10 +55,10 @@ def boosted_trees(x: np.ndarray, y: np.ndarray, split, seed: int) -> dict:
         return HistGradientBoostingRegressor(learning_rate=lr, max_leaf_nodes=leaves, max_iter=500,
                                              early_stopping=False, random_state=seed)
 
-    return _choose(make, GBM_GRID, x, y, split, "learning_rate, max_leaf_nodes")
+    return _choose(make, GBM_GRID, x, y, split, "learning_rate, max_leaf_nodes", keep)
 
 
-def _choose(make, grid, x, y, split, name: str) -> dict:
+def _choose(make, grid, x, y, split, name: str, keep: bool = False) -> dict:
     best = None
     for params in grid:
         fitted = make(params).fit(x[split.train], y[split.train])
@@ -65,7 +67,8 @@ def _choose(make, grid, x, y, split, name: str) -> dict:
             best = (val, params, fitted)
     val, params, fitted = best
     return {"params": {name: params}, "val_mae": val,
-            "test_mae": float(np.abs(fitted.predict(x[split.test]) - y[split.test]).mean())}
+            "test_mae": float(np.abs(fitted.predict(x[split.test]) - y[split.test]).mean()),
+            **({"model": fitted} if keep else {})}
 
 
 def rebuild(dataset: str, target: str, sizes: tuple, seed: int, split_hash: str):

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from benchmarks.protocol import (JARVIS_TARGETS, MP_PAPER_SPLIT, MP_TARGETS, PAPER_TABLE, PROFILES, STUDENTS, Profile,
                                  RowMap, paper_mean_change, row_from_card, train_config)
@@ -195,6 +195,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="student config override for every --models entry (repeatable; JSON values, "
                          "e.g. n_conv=4); recorded in every run and in the table")
+    ap.add_argument("--train", action="append", metavar="KEY=VALUE",
+                    help="TrainConfig override for every run (repeatable; JSON values, e.g. lr=1e-3, "
+                         "freeze_encoder_epochs=3): a recipe other than the students' own; recorded in every run")
     ap.add_argument("--output-bound", default=TrainConfig().output_bound, choices=choices(TrainConfig, "output_bound"),
                     help="how predictions of a bounded target (band gap >= 0) stay in range: clip, a softplus "
                          "bound trained as such, or auto (softplus where many training targets sit on the bound; "
@@ -232,6 +235,7 @@ def _request(argv: list[str] | None) -> Request:
         overrides = parse_overrides(args.set)
         for model in models:  # refuse an unknown model or field before hours of graph building
             model_config(model, **overrides)
+            _train_config(args, model, 0)
     except (argparse.ArgumentTypeError, KeyError, ValueError, TypeError, CrysgnnZooError) as exc:
         raise ValueError(exc.args[0] if exc.args else str(exc)) from None
     properties = [p.strip() for p in args.properties.split(",")] if args.properties else None
@@ -252,7 +256,8 @@ def _meta(req: Request, out: Path, graph_seconds: float, from_cache: bool) -> di
         "dataset": args.dataset, "data": req.plan.data_label, "profile": profile.name,
         "profile_description": profile.description, "epochs": args.epochs or profile.epochs,
         "max_train": args.max_train, "seeds": req.seeds, "models": req.models, **req.distill.to_dict(),
-        "model_overrides": req.overrides, "pretrained": req.pretrained,
+        "model_overrides": req.overrides, "train_overrides": parse_overrides(args.train),
+        "pretrained": req.pretrained,
         "teacher_not_clean_for": teacher_card(req.distill.teacher).get("not_clean_for", [])
         if "distilled" in req.modes else [],
         **graph_timing(out, graph_seconds, from_cache),
@@ -275,8 +280,9 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
 
 
 def _train_config(args: argparse.Namespace, model: str, seed: int) -> TrainConfig:
-    """The trainer settings of one run: the profile's recipe, ``--epochs`` and ``--output-bound``."""
-    return train_config(PROFILES[args.profile], model, seed, args.epochs).replace(output_bound=args.output_bound)
+    """The trainer settings of one run: the profile's recipe, ``--epochs``, ``--output-bound`` and ``--train``."""
+    return train_config(PROFILES[args.profile], model, seed, args.epochs).replace(
+        output_bound=args.output_bound, **parse_overrides(args.train))
 
 
 def _train_one(req: Request, task: Task, counts: tuple, seed: int, model: str, mode: str, folder: Path) -> dict:
@@ -320,7 +326,7 @@ def _main(argv: list[str] | None) -> int:
         labelled, _ = select_target(built.store, task.target, req.plan.source.name)
         counts = split_counts(len(labelled), profile, req.plan.paper_split, args.max_train)
         jobs += [(task, counts, s, m, d) for s in req.seeds for m in req.models for d in req.modes]
-    bar = tqdm(jobs, desc=f"{args.dataset} runs", unit="run")
+    bar = progress_bar(jobs, desc=f"{args.dataset} runs", unit="run")
     for task, counts, seed, model, mode in bar:
         folder = run_dir(root, task.target, model, mode, seed)
         bar.set_postfix_str(f"{task.target} {model} {mode} seed {seed}")
@@ -441,6 +447,9 @@ def _header(meta: dict, distilled: bool = True) -> list[str]:
     if dataset_name(meta) in meta.get("teacher_not_clean_for", []):
         lines.append(f"- **Not a clean comparison for this teacher**: it was trained on labels of "
                      f"{', '.join(meta['teacher_not_clean_for'])} crystals (its card), and this is {meta['dataset']}")
+    if meta.get("train_overrides"):
+        lines.append("- Recipe overrides (TrainConfig, every run): "
+                     + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta["train_overrides"].items()))
     if meta.get("model_overrides"):
         lines.append("- Student config overrides (ablation): "
                      + ", ".join(f"{k}={json.dumps(v)}" for k, v in meta["model_overrides"].items()))

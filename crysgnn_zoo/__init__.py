@@ -40,6 +40,7 @@ from crysgnn_zoo.errors import (  # the named errors, also in crysgnn_zoo.errors
     WeightsNotFoundError,
     WeightsVerificationError,
 )
+from crysgnn_zoo.evaluate import evaluate
 from crysgnn_zoo.factory import get_model, model_spec
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.hub.checkpoint import load_checkpoint
@@ -82,6 +83,7 @@ __all__ = [
     "__version__",
     "build_store",
     "embed",
+    "evaluate",
     "get_model",
     "model_spec",
     "list_datasets",

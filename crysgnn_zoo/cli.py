@@ -3,7 +3,8 @@
     crysgnn-zoo datasets
     crysgnn-zoo models
     crysgnn-zoo train --dataset mp_37k --target band_gap [--model cgcnn] ...
-    crysgnn-zoo predict --checkpoint runs/x/checkpoint --data structures/
+    crysgnn-zoo predict --model cgcnn-mp37k-band-gap my.cif        (or --model runs/x/checkpoint)
+    crysgnn-zoo evaluate --model cgcnn-mp37k-band-gap labelled.csv --plot parity.png
     crysgnn-zoo check mp_37k cifs/
     crysgnn-zoo demo
 """
@@ -13,10 +14,13 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
+import warnings
 import traceback
 from pathlib import Path
 
+from crysgnn_zoo.data.tables import write_table
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import alpha_words
@@ -90,8 +94,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = args.out or default_run_folder(run)
     if not args.out:
         print(f"run folder: {out} (no --out given)", file=sys.stderr)
+    from crysgnn_zoo.train.distributed import world
+
     result = train_model(run, out_dir=out, device=args.device, workers=args.workers, resume=args.resume,
                          overwrite=args.overwrite, progress=_progress(args))
+    if not world().main:  # under torchrun the result is rank 0's to print
+        return 0
     print(result.summary())
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}")
@@ -121,7 +129,16 @@ def check_output_file(out: str | None, inputs: list[str]) -> None:
     for given in inputs:
         if Path(given).exists() and path.exists() and path.resolve() == Path(given).resolve():
             raise RunExistsError(f"--out {out}: is one of the inputs; writing there would overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        if Path(given).is_dir() and Path(given).resolve() in path.resolve().parents:
+            raise RunExistsError(f"--out {out}: is inside the input folder {given}; write the table elsewhere")
+    if path.is_symlink() and not path.exists():
+        raise RunExistsError(f"--out {out}: is a link to nowhere ({os.readlink(path)}); remove it or pick another path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunExistsError(f"--out {out}: its folder cannot be created ({exc.strerror})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise RunExistsError(f"--out {out}: the folder {path.parent} is not writable")
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -133,19 +150,45 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     check_output_file(args.out, paths)
     predictor = load_model(args.model, args.device)
     table = predict(predictor, paths, batch_size=args.batch_size, device=args.device, workers=args.workers,
-                    progress=_progress(args))
+                    progress=_progress(args), uncertainty=not args.no_uncertainty)
     failed = table[table.error != ""]
     isolated = (f"; {table.attrs['n_isolated']} atom(s) had no neighbour within {table.attrs['cutoff']:g} Angstrom "
                 "and were joined to their nearest atoms (isolated-atom rule)") if table.attrs["n_isolated"] else ""
     print(f"{len(table) - len(failed)} of {len(table)} structures predicted ({predictor.target}, "
           f"{predictor.unit or 'no unit'}); {len(failed)} could not be read{isolated}", file=sys.stderr)
+    if "in_domain" in table:
+        outside = int((table["in_domain"] == False).sum())  # noqa: E712 - NA (unread) counts as neither
+        print(f"{outside} structure(s) out of the model's domain (in_domain False: farther from its training "
+              "crystals than 95 % of its validation crystals); std: one standard deviation", file=sys.stderr)
+    elif not args.no_uncertainty:
+        print("this model has no uncertainty model (no std / in_domain columns)", file=sys.stderr)
     if table.attrs["range"] is not None:
         print(f"{table.attrs['n_clipped']} prediction(s) fell outside the target's range "
               f"{TargetRange.from_json(table.attrs['range'])} {predictor.unit} and were clipped to it "
               "(column 'clipped')", file=sys.stderr)
     for row in failed.head(args.show).itertuples():
         print(f"  {row.id}: {row.error}", file=sys.stderr)
-    table.to_csv(args.out or sys.stdout, index=False, float_format="%.6g")
+    write_table(table, args.out)
+    return 1 if len(failed) == len(table) else 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from crysgnn_zoo.evaluate import evaluate
+
+    check_output_file(args.out, [args.data])
+    check_output_file(args.plot, [args.data])
+    result = evaluate(args.model, args.data, args.target, batch_size=args.batch_size, device=args.device,
+                      workers=args.workers, progress=_progress(args))
+    print(result.summary(), file=sys.stderr)
+    for row in result.table[result.table.read_error != ""].head(args.show).itertuples():
+        print(f"  {row.id}: {row.read_error}", file=sys.stderr)
+    if args.plot:
+        print(f"parity plot: {result.parity_plot(args.plot)}", file=sys.stderr)
+    if args.out:
+        write_table(result.table, args.out)
+    m = result.metrics
+    print(json.dumps({"model": args.model, "data": args.data, "target": result.target, "unit": result.unit,
+                      **{k: m[k] for k in ("mae", "rmse", "r2", "n")}}))
     return 0
 
 
@@ -172,8 +215,9 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    """Progress bars unless ``--no-progress`` or stderr is not a terminal (a log file)."""
-    return not args.no_progress and sys.stderr.isatty()
+    """Progress unless ``--no-progress``: bars on a terminal, plain timed lines in a log
+    (:mod:`crysgnn_zoo.progress`)."""
+    return not args.no_progress
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -205,6 +249,12 @@ def _cmd_curate(args: argparse.Namespace) -> int:
     sources = list(args.sources or [])
     if args.all_datasets:
         sources += sorted(list_datasets(include_embedded=False))
+    if not sources and args.all_datasets:
+        from crysgnn_zoo.data.sources import DATASETS_ENV, dataset_roots
+
+        raise ConfigError(f"curate --all-datasets: no data set folder found (searched "
+                          f"{', '.join(str(r) for r in dataset_roots())}); set {DATASETS_ENV} to a folder of data "
+                          "set folders (`crysgnn-zoo datasets` says where each public set comes from), or give --sources")
     if not sources:
         raise ConfigError("curate: give --sources ... and/or --all-datasets")
     result = curate(
@@ -246,12 +296,20 @@ def _cmd_pretrain(args: argparse.Namespace) -> int:
 
 
 def _cmd_datasets(args: argparse.Namespace) -> int:
-    from crysgnn_zoo.data.sources import dataset_source, list_datasets
+    from crysgnn_zoo.data.catalog import KNOWN_DATASETS, how_to_get
+    from crysgnn_zoo.data.sources import DATASETS_ENV, dataset_roots, dataset_source, list_datasets
 
-    for name, folder in sorted(list_datasets().items()):
+    found = list_datasets()
+    for name, folder in sorted(found.items()):
         src = dataset_source(name)
         targets = ", ".join(f"{k} ({u})" if u else k for k, u in src.targets.items())
         print(f"{name:16s} {folder}\n{'':16s} targets: {targets}")
+    missing = [n for n in KNOWN_DATASETS if n not in found]
+    if missing:
+        print(f"\nnot found here (searched {', '.join(str(r) for r in dataset_roots()) or 'nothing'}; "
+              f"set {DATASETS_ENV} to a folder of data set folders):")
+        for name in missing:
+            print(f"  {how_to_get(name)}")
     return 0
 
 
@@ -259,17 +317,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """Read every structure of each source under the data policies (README, Data); exit 1 if any is refused."""
     from collections import Counter
 
-    from tqdm.auto import tqdm
-
     from crysgnn_zoo.data.errors import CrystalDataError, SkipReport
     from crysgnn_zoo.data.sources import open_source
     from crysgnn_zoo.data.structures import parse_structure
+    from crysgnn_zoo.progress import bar as progress_bar
 
-    refused = SkipReport()
+    refused, total = SkipReport(), 0
     for spec in args.sources:
         source = open_source(spec)
         n, kinds = 0, Counter()
-        for entry in tqdm(source.entries(), desc=source.name, unit="crystal", disable=not _progress(args)):
+        for entry in progress_bar(source.entries(), desc=source.name, unit="crystal", disable=not _progress(args)):
             n += 1
             try:
                 parse_structure(entry.fmt, entry.payload, entry.where)
@@ -279,6 +336,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         detail = ", ".join(f"{k} {v}" for k, v in kinds.most_common())
         print(f"{source.name}: {n} structures, {n - sum(kinds.values())} pass, "
               f"{sum(kinds.values())} refused{f' ({detail})' if detail else ''}")
+        total += n
+    if len(args.sources) > 1:
+        print(f"total: {total} structures in {len(args.sources)} sources, {total - len(refused)} pass, "
+              f"{len(refused)} refused")
     if len(refused):
         print(refused.summary(args.show), file=sys.stderr)
         if args.out:
@@ -379,19 +440,42 @@ def _parser_train(sub, verbose: argparse.ArgumentParser) -> None:
 
 def _parser_predict(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("predict", parents=[verbose],
-                       help="predict with a released model or a checkpoint folder; writes id, prediction, unit as CSV")
+                       help="predict with a released model or a checkpoint folder; writes CSV: id, prediction, std, "
+                            "in_domain, unit, error, unseen_elements, clipped (std and in_domain where the model has "
+                            "an uncertainty model)")
     p.add_argument("paths", nargs="*", help="CIF/POSCAR files, folders of them, CSV files with a CIF column, "
                                             "or data set names")
     p.add_argument("--model", "--checkpoint", dest="model", required=True,
                    help="released model name (see `crysgnn-zoo models`) or checkpoint folder")
     p.add_argument("--data", action="append", help="one more file, folder or data set (repeatable)")
     p.add_argument("--out", help="CSV to write (default: stdout)")
+    p.add_argument("--no-uncertainty", action="store_true", help="skip the std and in_domain columns")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
     p.add_argument("--device", default="cpu")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_predict)
+
+
+def _parser_evaluate(sub, verbose: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("evaluate", parents=[verbose],
+                       help="score a released model or checkpoint on labelled crystals: MAE, RMSE, R2, "
+                            "per-crystal errors, parity plot")
+    p.add_argument("data", help="labelled crystals: a CSV with id, CIF and label columns, a folder with "
+                                "id_prop.csv, or a data set name")
+    p.add_argument("--model", "--checkpoint", dest="model", required=True,
+                   help="released model name (see `crysgnn-zoo models`) or checkpoint folder")
+    p.add_argument("--target", help="the label column (default: the one named like the model's target)")
+    p.add_argument("--out", help="CSV of per-crystal errors: id, target, prediction, error, unit, read_error, "
+                                 "unseen_elements, clipped")
+    p.add_argument("--plot", help="PNG of predicted against labelled values")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
 
 
 def _parser_embed(sub, verbose: argparse.ArgumentParser) -> None:
@@ -493,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="log progress and print tracebacks of errors")
     _parser_train(sub, verbose)
     _parser_predict(sub, verbose)
+    _parser_evaluate(sub, verbose)
     _parser_embed(sub, verbose)
     _parser_curate(sub, verbose)
     _parser_pretrain(sub, verbose)
@@ -503,6 +588,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plain_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library warning as one plain line (no source line, no warning class)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def check_device(device: str | None) -> None:
+    """Refuse an unknown device name, or a CUDA device on a torch without CUDA, before any work.
+
+    Raises:
+        ConfigError: naming the device and what torch offers.
+    """
+    if device is None or device == "cpu":
+        return
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"--device {device}: not a device name (cpu, cuda, cuda:0, ...)") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device}: this torch ({torch.__version__}) has no CUDA device available; "
+                          "install a CUDA build of torch on a machine with a GPU, or use --device cpu")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every named error of the package is one line on stderr and exit code 2
     (``-v`` prints its traceback too)."""
@@ -510,7 +619,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return args.func(args)
+        check_device(getattr(args, "device", None))
+        for option in ("batch_size", "workers"):
+            if getattr(args, option, None) is not None and getattr(args, option) < 1:
+                raise ConfigError(f"--{option.replace('_', '-')} must be at least 1, got {getattr(args, option)}")
+        with warnings.catch_warnings():
+            warnings.showwarning = _plain_warning
+            return args.func(args)
+    except KeyboardInterrupt:
+        print(f"crysgnn-zoo {args.command}: interrupted; what was finished is kept (a run folder continues with "
+              "--resume)", file=sys.stderr)
+        return 130
     except CrysgnnZooError as exc:
         if args.verbose:
             traceback.print_exc()

@@ -86,7 +86,15 @@ def field_help(cls: type) -> dict[str, str]:
                 out[n] = f"{out[n]} {line.strip()}"
         elif not line.strip() and out:
             names = []
-    return {k: v.replace("``", "") for k, v in out.items()}
+    return {k: plain_text(v) for k, v in out.items()}
+
+
+def plain_text(text: str) -> str:
+    """Docstring markup as a terminal shows it: ``:class:`~a.b.C``` -> ``C``, ``:mod:`a.b``` ->
+    ``a.b``, double backquotes dropped."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", lambda m: m.group(1).rsplit(".", 1)[-1]
+                  if m.group(0).split("`")[1].startswith("~") else m.group(1), text)
+    return text.replace("``", "")
 
 
 class JsonConfig:
@@ -175,7 +183,7 @@ class GraphConfig(JsonConfig):
             cutoff. ``"nearest"`` connects it to its nearest atoms, found by
             doubling the radius until at least one appears (at most
             ``max_isolated_radius``) and keeping up to ``max_neighbors`` of
-            those; ``"error"`` raises :class:`~crysgnn_zoo.data.errors.IsolatedAtomError`.
+            those; ``"error"`` raises :class:`~crysgnn_zoo.errors.IsolatedAtomsError`.
         max_isolated_radius: largest radius (Angstrom) tried for ``"nearest"``.
     """
 
@@ -232,6 +240,9 @@ class TrainConfig(JsonConfig):
             training targets lie on a bound (band gaps of metals, energies above hull of stable
             crystals), ``clip`` otherwise (chosen on validation, docs/benchmarks.md "Predictions
             within physical ranges"). No effect on a target without a range.
+        freeze_encoder_epochs: for this many first epochs only the readout (the model's
+            ``readout_prefixes``: pooling head and output layer) trains and the encoder stays as it
+            started; then everything trains (fine-tuning a pre-trained encoder; 0: never frozen).
     """
 
     epochs: int = 100
@@ -249,8 +260,11 @@ class TrainConfig(JsonConfig):
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
     output_bound: Literal["auto", "clip", "softplus"] = "auto"
+    freeze_encoder_epochs: int = 0
 
     def __post_init__(self) -> None:
+        if self.freeze_encoder_epochs < 0:
+            raise ConfigError("TrainConfig.freeze_encoder_epochs must be >= 0")
         if self.bn_refresh_batches < 0:
             raise ConfigError("TrainConfig.bn_refresh_batches must be >= 0")
         if self.epochs < 1 or self.batch_size < 1 or not self.lr > 0:
@@ -427,6 +441,9 @@ class RunConfig(JsonConfig):
         max_samples: draw this many crystals first (seeded by split_seed; None: all).
         split_sizes: train, val, test as fractions (0.8, 0.1, 0.1) or counts (8000, 1000, 1000).
         split_seed: seed of the split and of the max_samples draw.
+        exclude: a data set (name, file or folder) whose crystal ids this run leaves out before the
+            draw and split, e.g. ``mp_expt_hf`` to train on MP without the crystals that have
+            measured values (None: none); the count is recorded.
         target_range: the physical range of the target's values, ``MIN:MAX`` on the command line
             (``0:`` for a band gap; None: the data set card's, if it declares one); predictions stay in it.
         heap: freed memory: trim hands it back to the OS every few seconds (smallest resident
@@ -446,6 +463,7 @@ class RunConfig(JsonConfig):
     max_samples: int | None = None
     split_sizes: tuple[float, float, float] = (0.8, 0.1, 0.1)
     split_seed: int = 0
+    exclude: str | None = None
     target_range: tuple[float | None, float | None] | None = None
     heap: Literal["trim", "retain"] = "trim"
     cache_teacher: bool = True

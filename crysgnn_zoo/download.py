@@ -7,7 +7,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.errors import ChecksumMismatchError, DownloadError  # noqa: F401 - importable from here
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir
@@ -47,7 +47,7 @@ def download(
         try:
             with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+                with progress_bar(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
                     for block in iter(lambda: resp.read(1 << 16), b""):
                         out.write(block)
                         bar.update(len(block))

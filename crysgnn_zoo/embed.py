@@ -20,7 +20,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from crysgnn_zoo.data.tables import write_table
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
@@ -54,7 +55,7 @@ class Encoder:
                              with_vectors=getattr(module, "needs_vectors", False))
         out = []
         with torch.no_grad():
-            for g, _, _ in tqdm(loader, desc=f"{self.name} embeddings", unit="batch", disable=not progress):
+            for g, _, _ in progress_bar(loader, desc=f"{self.name} embeddings", unit="batch", disable=not progress):
                 out.append(module.embed(g.to(device)).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
@@ -175,7 +176,7 @@ def write_embeddings(table: pd.DataFrame, path: str | Path) -> Path:
     if suffix == ".parquet":
         table.to_parquet(path, index=False)
     elif suffix == ".csv":
-        table.to_csv(path, index=False, float_format="%.7g")
+        write_table(table, path, "%.7g")
     elif suffix == ".npz":
         emb = table[[c for c in table.columns if c.startswith("e") and c[1:].isdigit()]].to_numpy(np.float32)
         extra = {"sites": table.site.to_numpy(), "elements": table.element.to_numpy(str)} if "site" in table else {}

@@ -13,3 +13,20 @@ def cache_dir(*parts: str) -> Path:
     path = root.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def check_name(name: str, what: str) -> str:
+    """``name`` if it can become one path component (a model, release, data set or run name);
+    never empty, ``.``/``..``, a path separator, a leading dot or dash, or an absolute path.
+
+    Raises:
+        UnsafePathError: naming ``what`` (``release name``, ``data set name``, ...) and the name.
+    """
+    from crysgnn_zoo.errors import UnsafePathError
+
+    text = str(name)
+    if (not text or text in (".", "..") or "/" in text or "\\" in text or text.startswith((".", "-"))
+            or os.path.isabs(text) or "\x00" in text):
+        raise UnsafePathError(repr(text), f"not a valid {what}: a name is one plain word (letters, digits, "
+                                          "'-', '_', '.'), never a path, '..' or a leading dot")
+    return text

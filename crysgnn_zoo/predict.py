@@ -137,6 +137,7 @@ def predict(
     device: str = "cpu",
     workers: int = 1,
     progress: bool = False,
+    uncertainty: bool = True,
 ) -> pd.DataFrame:
     """Predictions for ``structures`` (see the module docstring for the kinds accepted).
 
@@ -145,12 +146,15 @@ def predict(
         target's physical range when the model declares one; NaN when the structure could not be
         read), ``unit``, ``error`` (why it could not be read, else ``""``), ``unseen_elements``
         (elements absent from the model's training data) and ``clipped`` (True where the model's
-        output fell outside the range and was moved to its edge). ``attrs``: ``n_isolated`` (atoms
+        output fell outside the range and was moved to its edge); for a model with an uncertainty
+        model (every release; :mod:`crysgnn_zoo.hub.uncertainty`) and ``uncertainty=True`` also
+        ``std`` (one standard deviation, in ``unit``) and ``in_domain`` (False: farther from the
+        training crystals than 95 % of the validation crystals are). ``attrs``: ``n_isolated`` (atoms
         with no neighbour within the cutoff, joined to their nearest atoms), ``n_clipped``,
         ``range`` (``[min, max]`` or None).
 
     Raises:
-        NoUsableDataError: no structure was given or none could be read.
+        NoUsableDataError: no structure was given (a structure that cannot be read keeps its row).
         ConfigError: ``model`` is a teacher (no target).
     """
     predictor = model if isinstance(model, (Predictor, nn.Module)) else load_model(model, device)
@@ -164,10 +168,12 @@ def predict(
     store, skipped, n_isolated = build_entries(entries, predictor.graph_config, [], workers=workers,
                                                progress=progress, total=len(entries), desc="structures")
     reasons = {s.where: s.reason for s in skipped}
-    if len(store) == 0:
-        raise NoUsableDataError(entries[0].where if len(entries) == 1 else f"{len(entries)} structures",
-                                f"none could be read, nothing predicted: {skipped.summary(3)}")
-    values, clipped = predictor.predict_in_range(store, batch_size=batch_size, device=device)
+    with_std = uncertainty and predictor.uncertainty is not None
+    if len(store):
+        values, clipped, std, in_domain = predictor.predict_with_uncertainty(store, batch_size, device) if with_std \
+            else (*predictor.predict_in_range(store, batch_size=batch_size, device=device), None, None)
+    else:  # every structure keeps its row with the reason, even when none could be read
+        values, clipped, std, in_domain = np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, bool)
     unseen = iter(_unseen(store, predictor.card.get("elements")))
     values_iter = iter(zip(values, clipped))
     rows = []
@@ -178,6 +184,12 @@ def predict(
             value, was_clipped = next(values_iter)
             rows.append((entry.id, float(value), predictor.unit, "", next(unseen), bool(was_clipped)))
     table = pd.DataFrame(rows, columns=["id", "prediction", "unit", "error", "unseen_elements", "clipped"])
+    if with_std:
+        read = (table["error"] == "").to_numpy()
+        table.insert(2, "std", np.nan)
+        table.insert(3, "in_domain", pd.array([pd.NA] * len(table), dtype="boolean"))
+        table.loc[read, "std"] = std
+        table.loc[read, "in_domain"] = in_domain
     table.attrs["n_isolated"] = n_isolated  # atoms joined to their nearest atoms (isolated-atom rule)
     table.attrs["cutoff"] = predictor.graph_config.cutoff
     table.attrs["n_clipped"] = int(clipped.sum())

@@ -21,12 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # benchmarks.protocol: the paper's table
 
 
-def _data_record(result: dict) -> dict:
-    from crysgnn_zoo.data.sources import dataset_source
+def _data_record(result: dict, run: Path, data_note: str = "") -> dict:
+    """The card's data: a named set's card and fingerprint; another file (a derived set) by its
+    run's data path, described by ``data_note``."""
+    from crysgnn_zoo.data.sources import list_datasets, open_source
 
-    source = dataset_source(result["dataset"])
+    named = result["dataset"] in list_datasets()
+    source = open_source(result["dataset"] if named else json.loads((run / "run.json").read_text())["data"])
     card = source.card or {}
-    return {"dataset": result["dataset"], "fingerprint": source.fingerprint(), "source": card.get("source", ""),
+    return {"dataset": result["dataset"], "fingerprint": source.fingerprint(),
+            "source": data_note or card.get("source", ""),
             "target": result["target"], "unit": result["unit"], "split_seed": result["split_seed"],
             "split_hash": result["split_hash"], "split_sizes": result["split_sizes"],
             "n_skipped": result["n_skipped"], "paper_row": result.get("paper_row"),
@@ -51,7 +55,8 @@ def _distill_record(distill: dict) -> dict:
     return {k: record[k] for k in DistillConfig().to_dict()}
 
 
-def build_card(run: Path, name: str, command: str, license_: str, note: str = "") -> dict:
+def build_card(run: Path, name: str, command: str, license_: str, note: str = "", data_note: str = "",
+               extra: dict | None = None) -> dict:
     """The card of the model trained in ``run`` (see the module docstring)."""
     from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
@@ -67,7 +72,7 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
         sha256=sha256_of(run / "checkpoint" / "weights.pt"),
         config_sha256=sha256_of(run / "checkpoint" / "config.json"),
         num_params=sum(p.numel() for p in predictor.model.parameters() if p.requires_grad),
-        data=_data_record(result),
+        data=_data_record(result, run, data_note),
         training={"train_config": result["extra"]["train_config"], "graph_config": result["extra"]["graph_config"],
                   "epochs_run": result["epochs_run"], "best_epoch": result["best_epoch"],
                   "seconds_per_epoch": result["seconds_per_epoch"], "train_seconds": result["train_seconds"],
@@ -80,7 +85,7 @@ def build_card(run: Path, name: str, command: str, license_: str, note: str = ""
         license=license_,
         command=command,
         elements=predictor.card.get("elements", []),  # read by predict() for its unseen-element warning
-        extra={"note": note,
+        extra={"note": note, **(extra or {}),
                "validation_curve": [{"epoch": e["epoch"], "val_mae": e["val_mae"], "train_loss": e["train_loss"]}
                                     for e in history["epochs"]]},
     )
@@ -164,12 +169,14 @@ def plot_curve(card: dict, path: Path) -> Path:
 
 
 def release(run: Path, name: str, command: str, license_: str, weights_root: Path, dist: Path,
-            table: Path | None = None, plots: Path | None = None, note: str = "") -> Path:
+            table: Path | None = None, plots: Path | None = None, note: str = "", data_note: str = "",
+            extra: dict | None = None, readme_extra: str = "") -> Path:
     """Write ``weights_root/<name>/`` and ``dist/<name>.tar.gz`` and record both hashes (and the
-    validation curve as ``plots/<name>.png``); returns the folder."""
+    validation curve as ``plots/<name>.png``); returns the folder. ``extra`` joins the card's
+    ``extra``; ``readme_extra`` is a paragraph added to its README."""
     from crysgnn_zoo.hub.release import RELEASE_TABLE, pack, record
 
-    card = build_card(run, name, command, license_, note)
+    card = build_card(run, name, command, license_, note, data_note, extra)
     dest = weights_root / name
     if dest.exists():
         shutil.rmtree(dest)
@@ -177,7 +184,7 @@ def release(run: Path, name: str, command: str, license_: str, weights_root: Pat
     for f in ("config.json", "weights.pt"):
         shutil.copy2(run / "checkpoint" / f, dest / f)
     (dest / "card.json").write_text(json.dumps(card, indent=1))
-    (dest / "README.md").write_text(readme(card))
+    (dest / "README.md").write_text(readme(card) + (f"\n{readme_extra}\n" if readme_extra else ""))
     archive = pack(dest, name, dist / f"{name}.tar.gz")
     record(name, archive, card["sha256"], table or RELEASE_TABLE, config_sha256=card["config_sha256"])
     if plots is not None:

@@ -141,6 +141,8 @@ def test_check_reports_each_refused_structure(tmp_path, capsys):
     assert "half.cif" in captured.err or "(half)" in captured.err
     assert main(["check", "mp_37k_sample", "--no-progress"]) == 0
     assert "1000 structures, 1000 pass, 0 refused" in capsys.readouterr().out
+    assert main(["check", "mp_37k_sample", str(folder), "--no-progress"]) == 1
+    assert "total: 1002 structures in 2 sources, 1001 pass, 1 refused" in capsys.readouterr().out
 
 
 def test_demo_prints_vanilla_and_distilled_per_seed(tmp_path, capsys):

@@ -25,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crysgnn_zoo"
 
 LAYERS = [
     ["crysgnn_zoo._version", "crysgnn_zoo.errors", "crysgnn_zoo.paths", "crysgnn_zoo.ranges", "crysgnn_zoo.smoke",
-     "crysgnn_zoo.config", "crysgnn_zoo._dgl", "crysgnn_zoo.download"],
+     "crysgnn_zoo.config", "crysgnn_zoo._dgl", "crysgnn_zoo.download", "crysgnn_zoo.progress"],
     ["crysgnn_zoo.data"],
     ["crysgnn_zoo.graphs"],
     ["crysgnn_zoo.nets"],
@@ -34,7 +34,7 @@ LAYERS = [
     ["crysgnn_zoo.factory"],
     ["crysgnn_zoo.train"],
     ["crysgnn_zoo.pretrain"],
-    ["crysgnn_zoo.predict", "crysgnn_zoo.embed"],
+    ["crysgnn_zoo.predict", "crysgnn_zoo.embed", "crysgnn_zoo.evaluate"],
     ["crysgnn_zoo.options", "crysgnn_zoo.cli", "crysgnn_zoo.__main__", "crysgnn_zoo"],
 ]
 

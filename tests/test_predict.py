@@ -84,8 +84,10 @@ def test_unreadable_structures_keep_their_row_with_the_reason(model_dir, crystal
     assert table.error[0] == "" and np.isfinite(table.prediction[0])
     assert np.isnan(table.prediction[1]) and "the CIF has no atom sites" in table.error[1]
     assert "is not a structure" in table.error[2]
-    with pytest.raises(NoUsableDataError, match="none could be read"):
-        predict(model_dir, [bad])
+    alone = predict(model_dir, [bad])  # even when none can be read, every input keeps its row
+    assert len(alone) == 1 and np.isnan(alone.prediction[0]) and "no atom sites" in alone.error[0]
+    with pytest.raises(NoUsableDataError, match="no structures given"):
+        predict(model_dir, [])
 
 
 def test_elements_never_seen_in_training_are_flagged(model_dir, crystals, tmp_path):
@@ -113,3 +115,15 @@ def test_load_model_is_the_one_loader_for_property_models_and_teachers():
     assert all(not p.requires_grad for p in teacher.parameters())
     with pytest.raises(ConfigError, match="crysgnn-v1: a teacher or pre-trained encoder"):
         predict("crysgnn-v1", "mp_37k_sample")
+
+
+def test_a_command_where_nothing_can_be_read_still_writes_every_row_and_fails(tmp_path, capsys):
+    from crysgnn_zoo.cli import main
+
+    bad = tmp_path / "bad.cif"
+    bad.write_text("data_bad\n_cell_length_a 3\n")
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "--model", "cgcnn-mp37k-band-gap", str(bad), "--out", str(out)]) == 1
+    table = pd.read_csv(out, keep_default_na=False)
+    assert list(table.id) == ["bad"] and "no atom sites" in table.error[0]
+    assert "0 of 1 structures predicted" in capsys.readouterr().err

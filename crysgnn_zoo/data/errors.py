@@ -7,10 +7,10 @@ computed is lost.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crysgnn_zoo.data.tables import write_rows
 from crysgnn_zoo.errors import (  # noqa: F401 - the data errors, importable from here too
     CrystalDataError,
     StructureError,
@@ -66,11 +66,8 @@ class SkipReport:
         return "\n".join(lines)
 
     def to_csv(self, path: str | Path) -> None:
-        with open(path, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["where", "kind", "reason"])
-            for s in self.items:
-                writer.writerow([s.where, s.kind, s.reason])
+        """``where, kind, reason`` per skipped entry (cells a spreadsheet never runs; written whole)."""
+        write_rows(path, ["where", "kind", "reason"], ([s.where, s.kind, s.reason] for s in self.items))
 
     def to_list(self) -> list[dict]:
         return [{"where": s.where, "reason": s.reason, "kind": s.kind} for s in self.items]

@@ -38,6 +38,8 @@ from crysgnn_zoo.data.errors import (
     StructureError,
     UnsafePathError,
 )
+from crysgnn_zoo.data.catalog import missing_words
+from crysgnn_zoo.paths import check_name
 from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.data.structures import as_float
 from crysgnn_zoo.data.text import open_text
@@ -147,7 +149,13 @@ def list_datasets(include_embedded: bool = True) -> dict[str, Path]:
 
 
 def dataset_source(name: str) -> Source:
-    """A dataset from its ``dataset.json`` card, by folder name."""
+    """A dataset from its ``dataset.json`` card, by folder name.
+
+    Raises:
+        UnsafePathError: the name is a path (``..``, ``/``), not a name.
+        SourceNotFoundError: no data set of that name (the message lists those found and where).
+    """
+    check_name(name, "data set name")
     available = list_datasets()
     if name not in available:
         import difflib
@@ -158,7 +166,7 @@ def dataset_source(name: str) -> Source:
         raise SourceNotFoundError(
             name,
             f"no dataset of that name{hint}; available: {', '.join(sorted(available)) or 'none'}"
-            f" (searched {roots}; set {DATASETS_ENV} to add a folder)",
+            f" (searched {roots}). {missing_words(name, DATASETS_ENV)}",
         )
     return dataset_folder_source(available[name])
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.errors import ConfigError, MissingExtraError
 from crysgnn_zoo.graphs.store import GraphStore
@@ -103,7 +103,7 @@ class CHGNetTeacher(nn.Module):
         structures = structures_of(store)
         model = self.model[0]
         out = []
-        for start in tqdm(range(0, len(structures), self.batch_size), desc=f"{self.name} embeddings", leave=False):
+        for start in progress_bar(range(0, len(structures), self.batch_size), desc=f"{self.name} embeddings", leave=False):
             batch = structures[start:start + self.batch_size]
             predictions = model.predict_structure(batch, task="e", return_atom_feas=True, batch_size=len(batch))
             if isinstance(predictions, dict):  # chgnet returns a bare dict for a one-structure list

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.data.errors import CrystalDataError, Skipped, SkipReport
@@ -143,7 +143,7 @@ def build_entries(
     """Build graphs for ``entries`` with ``workers`` processes (no caching)."""
     tasks = ((block, config, target_names) for block in _chunks(entries, chunk))
     stores, report, n_isolated = [], SkipReport(), 0
-    bar = tqdm(total=total, desc=desc, unit="crystal", disable=not progress, leave=False)
+    bar = progress_bar(total=total, desc=desc, unit="crystal", disable=not progress, leave=False)
     pool = _pool(workers) if workers > 1 else None
     try:
         results = pool.imap(_build_chunk, tasks) if pool else map(_build_chunk, tasks)

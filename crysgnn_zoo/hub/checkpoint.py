@@ -27,6 +27,7 @@ from crysgnn_zoo.graphs.features import FEATURIZER_VERSION
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.card import ModelCard
+from crysgnn_zoo.hub.uncertainty import UNCERTAINTY_FILE, Uncertainty, readout_features
 from crysgnn_zoo.nets.bounds import SoftplusBound
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.nets.registry import build_model
@@ -170,6 +171,7 @@ class Predictor:
     unit: str
     card: dict
     target_range: TargetRange | None = None
+    uncertainty: Uncertainty | None = None
 
     @torch.no_grad()
     def predict(self, store: GraphStore, batch_size: int = 256, device: str = "cpu") -> np.ndarray:
@@ -186,10 +188,26 @@ class Predictor:
     def predict_in_range(self, store: GraphStore, batch_size: int = 256,
                          device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
         """``(predictions clipped to the target's range, mask of those that were outside it)``."""
-        values = self.predict(store, batch_size, device)
+        return self.clip(self.predict(store, batch_size, device))
+
+    def clip(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(values clipped to the target's range, mask of those that were outside it)``."""
         if self.target_range is None:
             return values, np.zeros(values.shape, bool)
         return self.target_range.clip(values)
+
+    def predict_with_uncertainty(self, store: GraphStore, batch_size: int = 256, device: str = "cpu"
+                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(predictions in range, clipped mask, std in the target's unit, in_domain)``; std NaN
+        and in_domain True when the checkpoint has no uncertainty model
+        (:mod:`crysgnn_zoo.hub.uncertainty`)."""
+        if self.uncertainty is None:
+            values, clipped = self.predict_in_range(store, batch_size, device)
+            return values, clipped, np.full(len(values), np.nan), np.ones(len(values), bool)
+        features, raw = readout_features(self.model, store, batch_size, device)
+        values, clipped = self.clip(self.normalizer.denorm(torch.from_numpy(raw)).numpy())
+        std, in_domain = self.uncertainty.evaluate(features)
+        return values, clipped, std, in_domain
 
 
 def load_state_dict_file(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
@@ -253,8 +271,33 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
     _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
     target_range = _output_range(model, config, normalizer, path)
+    card = _read_json(path / "card.json")
     return Predictor(model=model, graph_config=graph_config, normalizer=normalizer, target=config["target"],
-                     unit=config.get("unit", ""), card=_read_json(path / "card.json"), target_range=target_range)
+                     unit=config.get("unit", ""), card=card, target_range=target_range,
+                     uncertainty=load_uncertainty(path, card))
+
+
+def load_uncertainty(path: Path, card: dict) -> Uncertainty | None:
+    """The checkpoint's uncertainty model, verified against the SHA-256 its card records
+    (``None`` when it has none).
+
+    Raises:
+        WeightsVerificationError: the file's hash differs from the card's, or the file is there and
+            the card names none (a file that cannot be told apart from a swapped one).
+    """
+    record = (card.get("extra") or {}).get("uncertainty") or {}
+    file = path / UNCERTAINTY_FILE
+    if not file.exists():
+        if record:
+            log.warning("%s: the card names %s, which is missing: predictions come without std", path, file.name)
+        return None
+    if sha256_of(file) != record.get("sha256"):
+        raise WeightsVerificationError(f"{file}: its SHA-256 is not the one card.json records "
+                                       f"({str(record.get('sha256'))[:16]}...); move it away or restore it")
+    try:
+        return Uncertainty.load(file)
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{file}: cannot be read ({type(exc).__name__})") from None
 
 
 def _output_range(model: torch.nn.Module, config: dict, normalizer: Normalizer, path: Path) -> TargetRange | None:

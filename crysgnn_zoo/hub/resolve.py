@@ -26,7 +26,7 @@ from pathlib import Path
 from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
 from crysgnn_zoo.errors import WeightsNotFoundError
 from crysgnn_zoo.hub.checkpoint import Predictor, WeightsVerificationError, load_checkpoint, verify_weights
-from crysgnn_zoo.paths import CACHE_ENV, cache_dir
+from crysgnn_zoo.paths import CACHE_ENV, cache_dir, check_name
 from crysgnn_zoo.ranges import TargetRange
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
@@ -120,7 +120,7 @@ def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> 
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         return verify_folder(path)
-    name = str(name_or_path)
+    name = check_name(str(name_or_path), "release name or checkpoint folder (no such folder)")
     release = releases().get(name)
     found = _from_package(name)
     if found is not None:
@@ -139,7 +139,7 @@ def resolve_weights(name_or_path: str | Path, download_missing: bool = True) -> 
     known = ", ".join(sorted(releases())) or "none"
     raise WeightsNotFoundError(
         f"weights {name!r} not found (known releases: {known}). Install the weights package "
-        f"(`pip install crysgnn-zoo-weights`, or `pip install ./models` from a crysgnn-zoo checkout), "
+        f"(`pip install -e ./models` from a crysgnn-zoo checkout; `make install` does it), "
         f"or put the checkpoint folder at {cached} (set {CACHE_ENV} to move the cache), "
         f"or set {WEIGHTS_URL_ENV} to a mirror. Download: {reason}"
     )

@@ -24,6 +24,7 @@ class AtomEncoderModel(nn.Module, TrainingHooks):
 
     needs_vectors: bool = False
     head_prefixes: tuple[str, ...] = ("out.",)  # the output layer, re-initialised when fine-tuning on a new target
+    readout_prefixes: tuple[str, ...] = ("head.", "out.")  # what trains while TrainConfig.freeze_encoder_epochs lasts
     supports_bf16: bool = False  # TrainConfig(precision="bf16") needs torch paths for every DGL op
     embedding_dim: int
 

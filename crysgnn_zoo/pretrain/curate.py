@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import GraphConfig, JsonConfig
 from crysgnn_zoo.data.errors import CrystalDataError, Skipped
@@ -219,7 +219,7 @@ def curate(
     start = time.perf_counter()
     processed, done, total = 0, 0, 0
     blocks = ShardFolder(out, "block")
-    bar = tqdm(desc=f"curate {i}/{n}", unit="crystal", disable=not progress)
+    bar = progress_bar(desc=f"curate {i}/{n}", unit="crystal", disable=not progress)
     pool = _pool(workers) if workers > 1 else None
     try:
         for k, block in enumerate(_blocks(_stream(specs, config.substitute_threshold is not None), config.block_size)):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import GraphConfig, PretrainConfig
 from crysgnn_zoo.graphs.collate import collate
@@ -236,7 +236,7 @@ def _epoch(model, opt, loader: GraphLoader, epoch, config, here: World, device, 
     t0 = time.perf_counter()
     sums: dict[str, float] = {}
     seen, done = 0, 0
-    bar = tqdm(loader, desc=f"pretrain epoch {epoch}", disable=not progress)
+    bar = progress_bar(loader, desc=f"pretrain epoch {epoch}", disable=not progress)
     for step, (g, _, batch) in enumerate(bar):
         if max_steps is not None and result.steps >= max_steps:
             break

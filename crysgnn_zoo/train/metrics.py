@@ -1,8 +1,12 @@
 """Regression metrics (scikit-learn's), in the target's own units."""
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+log = logging.getLogger(__name__)
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -26,3 +30,27 @@ def mean_predictor_mae(y_train: np.ndarray, y_test: np.ndarray) -> float:
     """MAE of always predicting the training mean: the floor any model must beat."""
     return float(mean_absolute_error(np.asarray(y_test, dtype=np.float64),
                                      np.full(len(y_test), np.mean(y_train), dtype=np.float64)))
+
+
+#: Validation predictions whose spread is below this fraction of the targets' count as constant.
+CONSTANT_SPREAD = 0.05
+
+
+def learned_check(y_val: np.ndarray, p_val: np.ndarray) -> dict:
+    """``{"val": metrics}``, plus ``{"not_learned": reason}`` when the model learned nothing a user
+    can rank by: validation R2 <= 0, or predictions nearly constant (their standard deviation under
+    :data:`CONSTANT_SPREAD` of the targets'). MAE alone can look fine then: on a target that is
+    mostly zero, predicting the bound beats the mean predictor's MAE. Logged as a warning."""
+    metrics = regression_metrics(y_val, p_val)
+    spread = float(np.std(p_val) / np.std(y_val)) if len(y_val) > 1 and np.std(y_val) > 0 else float("nan")
+    reasons = []
+    if np.isfinite(metrics["r2"]) and metrics["r2"] <= 0:
+        reasons.append(f"validation R2 {metrics['r2']:.3f} <= 0 (no better than the mean)")
+    if np.isfinite(spread) and spread < CONSTANT_SPREAD:
+        reasons.append(f"validation predictions nearly constant (spread {spread:.3f} of the targets')")
+    if not reasons:
+        return {"val": metrics}
+    reason = "; ".join(reasons)
+    log.warning("the model learned nothing usable: %s; try another output bound, learning rate or more epochs",
+                reason)
+    return {"val": metrics, "not_learned": reason}

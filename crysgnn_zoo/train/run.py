@@ -29,9 +29,10 @@ from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import teacher_off_reason
 from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
-from crysgnn_zoo.graphs.select import checked_split, labelled_graphs
+from crysgnn_zoo.graphs.select import checked_split, excluded_ids, labelled_graphs
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
+from crysgnn_zoo.hub.calibrate import calibrate_checkpoint
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.smoke import SMOKE_CRYSTALS, SMOKE_ENV, SMOKE_EPOCHS, smoke
@@ -39,7 +40,7 @@ from crysgnn_zoo.train.distributed import barrier, init_distributed, world
 from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import apply_heap_policy
-from crysgnn_zoo.train.metrics import mean_predictor_mae, regression_metrics
+from crysgnn_zoo.train.metrics import learned_check, mean_predictor_mae, regression_metrics
 from crysgnn_zoo.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,14 @@ class RunResult:
         if distill:
             lines.append(f"distilled from {distill['teacher']} ({distill['objective']}, alpha {distill['alpha']:g}, "
                          f"schedule {distill.get('alpha_schedule') or 'constant'}{_span_words(distill)})")
+        unc = self.extra.get("uncertainty")
+        if unc:
+            t = unc["test"]
+            lines.append(f"uncertainty ({unc['method']}, calibrated on validation): test crystals inside the 68 % / "
+                         f"95 % intervals {100 * t['coverage_68']:.0f} % / {100 * t['coverage_95']:.0f} %, "
+                         f"Spearman(|error|, std) {t['spearman']:.2f}")
+        if self.extra.get("not_learned"):
+            lines.append(f"WARNING: the model learned nothing usable: {self.extra['not_learned']}")
         if self.extra.get("distill_off"):
             lines.append(f"distillation off: {self.extra['distill_off']['reason']}")
         in_range = self.extra.get("test_in_range")
@@ -206,7 +215,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     if not here.main:
         barrier(here)  # rank 0 builds (and caches) the graphs first, the others then read them
     built, store, target_skips = labelled_graphs(source, graph_config, config.target, config.max_samples,
-                                                 config.split_seed, workers, progress)
+                                                 config.split_seed, workers, progress, excluded_ids(config.exclude))
     if here.main:
         barrier(here)
     if out and resume and (out / "split.json").exists():
@@ -231,8 +240,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         epochs_run=len(history.epochs), best_epoch=history.best_epoch, seconds_per_epoch=history.seconds_per_epoch,
         train_seconds=train_seconds, graph_seconds=built.seconds, graphs_from_cache=built.from_cache,
         n_skipped=len(built.skipped) + len(target_skips), n_isolated=built.n_isolated,
-        graphs=built.summary() + (f"; {len(target_skips)} row(s) without a numeric {config.target!r} left out "
-                                  "(listed in skipped.csv)" if len(target_skips) else ""),
+        graphs=built.summary() + _skips_words(target_skips, config),
         environment=run_environment(device),
         extra={"train_config": config.train_config.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
@@ -242,13 +250,22 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
                "max_samples": config.max_samples, "heap": heap,
                "init": init_report.to_dict() if init_report else None,
                "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
-               "val": regression_metrics(y[split.val], trainer.predict(loaders["val"])[:, 0]),
+               **learned_check(y[split.val], trainer.predict(loaders["val"])[:, 0]),
                **in_range_metrics(trainer, loaders, y, split, target_range)},
     )
     if out and here.main:
         _save(out, result, net, trainer, history, store, split, graph_config, source, config,
               SkipReport(built.skipped.items + target_skips.items), target_range)
     return result
+
+
+def _skips_words(target_skips: SkipReport, config: RunConfig) -> str:
+    """The summary's words for the rows left out before the split: no value, or excluded."""
+    excluded = sum(s.kind == "excluded" for s in target_skips.items)
+    missing = len(target_skips) - excluded
+    words = [f"{missing} row(s) without a numeric {config.target!r} left out"] if missing else []
+    words += [f"{excluded} crystal(s) of {config.exclude} excluded"] if excluded else []
+    return f"; {', '.join(words)} (listed in skipped.csv)" if words else ""
 
 
 def _size_rule(config: RunConfig, split: Split) -> tuple[RunConfig, dict]:
@@ -388,6 +405,8 @@ def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: G
         unit=source.unit(config.target), normalizer=trainer.normalizer, card=card,
         target_range=target_range, output_bound=trainer.output_bound,
     ))
+    unc = calibrate_checkpoint(out / "checkpoint", store, split)  # std and in_domain for predict
+    result.extra["uncertainty"] = {k: unc[k] for k in ("method", "validation", "test")}
     (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
     if len(skipped):
         skipped.to_csv(out / "skipped.csv")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
@@ -213,19 +213,22 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
 
         self.hooks.plan(len(train.index), c.epochs)  # all training crystals, over every process
-        bar = tqdm(range(start_epoch, c.epochs), desc="epochs", disable=not self.progress,
+        frozen: list = []
+        bar = progress_bar(range(start_epoch, c.epochs), desc="epochs", disable=not self.progress,
                    initial=start_epoch, total=c.epochs)
         for epoch in bar:
             if self.history.stopped_early:
                 break
             t0 = time.perf_counter()
             train.set_epoch(epoch)
+            frozen = self._freeze_for(epoch, frozen)
             self.hooks.set_progress(epoch / c.epochs)  # e.g. a distilled model's alpha schedule
             train_loss = self._train_epoch(train, opt, sched if c.scheduler == "onecycle" else None)
             if sched is not None and c.scheduler != "onecycle":
                 sched.step()
             self.refresh_batchnorm(train)
-            val_mae = self.evaluate(val)["mae"]
+            val_metrics = self.evaluate(val)
+            val_mae = val_metrics["mae"]
             seconds = time.perf_counter() - t0
             record = {"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
                       "seconds": seconds, "lr": opt.param_groups[0]["lr"],
@@ -239,23 +242,34 @@ class Trainer:
                 bad_epochs += 1
             if c.patience is not None and bad_epochs >= c.patience:
                 self.history.stopped_early = True
-            bar.set_postfix(loss=f"{train_loss:.4f}", val_mae=f"{val_mae:.4f}")
+            bar.set_postfix(loss=f"{train_loss:.4f}", val_mae=f"{val_mae:.4f}", val_r2=f"{val_metrics['r2']:.3f}")
             if self.out_dir is not None:
                 save_resume_state(self.out_dir / "last.pt", epoch, self.model, opt, sched,
                                   normalizer=self.normalizer.to_dict(), history=self.history.to_dict(),
                                   best_model=self._best_state, bad_epochs=bad_epochs,
                                   train_config=self.config.to_dict())
+        frozen = self._freeze_for(c.epochs, frozen)
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         if self.out_dir:
             (self.out_dir / "history.json").write_text(json.dumps(self.history.to_dict(), indent=1))
         return self.history
 
+    def _freeze_for(self, epoch: int, frozen: list) -> list:
+        """The encoder frozen while ``epoch < freeze_encoder_epochs``, trainable again after."""
+        if epoch < self.config.freeze_encoder_epochs and not frozen:
+            return freeze_encoder(self.model)
+        if epoch >= self.config.freeze_encoder_epochs and frozen:
+            for p in frozen:
+                p.requires_grad_(True)
+            return []
+        return frozen
+
     def _train_epoch(self, loader: GraphLoader, opt, batch_sched) -> float:
         self.model.train()
         total, count = 0.0, 0
         self._epoch_terms: dict[str, float] = {}
-        for g, y, _ in tqdm(loader, desc="batches", leave=False, disable=not self.progress):
+        for g, y, _ in progress_bar(loader, desc="batches", leave=False, disable=not self.progress):
             g, y = self._to(g, y)
             with self.autocast():
                 loss, _ = self.loss_fn(self.model, g, self.normalizer.norm(y))
@@ -315,3 +329,23 @@ class Trainer:
         """MAE, RMSE, R^2 (target units) on ``loader``'s crystals."""
         pred = self.predict(loader)[:, 0]
         return regression_metrics(loader.targets[loader.index], pred)
+
+
+def freeze_encoder(model: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """Stop gradients of every trainable parameter outside the model's readout
+    (``readout_prefixes``; a distilled model's student's); returns those parameters, to be
+    given back with ``requires_grad_(True)``. Parameters frozen before stay as they were.
+
+    Raises:
+        ConfigError: freezing would leave nothing to train (no parameter matches the readout).
+    """
+    student = getattr(model, "student", model)
+    prefixes = getattr(student, "readout_prefixes", ("head.", "out."))
+    params = list(student.named_parameters())
+    if not any(n.startswith(prefixes) and p.requires_grad for n, p in params):
+        raise ConfigError(f"{type(student).__name__} has no readout parameters ({', '.join(prefixes)}) "
+                          "to train while the encoder is frozen (TrainConfig.freeze_encoder_epochs)")
+    frozen = [p for n, p in params if p.requires_grad and not n.startswith(prefixes)]
+    for p in frozen:
+        p.requires_grad_(False)
+    return frozen

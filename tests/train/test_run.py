@@ -96,7 +96,11 @@ def test_max_samples_builds_only_the_drawn_crystals_and_draws_the_same_ones(tmp_
 
     source = dataset_source("mp_37k_sample")
     built, _ = build_drawn(source, GraphConfig(), "band_gap", 50, 3, workers=1, progress=False)
-    assert len(built.store) == 50 and not built.from_cache
+    assert len(built.store) == 50
+    again, _ = build_drawn(source, GraphConfig(), "band_gap", 50, 3, workers=1, progress=False)
+    assert again.from_cache and list(again.store.ids) == list(built.store.ids)  # a rerun reuses the draw's graphs
+    other, _ = build_drawn(source, GraphConfig(), "band_gap", 50, 4, workers=1, progress=False)
+    assert not other.from_cache
     full = build_store(source, GraphConfig(), workers=1, cache_root=tmp_path, progress=False)
     store, _ = usable_data(source, full, "band_gap", 50, 3)
     assert list(store.ids) == list(built.store.ids)

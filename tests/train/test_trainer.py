@@ -161,3 +161,60 @@ def test_the_trainer_calls_declared_hooks_and_defaults_otherwise(small):
     with pytest.raises(ConfigError, match="set_output_bound"):
         recording.set_output_bound(None)
     assert isinstance(_model(), TrainingHooks)
+
+
+def test_a_model_that_learned_nothing_is_named_not_reported_as_a_success(caplog):
+    """A constant prediction on a mostly-zero target beats the mean predictor's MAE; R2 and the
+    spread of the predictions say it learned nothing."""
+    import logging
+
+    from crysgnn_zoo.train.metrics import learned_check, mean_predictor_mae
+
+    rng = np.random.default_rng(0)
+    y = np.where(rng.random(400) < 0.6, 0.0, rng.exponential(0.1, 400))
+    constant = np.zeros_like(y)
+    assert np.abs(constant - y).mean() < mean_predictor_mae(y, y)  # MAE alone calls it good
+    with caplog.at_level(logging.WARNING):
+        report = learned_check(y, constant)
+    assert "R2" in report["not_learned"] and "nearly constant" in report["not_learned"]
+    assert "learned nothing" in caplog.text
+    good = learned_check(y, y + rng.normal(0, 0.01, len(y)))
+    assert "not_learned" not in good and good["val"]["r2"] > 0.9
+
+
+class _Snapshot(GraphLoader):
+    """A training loader that copies the model's weights when each epoch starts."""
+
+    model = None
+    seen: list = []
+
+    def set_epoch(self, epoch: int) -> None:
+        self.seen.append({k: v.detach().clone() for k, v in self.model.state_dict().items()})
+        super().set_epoch(epoch)
+
+
+def test_a_frozen_encoder_stays_as_it_started_then_trains(small):
+    store, split, y = small
+    model = _model()
+    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    train = _Snapshot(store, split.train, y, 32, shuffle=True, seed=0)
+    train.model, train.seen = model, []
+    trainer = Trainer(model, TrainConfig(epochs=3, lr=5e-3, patience=None, freeze_encoder_epochs=2,
+                                         bn_refresh_batches=0), progress=False)
+    trainer.fit(train, GraphLoader(store, split.val, y, 64))
+    after_frozen = train.seen[2]  # the weights when epoch 3 starts: two frozen epochs done
+    encoder = [k for k in start if k.startswith(("embedding.", "convs.")) and "running" not in k and "num_batches" not in k]
+    assert encoder and all(torch.equal(start[k], after_frozen[k]) for k in encoder)
+    assert not torch.equal(start["out.weight"], after_frozen["out.weight"])
+    assert all(p.requires_grad for p in model.parameters())  # trainable again afterwards
+    final = model.state_dict()
+    assert any(not torch.equal(after_frozen[k], final[k]) for k in encoder)  # the third epoch trained it
+
+
+def test_freezing_a_model_without_a_readout_is_refused():
+    from crysgnn_zoo.train.trainer import freeze_encoder
+
+    model = _model()
+    model.readout_prefixes = ("nothing.",)
+    with pytest.raises(ConfigError, match="no readout parameters"):
+        freeze_encoder(model)

@@ -1,0 +1,180 @@
+"""Post-hoc uncertainty for any trained property model, and an applicability (domain) check.
+
+Computed once from a model's own training crystals, calibrated on its validation crystals, and
+stored beside the weights as ``uncertainty.npz`` (its SHA-256 in the card's ``extra.uncertainty``):
+
+- ``laplace``: last-layer prediction rigidity. With ``F`` the readout features (the input of the
+  output layer, plus a constant) of the training crystals, ``u(x) = sqrt(f(x)^T (F^T F + lam I)^-1 f(x))``:
+  large where the training crystals constrain the output layer little.
+- ``knn``: ``u(x)`` = mean Euclidean distance from ``x``'s standardised readout features to its
+  :data:`K_NEIGHBOURS` nearest training crystals (at most :data:`MAX_REFERENCE` of them, seeded).
+
+Each becomes a standard deviation in the target's unit, ``std^2 = (a u)^2 + b^2``, with ``a`` and
+``b`` fitted by Gaussian negative log-likelihood on the validation crystals; the method with the
+lower validation NLL is kept. ``in_domain`` is ``knn`` distance at most the 95th percentile of the
+validation crystals' distances: a crystal farther from the training data than 19 in 20 validation
+crystals is flagged.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from crysgnn_zoo.graphs.loader import GraphLoader
+from crysgnn_zoo.graphs.store import GraphStore
+
+UNCERTAINTY_FILE = "uncertainty.npz"
+METHODS = ("laplace", "knn")
+K_NEIGHBOURS = 5
+MAX_REFERENCE = 5000
+DOMAIN_QUANTILE = 0.95
+
+
+@torch.no_grad()
+def readout_features(model: torch.nn.Module, store: GraphStore, batch_size: int = 256,
+                     device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
+    """``(features (n, d), raw outputs (n,))``: the input of the model's output layer ``out`` and
+    its normalised output, for every crystal of ``store``."""
+    model.to(device).eval()
+    captured: list[torch.Tensor] = []
+    hook = model.out.register_forward_pre_hook(lambda _m, args: captured.append(args[0].detach().float().cpu()))
+    outputs = []
+    try:
+        loader = GraphLoader(store, np.arange(len(store)), None, batch_size,
+                             with_vectors=getattr(model, "needs_vectors", False))
+        for g, _, _ in loader:
+            outputs.append(model(g.to(device))[:, 0].float().cpu())
+    finally:
+        hook.remove()
+    if not captured:
+        return np.zeros((0, 0), np.float32), np.zeros(0, np.float32)
+    return torch.cat(captured).numpy(), torch.cat(outputs).numpy()
+
+
+def _with_bias(f: np.ndarray) -> np.ndarray:
+    return np.hstack([f, np.ones((len(f), 1), f.dtype)]).astype(np.float64)
+
+
+def _knn_distance(x: np.ndarray, ref: np.ndarray, k: int = K_NEIGHBOURS, chunk: int = 2048) -> np.ndarray:
+    k = min(k, len(ref))
+    out = np.empty(len(x))
+    ref_sq = (ref ** 2).sum(1)
+    for start in range(0, len(x), chunk):
+        part = x[start:start + chunk]
+        d2 = np.maximum((part ** 2).sum(1)[:, None] + ref_sq[None, :] - 2 * part @ ref.T, 0.0)
+        out[start:start + chunk] = np.sqrt(np.partition(d2, k - 1, axis=1)[:, :k]).mean(1)
+    return out
+
+
+def gaussian_nll(err: np.ndarray, std: np.ndarray) -> float:
+    """Mean negative log-likelihood of errors ``err`` under N(0, std^2)."""
+    var = np.maximum(std, 1e-12) ** 2
+    return float(np.mean(0.5 * np.log(2 * np.pi * var) + err ** 2 / (2 * var)))
+
+
+def fit_scale(u: np.ndarray, err: np.ndarray) -> tuple[float, float, float]:
+    """``(a, b, nll)`` minimising the NLL of ``err`` under ``std^2 = (a u)^2 + b^2``."""
+    from scipy.optimize import minimize
+
+    rms = float(np.sqrt(np.mean(err ** 2))) or 1e-6
+    u_rms = float(np.sqrt(np.mean(u ** 2))) or 1.0
+
+    def nll(p):
+        a, b = np.exp(p)
+        return gaussian_nll(err, np.sqrt((a * u) ** 2 + b ** 2))
+
+    best = min((minimize(nll, np.log([rms / u_rms * s, rms * t]), method="Nelder-Mead") for s, t in
+                ((1.0, 0.1), (0.3, 0.7), (0.05, 1.0))), key=lambda r: r.fun)
+    a, b = np.exp(best.x)
+    return float(a), float(b), float(best.fun)
+
+
+@dataclass
+class Uncertainty:
+    """A fitted uncertainty model (see the module docstring); all arrays float64 except ``ref``."""
+
+    method: str
+    scale: float
+    floor: float
+    covariance: np.ndarray
+    ref: np.ndarray
+    mean: np.ndarray
+    std_features: np.ndarray
+    domain_radius: float
+    validation: dict = field(default_factory=dict)
+
+    def raw(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        """Both methods' unscaled ``u`` for ``features``."""
+        fb = _with_bias(features)
+        laplace = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", fb, self.covariance, fb), 0.0))
+        knn = _knn_distance((features - self.mean) / self.std_features, self.ref.astype(np.float64))
+        return {"laplace": laplace, "knn": knn}
+
+    def evaluate(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(std in the target's unit, in_domain flags)`` for crystals with these readout features."""
+        raw = self.raw(features)
+        std = np.sqrt((self.scale * raw[self.method]) ** 2 + self.floor ** 2)
+        return std, raw["knn"] <= self.domain_radius
+
+    def save(self, path: str | Path) -> str:
+        """Write the ``.npz`` (written whole, then renamed); returns its SHA-256."""
+        buf = io.BytesIO()
+        np.savez(buf, method=self.method, scale=self.scale, floor=self.floor, covariance=self.covariance,
+                 ref=self.ref, mean=self.mean, std_features=self.std_features, domain_radius=self.domain_radius)
+        data = buf.getvalue()
+        path = Path(path)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        return hashlib.sha256(data).hexdigest()
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Uncertainty":
+        with np.load(path, allow_pickle=False) as z:
+            return cls(str(z["method"]), float(z["scale"]), float(z["floor"]), z["covariance"], z["ref"], z["mean"],
+                       z["std_features"], float(z["domain_radius"]))
+
+
+def fit(train_features: np.ndarray, val_features: np.ndarray, val_errors: np.ndarray, seed: int = 0,
+        ridge: float = 1e-3) -> Uncertainty:
+    """Fit both methods on the training features, calibrate each on the validation errors
+    (prediction minus target, in the target's unit), keep the one with the lower validation NLL."""
+    fb = _with_bias(train_features)
+    gram = fb.T @ fb
+    lam = ridge * float(np.trace(gram)) / len(gram)
+    covariance = np.linalg.inv(gram + lam * np.eye(len(gram)))
+    mean = train_features.mean(0).astype(np.float64)
+    spread = train_features.std(0).astype(np.float64)
+    spread[spread < 1e-8] = 1.0
+    pick = np.random.default_rng(seed).permutation(len(train_features))[:MAX_REFERENCE]
+    ref = ((train_features[np.sort(pick)] - mean) / spread).astype(np.float32)
+    unc = Uncertainty("laplace", 1.0, 0.0, covariance, ref, mean, spread, float("inf"))
+    raw = unc.raw(val_features)
+    fits = {m: fit_scale(raw[m], val_errors) for m in METHODS}
+    unc.method = min(fits, key=lambda m: fits[m][2])
+    unc.scale, unc.floor = fits[unc.method][:2]
+    unc.domain_radius = float(np.quantile(raw["knn"], DOMAIN_QUANTILE))
+    unc.validation = {m: {"scale": f[0], "floor": f[1], "nll": f[2]} for m, f in fits.items()}
+    return unc
+
+
+def coverage_report(errors: np.ndarray, std: np.ndarray, in_domain: np.ndarray | None = None) -> dict:
+    """Interval coverage (68 % and 95 % Gaussian intervals), Spearman(|error|, std), NLL,
+    and the expected-against-observed coverage curve, on crystals with these errors and stds."""
+    from scipy.stats import norm, spearmanr
+
+    z = np.abs(errors) / np.maximum(std, 1e-12)
+    levels = np.linspace(0.05, 0.95, 19)
+    report = {"n": int(len(errors)), "coverage_68": float(np.mean(z <= norm.ppf(0.84))),
+              "coverage_95": float(np.mean(z <= norm.ppf(0.975))),
+              "spearman": float(spearmanr(np.abs(errors), std).statistic) if len(errors) > 2 else float("nan"),
+              "nll": gaussian_nll(errors, std),
+              "curve": [[float(p), float(np.mean(z <= norm.ppf(0.5 + p / 2)))] for p in levels]}
+    if in_domain is not None:
+        report["in_domain_share"] = float(np.mean(in_domain))
+    return report
