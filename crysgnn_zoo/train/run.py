@@ -98,6 +98,8 @@ class RunResult:
             lines.append(f"uncertainty ({unc['method']}, calibrated on validation): test crystals inside the 68 % / "
                          f"95 % intervals {100 * t['coverage_68']:.0f} % / {100 * t['coverage_95']:.0f} %, "
                          f"Spearman(|error|, std) {t['spearman']:.2f}")
+        if self.extra.get("output_bound_fallback"):
+            lines.append(f"output bound: {self.extra['output_bound_fallback']}; trained again with clip")
         if self.extra.get("not_learned"):
             lines.append(f"WARNING: the model learned nothing usable: {self.extra['not_learned']}")
         if self.extra.get("distill_off"):
@@ -227,11 +229,24 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         (out / "run.json").write_text(json.dumps(config.to_dict(), indent=2, default=str))
     y = store.target(config.target)
     config, distill_off = _size_rule(config, split)
-    model, net, init_report = _network(config, started, graph_config)
-    teacher_seconds = _prepare_teacher(net, config, store, device)
     target_range = run_range(config, source)
-    trainer, history, train_seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress,
-                                                    target_range)
+    requested = config.train_config  # recorded as asked; a fallback to clip is recorded beside it
+    fallback = out / FALLBACK_FILE if out else None
+    if fallback is not None and resume and fallback.exists():  # the interrupted run was already the clip refit
+        config = _clip_config(config)
+    fitted = _train_net(config, started, graph_config, store, split, y, out, device, resume, progress, target_range)
+    reason = _collapsed(fitted, config, y, split)
+    if reason:
+        log.warning("%s; trained again with output_bound='clip' (TrainConfig.output_bound='auto' falls back)", reason)
+        if fallback is not None:
+            fallback.write_text(json.dumps({"reason": reason}))
+        config = _clip_config(config)
+        started = init_model(config.init, config.target, config.model, config.model_overrides) \
+            if config.init is not None else None
+        fitted = _train_net(config, started, graph_config, store, split, y, out, device, False, progress, target_range)
+    model, net, init_report, teacher_seconds, trainer, history, train_seconds, loaders = fitted
+    if fallback is not None and fallback.exists():
+        reason = json.loads(fallback.read_text())["reason"]
     heap = "retain" if trainer.heap_trimmer.interval is None else "trim"
     result = RunResult(
         dataset=source.name, target=config.target, unit=source.unit(config.target), model=model,
@@ -242,12 +257,13 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         n_skipped=len(built.skipped) + len(target_skips), n_isolated=built.n_isolated,
         graphs=built.summary() + _skips_words(target_skips, config),
         environment=run_environment(device),
-        extra={"train_config": config.train_config.to_dict(), "graph_config": graph_config.to_dict(),
+        extra={"train_config": requested.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
                            "teacher_cache_seconds": teacher_seconds,
                            "teacher_epochs": round(net.span * config.train_config.epochs, 3)}
                if config.distill else None, **distill_off,
                "max_samples": config.max_samples, "heap": heap,
+               **({"output_bound_fallback": reason} if reason else {}),
                "init": init_report.to_dict() if init_report else None,
                "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
                **learned_check(y[split.val], trainer.predict(loaders["val"])[:, 0]),
@@ -257,6 +273,35 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         _save(out, result, net, trainer, history, store, split, graph_config, source, config,
               SkipReport(built.skipped.items + target_skips.items), target_range)
     return result
+
+
+#: A run folder's record that the softplus bound collapsed and the run trained again with clip.
+FALLBACK_FILE = "bound_fallback.json"
+
+
+def _clip_config(config: RunConfig) -> RunConfig:
+    return config.replace(train_config=config.train_config.replace(output_bound="clip"))
+
+
+def _train_net(config: RunConfig, started, graph_config: GraphConfig, store: GraphStore, split: Split, y: np.ndarray,
+               out, device: str, resume: bool, progress: bool, target_range: TargetRange | None) -> tuple:
+    """Build (or start) the network and train it: ``(model name, net, init report, teacher seconds,
+    trainer, history, training seconds, loaders)``."""
+    model, net, init_report = _network(config, started, graph_config)
+    teacher_seconds = _prepare_teacher(net, config, store, device)
+    trainer, history, seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress,
+                                              target_range)
+    return model, net, init_report, teacher_seconds, trainer, history, seconds, loaders
+
+
+def _collapsed(fitted: tuple, config: RunConfig, y: np.ndarray, split: Split) -> str:
+    """Why a run whose ``auto`` bound resolved to softplus learned nothing (validation R2 <= 0 or
+    constant predictions: the outputs sank into the bound's flat corner), else ``""``."""
+    trainer, loaders = fitted[4], fitted[7]
+    if config.train_config.output_bound != "auto" or trainer.output_bound != "softplus":
+        return ""
+    check = learned_check(y[split.val], trainer.predict(loaders["val"])[:, 0])
+    return f"the softplus output bound collapsed ({check['not_learned']})" if "not_learned" in check else ""
 
 
 def _skips_words(target_skips: SkipReport, config: RunConfig) -> str:

@@ -100,9 +100,35 @@ def test_auto_bounds_with_softplus_only_where_many_targets_sit_on_the_bound():
     assert resolve_output_bound("softplus", gaps, np.ones(5)) == "softplus"
 
 
-def test_auto_is_resolved_recorded_and_saved(tmp_path):
+def test_auto_is_resolved_recorded_and_saved(tmp_path, monkeypatch):
+    import crysgnn_zoo.train.run as run
+
+    monkeypatch.setattr(run, "_collapsed", lambda *args: "")  # a tiny run may learn nothing; not the point here
     result = _train(tmp_path / "auto", "auto")  # the sample's band gaps: many metals
     config = json.loads((tmp_path / "auto" / "checkpoint" / "config.json").read_text())
     assert result.extra["train_config"]["output_bound"] == "auto"
     assert result.extra["output_bound"] == config["output_bound"] == "softplus"
     assert load_model(tmp_path / "auto" / "checkpoint").model.output_bound is not None
+
+
+def test_a_collapsed_softplus_bound_trains_again_with_clip(tmp_path, monkeypatch):
+    """``auto`` that resolved to softplus and learned nothing falls back to clip, once, and says so."""
+    import crysgnn_zoo.train.run as run
+
+    from crysgnn_zoo.config import TrainConfig
+
+    calls = []
+    real = run._collapsed
+
+    def first_collapses(fitted, config, y, split):
+        calls.append(fitted[4].output_bound)
+        return "the softplus output bound collapsed (test)" if len(calls) == 1 else real(fitted, config, y, split)
+
+    monkeypatch.setattr(run, "_collapsed", first_collapses)
+    result = run.train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                             train_config=TrainConfig(epochs=2, output_bound="auto"), max_samples=120,
+                             split_sizes=(80, 20, 20), out_dir=tmp_path / "run", workers=1, progress=False)
+    assert calls == ["softplus"]  # the clip refit is not checked again
+    assert result.extra["output_bound_fallback"].endswith("(test)") and result.extra["output_bound"] == "clip"
+    assert result.extra["train_config"]["output_bound"] == "auto"  # recorded as asked
+    assert (tmp_path / "run" / "bound_fallback.json").exists() and "trained again with clip" in result.summary()
