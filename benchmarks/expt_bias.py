@@ -47,7 +47,7 @@ MP_TARGET = "formation_energy_per_atom"
 MP_EPOCHS = 25
 MP_SPLIT = (0.9, 0.05, 0.05)
 EXPT_SPLIT = (0.8, 0.1, 0.1)
-EXPT_EPOCHS = 60
+EXPT_EPOCHS = 40
 TEACHERS = ("crysgnn-v1", "chgnet-0.3.0")
 LIFTED = {"max_train_crystals": None, "teacher_crystals": None}
 

@@ -32,7 +32,7 @@ EXEMPT = {
     "python -m benchmarks.run --dataset mp --data-path": "needs the MP 2018.6.1 file, which is not in the repository "
                                                          "(without it: a one-line error saying where it comes from)",
     "python -m benchmarks.summary": "rewrites the committed SUMMARY.md (tests/benchmarks/test_summary.py covers it)",
-    "pip install '.[peers]'": "installs the peer packages from PyPI",
+    "pip install -e '.[peers]'": "installs the peer packages from PyPI",
 }
 
 
@@ -80,6 +80,9 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "one.cif").write_text(entries[3].payload)
     pd.DataFrame({"id": [e.id for e in entries], "cif": [e.payload for e in entries],
                   "y": [e.targets["band_gap"] for e in entries]}).to_csv(tmp_path / "data.csv", index=False)
+    pd.DataFrame({"id": [e.id for e in entries[:20]], "cif": [e.payload for e in entries[:20]],
+                  "formation_energy_per_atom": [e.targets["formation_energy_per_atom"] for e in entries[:20]]}
+                 ).to_csv(tmp_path / "labelled.csv", index=False)
     return tmp_path
 
 
@@ -112,6 +115,7 @@ def test_every_crysgnn_zoo_command_runs_as_written(workdir, capsys):
             ran.append(line)
     assert len(ran) >= 12, ran
     assert (workdir / "predictions.csv").exists() and (workdir / "emb.parquet").exists()
+    assert (workdir / "parity.png").exists() and (workdir / "errors.csv").exists()
     assert (workdir / "runs" / "releases" / "weights" / "teacher-v3" / "card.json").exists()  # not in models/
 
 
