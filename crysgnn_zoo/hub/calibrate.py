@@ -36,13 +36,13 @@ def calibrate_checkpoint(folder: str | Path, store: GraphStore, split: Split, de
     predictor = load_checkpoint(folder, device)
     train_f, _, _ = _part(predictor, store, split.train, device)
     val_f, val_p, val_y = _part(predictor, store, split.val, device)
-    unc = fit(train_f, val_f, val_p - val_y, seed=seed)
+    unc = fit(train_f, val_f, val_p, val_p - val_y, seed=seed)
     test_f, test_p, test_y = _part(predictor, store, split.test, device)
-    std, in_domain = unc.evaluate(test_f)
-    val_std, val_domain = unc.evaluate(val_f)
+    std, in_domain = unc.evaluate(test_f, test_p)
+    val_std, val_domain = unc.evaluate(val_f, val_p)
     record = {"file": UNCERTAINTY_FILE, "sha256": unc.save(folder / UNCERTAINTY_FILE), "method": unc.method,
-              "scale": unc.scale, "floor": unc.floor, "domain_radius": unc.domain_radius, "unit": predictor.unit,
-              "fits": unc.validation, "validation": coverage_report(val_p - val_y, val_std, val_domain),
+              "weights": unc.weights.tolist(), "domain_radius": unc.domain_radius, "unit": predictor.unit,
+              "choice": unc.validation, "validation": coverage_report(val_p - val_y, val_std, val_domain),
               "test": coverage_report(test_p - test_y, std, in_domain)}
     card_path = folder / "card.json"
     card = json.loads(card_path.read_text())

@@ -206,7 +206,7 @@ class Predictor:
             return values, clipped, np.full(len(values), np.nan), np.ones(len(values), bool)
         features, raw = readout_features(self.model, store, batch_size, device)
         values, clipped = self.clip(self.normalizer.denorm(torch.from_numpy(raw)).numpy())
-        std, in_domain = self.uncertainty.evaluate(features)
+        std, in_domain = self.uncertainty.evaluate(features, values)
         return values, clipped, std, in_domain
 
 

@@ -9,9 +9,10 @@ stored beside the weights as ``uncertainty.npz`` (its SHA-256 in the card's ``ex
 - ``knn``: ``u(x)`` = mean Euclidean distance from ``x``'s standardised readout features to its
   :data:`K_NEIGHBOURS` nearest training crystals (at most :data:`MAX_REFERENCE` of them, seeded).
 
-Each becomes a standard deviation in the target's unit, ``std^2 = (a u)^2 + b^2``, with ``a`` and
-``b`` fitted by Gaussian negative log-likelihood on the validation crystals; the method with the
-lower validation NLL is kept. ``in_domain`` is ``knn`` distance at most the 95th percentile of the
+Each becomes a standard deviation in the target's unit, ``log std = w0 + w1 log u`` (``combined``:
+both measures and the standardised prediction, for targets whose errors grow with the value, such
+as band gaps), fitted by Gaussian negative log-likelihood on the validation crystals; the method
+is chosen by its NLL on one half of the validation crystals when fitted on the other (both ways). ``in_domain`` is ``knn`` distance at most the 95th percentile of the
 validation crystals' distances: a crystal farther from the training data than 19 in 20 validation
 crystals is flagged.
 """
@@ -29,7 +30,7 @@ from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 
 UNCERTAINTY_FILE = "uncertainty.npz"
-METHODS = ("laplace", "knn")
+METHODS = ("laplace", "knn", "combined")
 K_NEIGHBOURS = 5
 MAX_REFERENCE = 5000
 DOMAIN_QUANTILE = 0.95
@@ -77,30 +78,40 @@ def gaussian_nll(err: np.ndarray, std: np.ndarray) -> float:
     return float(np.mean(0.5 * np.log(2 * np.pi * var) + err ** 2 / (2 * var)))
 
 
-def fit_scale(u: np.ndarray, err: np.ndarray) -> tuple[float, float, float]:
-    """``(a, b, nll)`` minimising the NLL of ``err`` under ``std^2 = (a u)^2 + b^2``."""
+def design(method: str, raw: dict[str, np.ndarray], z_pred: np.ndarray) -> np.ndarray:
+    """The columns of ``log std`` for ``method``: a constant, then the log of each measure used
+    (and the standardised prediction for ``combined``)."""
+    cols = [np.ones(len(z_pred))]
+    if method in ("laplace", "combined"):
+        cols.append(np.log(np.maximum(raw["laplace"], 1e-12)))
+    if method in ("knn", "combined"):
+        cols.append(np.log(np.maximum(raw["knn"], 1e-12)))
+    if method == "combined":
+        cols.append(z_pred)
+    return np.column_stack(cols)
+
+
+def fit_weights(x: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Weights ``w`` of ``log std = x @ w`` minimising the Gaussian NLL of ``err``."""
     from scipy.optimize import minimize
 
-    rms = float(np.sqrt(np.mean(err ** 2))) or 1e-6
-    u_rms = float(np.sqrt(np.mean(u ** 2))) or 1.0
+    def nll(w):
+        log_std = x @ w
+        return float(np.mean(log_std + 0.5 * err ** 2 * np.exp(-2 * log_std)))
 
-    def nll(p):
-        a, b = np.exp(p)
-        return gaussian_nll(err, np.sqrt((a * u) ** 2 + b ** 2))
-
-    best = min((minimize(nll, np.log([rms / u_rms * s, rms * t]), method="Nelder-Mead") for s, t in
-                ((1.0, 0.1), (0.3, 0.7), (0.05, 1.0))), key=lambda r: r.fun)
-    a, b = np.exp(best.x)
-    return float(a), float(b), float(best.fun)
+    w0 = np.zeros(x.shape[1])
+    w0[0] = np.log(np.sqrt(np.mean(err ** 2)) or 1e-6)
+    return minimize(nll, w0, method="L-BFGS-B").x
 
 
 @dataclass
 class Uncertainty:
-    """A fitted uncertainty model (see the module docstring); all arrays float64 except ``ref``."""
+    """A fitted uncertainty model (see the module docstring)."""
 
     method: str
-    scale: float
-    floor: float
+    weights: np.ndarray
+    pred_mean: float
+    pred_std: float
     covariance: np.ndarray
     ref: np.ndarray
     mean: np.ndarray
@@ -109,23 +120,25 @@ class Uncertainty:
     validation: dict = field(default_factory=dict)
 
     def raw(self, features: np.ndarray) -> dict[str, np.ndarray]:
-        """Both methods' unscaled ``u`` for ``features``."""
+        """Both measures for ``features``: Laplace ``u`` and the nearest-neighbour distance."""
         fb = _with_bias(features)
         laplace = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", fb, self.covariance, fb), 0.0))
         knn = _knn_distance((features - self.mean) / self.std_features, self.ref.astype(np.float64))
         return {"laplace": laplace, "knn": knn}
 
-    def evaluate(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(std in the target's unit, in_domain flags)`` for crystals with these readout features."""
+    def evaluate(self, features: np.ndarray, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(std in the target's unit, in_domain flags)`` for crystals with these readout features
+        and predictions (target units)."""
         raw = self.raw(features)
-        std = np.sqrt((self.scale * raw[self.method]) ** 2 + self.floor ** 2)
-        return std, raw["knn"] <= self.domain_radius
+        z = (np.asarray(predictions, np.float64) - self.pred_mean) / self.pred_std
+        return np.exp(design(self.method, raw, z) @ self.weights), raw["knn"] <= self.domain_radius
 
     def save(self, path: str | Path) -> str:
         """Write the ``.npz`` (written whole, then renamed); returns its SHA-256."""
         buf = io.BytesIO()
-        np.savez(buf, method=self.method, scale=self.scale, floor=self.floor, covariance=self.covariance,
-                 ref=self.ref, mean=self.mean, std_features=self.std_features, domain_radius=self.domain_radius)
+        np.savez(buf, method=self.method, weights=self.weights, pred_mean=self.pred_mean, pred_std=self.pred_std,
+                 covariance=self.covariance, ref=self.ref, mean=self.mean, std_features=self.std_features,
+                 domain_radius=self.domain_radius)
         data = buf.getvalue()
         path = Path(path)
         tmp = path.with_suffix(".tmp")
@@ -136,14 +149,15 @@ class Uncertainty:
     @classmethod
     def load(cls, path: str | Path) -> "Uncertainty":
         with np.load(path, allow_pickle=False) as z:
-            return cls(str(z["method"]), float(z["scale"]), float(z["floor"]), z["covariance"], z["ref"], z["mean"],
-                       z["std_features"], float(z["domain_radius"]))
+            return cls(str(z["method"]), z["weights"], float(z["pred_mean"]), float(z["pred_std"]), z["covariance"],
+                       z["ref"], z["mean"], z["std_features"], float(z["domain_radius"]))
 
 
-def fit(train_features: np.ndarray, val_features: np.ndarray, val_errors: np.ndarray, seed: int = 0,
-        ridge: float = 1e-3) -> Uncertainty:
-    """Fit both methods on the training features, calibrate each on the validation errors
-    (prediction minus target, in the target's unit), keep the one with the lower validation NLL."""
+def fit(train_features: np.ndarray, val_features: np.ndarray, val_predictions: np.ndarray, val_errors: np.ndarray,
+        seed: int = 0, ridge: float = 1e-3) -> Uncertainty:
+    """Fit the measures on the training features; for each method fit ``log std`` on the validation
+    errors (prediction minus target, target units), choose the method by its NLL on one half of the
+    validation crystals when fitted on the other (both ways, averaged), and refit it on all of them."""
     fb = _with_bias(train_features)
     gram = fb.T @ fb
     lam = ridge * float(np.trace(gram)) / len(gram)
@@ -152,14 +166,23 @@ def fit(train_features: np.ndarray, val_features: np.ndarray, val_errors: np.nda
     spread = train_features.std(0).astype(np.float64)
     spread[spread < 1e-8] = 1.0
     pick = np.random.default_rng(seed).permutation(len(train_features))[:MAX_REFERENCE]
-    ref = ((train_features[np.sort(pick)] - mean) / spread).astype(np.float32)
-    unc = Uncertainty("laplace", 1.0, 0.0, covariance, ref, mean, spread, float("inf"))
+    ref = ((train_features[np.sort(pick)] - mean) / spread).astype(np.float16)
+    pred = np.asarray(val_predictions, np.float64)
+    unc = Uncertainty("laplace", np.zeros(2), float(pred.mean()), float(pred.std()) or 1.0, covariance, ref, mean,
+                      spread, float("inf"))
     raw = unc.raw(val_features)
-    fits = {m: fit_scale(raw[m], val_errors) for m in METHODS}
-    unc.method = min(fits, key=lambda m: fits[m][2])
-    unc.scale, unc.floor = fits[unc.method][:2]
+    z = (pred - unc.pred_mean) / unc.pred_std
+    halves = np.array_split(np.random.default_rng(seed).permutation(len(pred)), 2)
+    scores = {}
+    for method in METHODS:
+        x = design(method, raw, z)
+        held_out = [gaussian_nll(val_errors[b], np.exp(x[b] @ fit_weights(x[a], val_errors[a])))
+                    for a, b in (halves, halves[::-1])]
+        scores[method] = {"cross_fitted_nll": float(np.mean(held_out))}
+    unc.method = min(scores, key=lambda m: scores[m]["cross_fitted_nll"])
+    unc.weights = fit_weights(design(unc.method, raw, z), val_errors)
     unc.domain_radius = float(np.quantile(raw["knn"], DOMAIN_QUANTILE))
-    unc.validation = {m: {"scale": f[0], "floor": f[1], "nll": f[2]} for m, f in fits.items()}
+    unc.validation = scores
     return unc
 
 

@@ -23,24 +23,37 @@ def test_a_noise_that_grows_away_from_the_training_data_is_found_and_calibrated(
         return x, rng.normal(0, sigma)
 
     val_x, val_err = crystals(600)
-    unc = fit(train, val_x, val_err)
+    unc = fit(train, val_x, np.zeros(600), val_err)
     test_x, test_err = crystals(2000)
-    std, in_domain = unc.evaluate(test_x)
+    std, in_domain = unc.evaluate(test_x, np.zeros(2000))
     report = coverage_report(test_err, std, in_domain)
     assert 0.62 <= report["coverage_68"] <= 0.74 and 0.92 <= report["coverage_95"] <= 0.98
     assert report["spearman"] > 0.3
-    assert unc.validation["laplace"]["nll"] > 0 and unc.method in ("laplace", "knn")
-    far = unc.evaluate(train[:5] * 50)[1]
-    assert not far.any() and unc.evaluate(train[:50])[1].mean() > 0.9
+    assert set(unc.validation) == {"laplace", "knn", "combined"} and unc.method in unc.validation
+    far = unc.evaluate(train[:5] * 50, np.zeros(5))[1]
+    assert not far.any() and unc.evaluate(train[:50], np.zeros(50))[1].mean() > 0.9
+
+
+def test_errors_that_grow_with_the_predicted_value_choose_the_combined_method():
+    """A band gap's errors grow with the gap itself, whatever the features say: only ``combined``
+    (which sees the prediction) can follow that."""
+    rng = np.random.default_rng(3)
+    train, val_x = rng.normal(size=(500, 5)), rng.normal(size=(800, 5))
+    val_pred = rng.exponential(1.0, 800)
+    val_err = rng.normal(0, 0.02 + 0.3 * val_pred)
+    unc = fit(train, val_x, val_pred, val_err)
+    assert unc.method == "combined"
+    std, _ = unc.evaluate(val_x, val_pred)
+    assert coverage_report(val_err, std)["spearman"] > 0.5
 
 
 def test_saved_and_loaded_it_gives_the_same_std(tmp_path):
     rng = np.random.default_rng(1)
-    unc = fit(rng.normal(size=(100, 4)), rng.normal(size=(40, 4)), rng.normal(size=40))
+    unc = fit(rng.normal(size=(100, 4)), rng.normal(size=(40, 4)), rng.normal(size=40), rng.normal(size=40))
     sha = unc.save(tmp_path / UNCERTAINTY_FILE)
     again = Uncertainty.load(tmp_path / UNCERTAINTY_FILE)
-    x = rng.normal(size=(10, 4))
-    assert np.allclose(unc.evaluate(x)[0], again.evaluate(x)[0]) and len(sha) == 64
+    x, p = rng.normal(size=(10, 4)), rng.normal(size=10)
+    assert np.allclose(unc.evaluate(x, p)[0], again.evaluate(x, p)[0]) and len(sha) == 64
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +89,7 @@ def test_a_swapped_uncertainty_file_is_refused(trained, tmp_path):
     folder = tmp_path / "copy"
     shutil.copytree(trained[0], folder)
     rng = np.random.default_rng(2)
-    fit(rng.normal(size=(50, 3)), rng.normal(size=(20, 3)), rng.normal(size=20)).save(folder / UNCERTAINTY_FILE)
+    fit(rng.normal(size=(50, 3)), rng.normal(size=(20, 3)), rng.normal(size=20), rng.normal(size=20)).save(
+        folder / UNCERTAINTY_FILE)
     with pytest.raises(WeightsVerificationError, match="uncertainty.npz"):
         load_checkpoint(folder)
