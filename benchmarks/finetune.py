@@ -35,8 +35,9 @@ ROWS = {"perov_5_heat_ref": ("perov_5", "heat_ref", None, None),
         "mp_formation_energy_per_atom_5000_30": ("mp", "formation_energy_per_atom", 5000, 30)}
 QUICK_ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh")
 #: recipe name -> TrainConfig overrides
-RECIPES = {"lr1e-3": {"lr": 1e-3}, "lr5e-3": {"lr": 5e-3},
-           "lr1e-3_freeze3": {"lr": 1e-3, "freeze_encoder_epochs": 3}}
+RECIPES = {"lr1e-3": {"lr": 1e-3}, "lr5e-3": {"lr": 5e-3}, "lr1e-2": {"lr": 1e-2},
+           "lr1e-3_freeze3": {"lr": 1e-3, "freeze_encoder_epochs": 3},
+           "lr5e-3_freeze3": {"lr": 5e-3, "freeze_encoder_epochs": 3}}
 #: student -> the folder of its default distillation (docs/benchmarks.md, the dev protocol)
 DISTILLED = {"cgcnn": "crysgnn-v1_spread_0.5_1_half_decay", "gatgnn": "crysgnn-v1_spread_0.5_1_linear_decay",
              "crysxpp": "crysgnn-v1_spread_0.25_1_half_decay"}

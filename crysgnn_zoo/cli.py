@@ -159,7 +159,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if "in_domain" in table:
         outside = int((table["in_domain"] == False).sum())  # noqa: E712 - NA (unread) counts as neither
         print(f"{outside} structure(s) out of the model's domain (in_domain False: farther from its training "
-              "crystals than 95 % of its validation crystals); std: one standard deviation", file=sys.stderr)
+              "crystals than 95 % of its validation crystals); std: one standard deviation, prediction +- interval_95: "
+              "the 95 % interval", file=sys.stderr)
     elif not args.no_uncertainty:
         print("this model has no uncertainty model (no std / in_domain columns)", file=sys.stderr)
     if table.attrs["range"] is not None:
@@ -441,15 +442,15 @@ def _parser_train(sub, verbose: argparse.ArgumentParser) -> None:
 def _parser_predict(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("predict", parents=[verbose],
                        help="predict with a released model or a checkpoint folder; writes CSV: id, prediction, std, "
-                            "in_domain, unit, error, unseen_elements, clipped (std and in_domain where the model has "
-                            "an uncertainty model)")
+                            "interval_95, in_domain, unit, error, unseen_elements, clipped (std, interval_95 and "
+                            "in_domain where the model has an uncertainty model)")
     p.add_argument("paths", nargs="*", help="CIF/POSCAR files, folders of them, CSV files with a CIF column, "
                                             "or data set names")
     p.add_argument("--model", "--checkpoint", dest="model", required=True,
                    help="released model name (see `crysgnn-zoo models`) or checkpoint folder")
     p.add_argument("--data", action="append", help="one more file, folder or data set (repeatable)")
     p.add_argument("--out", help="CSV to write (default: stdout)")
-    p.add_argument("--no-uncertainty", action="store_true", help="skip the std and in_domain columns")
+    p.add_argument("--no-uncertainty", action="store_true", help="skip the std, interval_95 and in_domain columns")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
     p.add_argument("--device", default="cpu")

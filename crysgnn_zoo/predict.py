@@ -148,8 +148,10 @@ def predict(
         (elements absent from the model's training data) and ``clipped`` (True where the model's
         output fell outside the range and was moved to its edge); for a model with an uncertainty
         model (every release; :mod:`crysgnn_zoo.hub.uncertainty`) and ``uncertainty=True`` also
-        ``std`` (one standard deviation, in ``unit``) and ``in_domain`` (False: farther from the
-        training crystals than 95 % of the validation crystals are). ``attrs``: ``n_isolated`` (atoms
+        ``std`` (one standard deviation, in ``unit``), ``interval_95`` (half-width of the 95 %
+        interval, ``prediction +- interval_95``, widths recalibrated on the validation crystals) and
+        ``in_domain`` (False: farther from the training crystals than 95 % of the validation
+        crystals are). ``attrs``: ``n_isolated`` (atoms
         with no neighbour within the cutoff, joined to their nearest atoms), ``n_clipped``,
         ``range`` (``[min, max]`` or None).
 
@@ -187,8 +189,10 @@ def predict(
     if with_std:
         read = (table["error"] == "").to_numpy()
         table.insert(2, "std", np.nan)
-        table.insert(3, "in_domain", pd.array([pd.NA] * len(table), dtype="boolean"))
+        table.insert(3, "interval_95", np.nan)
+        table.insert(4, "in_domain", pd.array([pd.NA] * len(table), dtype="boolean"))
         table.loc[read, "std"] = std
+        table.loc[read, "interval_95"] = predictor.uncertainty.half_width(std, 0.95)
         table.loc[read, "in_domain"] = in_domain
     table.attrs["n_isolated"] = n_isolated  # atoms joined to their nearest atoms (isolated-atom rule)
     table.attrs["cutoff"] = predictor.graph_config.cutoff

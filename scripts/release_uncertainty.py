@@ -48,7 +48,7 @@ def jarvis_figures(name: str) -> dict | None:
         labels = {e.id: e.targets["optb88vdw_bandgap"] for e in dataset_source("jarvis_sample").entries()}
         y = np.array([labels[i] for i in ok.id])
         out["band_gap_vs_optb88vdw"] = coverage_report(ok.prediction.to_numpy() - y, ok["std"].to_numpy(),
-                                                       ok.in_domain.astype(bool).to_numpy())
+                                                       ok.in_domain.astype(bool).to_numpy(), predictor.uncertainty)
     return out
 
 

@@ -42,8 +42,8 @@ def calibrate_checkpoint(folder: str | Path, store: GraphStore, split: Split, de
     val_std, val_domain = unc.evaluate(val_f, val_p)
     record = {"file": UNCERTAINTY_FILE, "sha256": unc.save(folder / UNCERTAINTY_FILE), "method": unc.method,
               "weights": unc.weights.tolist(), "domain_radius": unc.domain_radius, "unit": predictor.unit,
-              "choice": unc.validation, "validation": coverage_report(val_p - val_y, val_std, val_domain),
-              "test": coverage_report(test_p - test_y, std, in_domain)}
+              "choice": unc.validation, "validation": coverage_report(val_p - val_y, val_std, val_domain, unc),
+              "test": coverage_report(test_p - test_y, std, in_domain, unc)}
     card_path = folder / "card.json"
     card = json.loads(card_path.read_text())
     card.setdefault("extra", {})["uncertainty"] = record

@@ -26,7 +26,7 @@ def test_a_noise_that_grows_away_from_the_training_data_is_found_and_calibrated(
     unc = fit(train, val_x, np.zeros(600), val_err)
     test_x, test_err = crystals(2000)
     std, in_domain = unc.evaluate(test_x, np.zeros(2000))
-    report = coverage_report(test_err, std, in_domain)
+    report = coverage_report(test_err, std, in_domain, unc)
     assert 0.62 <= report["coverage_68"] <= 0.74 and 0.92 <= report["coverage_95"] <= 0.98
     assert report["spearman"] > 0.3
     assert set(unc.validation) == {"laplace", "knn", "combined"} and unc.method in unc.validation
@@ -75,7 +75,8 @@ def test_training_gives_the_checkpoint_its_uncertainty_and_predict_returns_it(tr
     assert card["extra"]["uncertainty"]["sha256"] and (folder / UNCERTAINTY_FILE).exists()
     assert "coverage_95" in result.extra["uncertainty"]["test"] and "uncertainty (" in result.summary()
     table = predict(str(folder), "mp_37k_sample")
-    assert {"std", "in_domain"} <= set(table.columns) and (table["std"] > 0).all()
+    assert {"std", "interval_95", "in_domain"} <= set(table.columns) and (table["std"] > 0).all()
+    assert (table["interval_95"] > table["std"]).all()
     assert table.in_domain.mean() > 0.5
     plain = predict(str(folder), "mp_37k_sample", uncertainty=False)
     assert "std" not in plain and np.allclose(plain.prediction, table.prediction, atol=1e-5)
