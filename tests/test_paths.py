@@ -50,3 +50,42 @@ def test_a_missing_public_data_set_says_where_to_get_it(monkeypatch, capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "not found here" in out and "perov_5 is cubic perovskites" in out and "pymatgen ships" in out
+
+
+def test_a_data_set_card_cannot_name_files_outside_its_folder(tmp_path):
+    import json
+
+    from crysgnn_zoo.data.sources import dataset_folder_source
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("material_id,cif\nx,PRIVATE-CONTENT\n")
+    for files in (["../secret.csv"], [str(secret)]):
+        folder = tmp_path / f"set{len(files[0])}"
+        folder.mkdir()
+        (folder / "dataset.json").write_text(json.dumps({"name": "s", "files": files, "format": "csv-cif",
+                                                         "targets": {}}))
+        with pytest.raises(UnsafePathError, match="outside the source folder") as info:
+            dataset_folder_source(folder)
+        assert "PRIVATE-CONTENT" not in str(info.value)
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "data.csv").symlink_to(secret)
+    (linked / "dataset.json").write_text(json.dumps({"name": "l", "files": ["data.csv"], "format": "csv-cif"}))
+    with pytest.raises(UnsafePathError):
+        dataset_folder_source(linked)
+
+
+def test_a_plain_folder_with_a_link_out_is_refused_before_reading(tmp_path):
+    from crysgnn_zoo.data.sources import dataset_source, structure_folder_source
+
+    entry = next(iter(dataset_source("mp_37k_sample").entries()))
+    outside = tmp_path / "elsewhere.cif"
+    outside.write_text(entry.payload)
+    folder = tmp_path / "cifs"
+    folder.mkdir()
+    (folder / "own.cif").write_text(entry.payload)
+    (folder / "inner.cif").symlink_to(folder / "own.cif")  # a link inside stays fine
+    assert len(list(structure_folder_source(folder).entries())) == 2
+    (folder / "link.cif").symlink_to(outside)
+    with pytest.raises(UnsafePathError, match="outside the folder"):
+        structure_folder_source(folder)

@@ -179,10 +179,7 @@ def dataset_folder_source(folder: str | Path) -> Source:
     targets = {k: v.get("unit", "") for k, v in card.get("targets", {}).items()}
     ranges = card_ranges(card, folder / "dataset.json")
     fmt = card.get("format")
-    files = [folder / f for f in card.get("files", [])]
-    for path in files:
-        if not path.exists():
-            raise SourceNotFoundError(str(path), f"listed in {folder / 'dataset.json'} but missing")
+    files = [_card_file(folder, f) for f in card.get("files", [])]
     if fmt == "csv-cif":
         id_col = card.get("id_column", "material_id")
         cif_col = card.get("structure_column", "cif")
@@ -201,6 +198,23 @@ def dataset_folder_source(folder: str | Path) -> Source:
     else:
         raise SourceNotFoundError(str(folder / "dataset.json"), f"unsupported format {fmt!r}")
     return Source(name, "dataset", files, targets, read, card=card, ranges=ranges)
+
+
+def _card_file(folder: Path, name: str) -> Path:
+    """A file a ``dataset.json`` card lists: a regular file inside the folder (the rule of
+    ``id_prop.csv`` rows), never followed out by ``..``, an absolute path or a link.
+
+    Raises:
+        UnsafePathError: it lies outside the folder or is not a regular file.
+        SourceNotFoundError: it is missing.
+    """
+    where = f"{folder / 'dataset.json'} (files)"
+    path = _structure_path(folder, str(name), where)
+    if not path.exists():
+        raise SourceNotFoundError(str(path), f"listed in {folder / 'dataset.json'} but missing")
+    if not path.is_file():
+        raise UnsafePathError(where, f"{name!r} is not a regular file")
+    return path
 
 
 def card_ranges(card: dict, where: Path | str) -> dict[str, TargetRange]:
@@ -342,11 +356,17 @@ def structure_folder_source(folder: str | Path) -> Source:
 
     Raises:
         NoUsableDataError: the folder holds no structure file.
+        UnsafePathError: a file is a link that resolves outside the folder.
     """
     folder = Path(folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and is_structure_file(p))
     if not files:
         raise NoUsableDataError(str(folder), f"no CIF/POSCAR files ({', '.join(STRUCTURE_SUFFIXES)}) in this folder")
+    root = folder.resolve()
+    outside = [p for p in files if not p.resolve().is_relative_to(root)]
+    if outside:  # checked before any file is read, as for id_prop.csv rows
+        raise UnsafePathError(str(outside[0]), f"a link to {outside[0].resolve()}, outside the folder {root} "
+                                               f"({len(outside)} such file(s)); structure files must lie inside it")
     stems = [p.stem for p in files]
     ids = [p.name if stems.count(p.stem) > 1 else p.stem for p in files]
 
