@@ -9,12 +9,15 @@ resumes at the first missing shard. A bad structure is skipped and recorded
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import logging
 import multiprocessing as mp
 import os
+import shutil
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -203,7 +206,11 @@ def build_store(
 
     folder = cache_folder(source, config, cache_root)
     if (folder / "manifest.json").exists():
-        return _load_cached(folder, source, config, start)
+        try:
+            return _load_cached(folder, source, config, start)
+        except CacheMismatch as exc:  # damaged or swapped shards: rebuilt, never loaded as they are
+            log.warning("%s: %s; building it again", folder, exc)
+            shutil.rmtree(folder)
     shards, report, n_isolated = ShardFolder(folder, "shard"), SkipReport(), 0
     names = []
     for k, block in enumerate(_chunks(source.entries(), shard_size)):
@@ -222,7 +229,7 @@ def build_store(
         "source": source.name, "source_kind": source.kind, "source_fingerprint": source.fingerprint(),
         "graph_config": config.to_dict(), "cache_format": CACHE_FORMAT, "count": len(store),
         "n_skipped": len(report), "n_isolated": n_isolated, "targets": {k: source.unit(k) for k in target_names},
-        "shards": names, "skipped": report.to_list(), "build_seconds": seconds,
+        "shards": names, "skipped": report.to_list(), "build_seconds": seconds, "ids_sha256": ids_digest(store),
     }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
@@ -231,9 +238,29 @@ def build_store(
     return BuildResult(store, report, seconds, False, n_isolated, folder, config.cutoff)
 
 
+class CacheMismatch(Exception):
+    """A graph cache that cannot be used as it is (unreadable, truncated, or holding other crystals)."""
+
+
+def ids_digest(store: GraphStore) -> str:
+    """SHA-256 of a store's ids in order: what a cache's manifest checks its shards against."""
+    return hashlib.sha256("\n".join(store.ids.tolist()).encode()).hexdigest()
+
+
 def _load_cached(folder: Path, source: Source, config: GraphConfig, start: float) -> BuildResult:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    store = GraphStore.concat([GraphStore.load(folder / name) for name in manifest["shards"]])
+    """The cached store, checked against its manifest (count, and the ids' digest where recorded).
+
+    Raises:
+        CacheMismatch: a shard is unreadable or truncated, or the shards hold other crystals.
+    """
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        store = GraphStore.concat([GraphStore.load(folder / name) for name in manifest["shards"]])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise CacheMismatch(f"unreadable ({type(exc).__name__})") from None
+    if len(store) != manifest.get("count", len(store)) or manifest.get("ids_sha256", ids_digest(store)) != ids_digest(store):
+        raise CacheMismatch(f"its shards hold {len(store)} crystals that are not the {manifest.get('count')} "
+                            "its manifest records (a shard copied or swapped in)")
     log.info("loaded %d graphs of %s from %s", len(store), source.name, folder)
     return BuildResult(store, SkipReport.from_list(manifest["skipped"]), time.perf_counter() - start, True,
                        manifest["n_isolated"], folder, config.cutoff)

@@ -101,3 +101,32 @@ def test_collate_batches_graphs(sample_store):
 def test_whole_sample_builds_without_skips(sample_store):
     assert len(sample_store) == 1000
     assert sample_store.distances.max() <= 8.0 + 1e-5
+
+
+def test_a_swapped_or_damaged_cache_shard_is_rebuilt_never_loaded(tmp_path):
+    import json
+
+    from crysgnn_zoo.config import GraphConfig
+    from crysgnn_zoo.data.sources import dataset_source, folder_source
+    from crysgnn_zoo.graphs.build import build_store, cache_folder
+
+    entries = [e for _, e in zip(range(25), dataset_source("mp_37k_sample").entries())]
+    sets = {}
+    for name, part in (("a", entries[:24]), ("b", entries[:25])):
+        folder = tmp_path / name
+        folder.mkdir()
+        for e in part:
+            (folder / f"{e.id}.cif").write_text(e.payload)
+        (folder / "id_prop.csv").write_text("".join(f"{e.id},1.0\n" for e in part))
+        sets[name] = folder_source(folder)
+        build_store(sets[name], workers=1, cache_root=tmp_path / "cache", progress=False)
+    shard_a = next(cache_folder(sets["a"], GraphConfig(), tmp_path / "cache").glob("shard*.npz"))
+    shard_b = next(cache_folder(sets["b"], GraphConfig(), tmp_path / "cache").glob("shard*.npz"))
+    shard_a.write_bytes(shard_b.read_bytes())  # a valid shard of another source copied in
+    again = build_store(sets["a"], workers=1, cache_root=tmp_path / "cache", progress=False)
+    assert len(again.store) == 24 and not again.from_cache
+    shard_a = next(again.cache_path.glob("shard*.npz"))
+    shard_a.write_bytes(shard_a.read_bytes()[:100])  # truncated
+    third = build_store(sets["a"], workers=1, cache_root=tmp_path / "cache", progress=False)
+    assert len(third.store) == 24 and not third.from_cache
+    assert json.loads((third.cache_path / "manifest.json").read_text())["ids_sha256"]
