@@ -21,7 +21,7 @@ benchmarks/results>``, or ``--runs-dir``) and is skipped when its record exists,
 continued when interrupted. After every run ``runs.jsonl`` (the experiment, then
 every run's config, split seed and hash, metrics and per-epoch history:
 :mod:`benchmarks.records`), ``table.md`` and ``plot.png`` under ``<out>`` (default
-``benchmarks/results/<dataset>``) are rewritten. ``--set key=value`` changes
+``runs/results/<dataset>``; ``--out benchmarks/results/<dataset>`` updates the committed results) are rewritten. ``--set key=value`` changes
 every listed student's config (an ablation; use its own ``--out``).
 """
 from __future__ import annotations

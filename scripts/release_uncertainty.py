@@ -7,7 +7,8 @@ For each release with a target: its own split is rebuilt (checked against the ca
 :func:`crysgnn_zoo.hub.calibrate.calibrate_checkpoint` fits the Laplace and nearest-neighbour
 uncertainties on its training crystals, calibrates them on its validation crystals (method chosen
 by validation NLL) and measures them on its test crystals; ``uncertainty.npz`` is written beside
-the weights with its SHA-256 in the card, the README gains the figures, and the archive and release
+the weights with its SHA-256 in the card, a card without training elements gets them (so predict
+flags unseen elements for every release), the README gains the figures, and the archive and release
 table are rewritten (weights and config unchanged). The same figures on the 50 JARVIS sample
 crystals (another database) go to ``benchmarks/results/uncertainty/releases.json`` with
 ``calibration.png`` (expected against observed coverage) and ``error_vs_std.png``.
@@ -69,6 +70,9 @@ def update(name: str) -> dict:
     store, split = _script("release_ranges").release_split(card)
     rec = calibrate_checkpoint(folder, store, split)
     card = json.loads((folder / "card.json").read_text())
+    if not card.get("elements"):  # predict flags elements a model never saw: every card lists its own
+        card["elements"] = store.elements(split.train)
+        (folder / "card.json").write_text(json.dumps(card, indent=1))
     (folder / "README.md").write_text(_script("release_model").readme(card) + "\n" + readme_words(rec) + "\n")
     archive = pack(folder, name, ROOT / "dist" / f"{name}.tar.gz")
     record(name, archive, card["sha256"], RELEASE_TABLE, config_sha256=card["config_sha256"])

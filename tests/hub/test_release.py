@@ -76,3 +76,14 @@ def test_every_committed_checkpoint_card_follows_the_schema():
     for folder in folders:
         card = ModelCard.load(folder)
         assert card.sha256 and card.num_params > 0, folder
+
+
+def test_every_property_release_lists_its_training_elements_and_its_uncertainty():
+    from crysgnn_zoo.hub.resolve import released_models
+
+    for card in released_models():
+        if "test" not in card.get("metrics", {}):
+            continue
+        assert len(card["elements"]) > 5, f"{card['name']}: no training elements, unseen ones would not be flagged"
+        unc = card["extra"].get("uncertainty")
+        assert unc and {"coverage_68", "coverage_95", "spearman"} <= set(unc["test"]), card["name"]
