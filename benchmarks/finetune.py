@@ -1,7 +1,8 @@
 """The CrysGNN paper's second claim: distillation against conventional fine-tuning of the teacher.
 
     python -m benchmarks.finetune grid     # crysgnn-finetune recipes on the quick dev rows, seeds 0-2
-    python -m benchmarks.finetune chosen --recipe lr1e-3   # the chosen recipe on every dev row, seeds 0-4
+    python -m benchmarks.finetune chosen   # the recipe chosen on validation, on every dev row, seeds 0-4
+    python -m benchmarks.finetune control  # the same network from a random start (crysgnn), same recipe
     python -m benchmarks.finetune table    # table.md, results.json, plot.png
 
 ``crysgnn-finetune`` is the teacher's own pre-trained encoder (crysgnn-v1) with a fresh property head,
@@ -13,7 +14,9 @@ Every run goes through :mod:`benchmarks.run` on the dev rows' own splits (same s
 hashes as the students' runs in ``benchmarks/results/teachers``): records in
 ``benchmarks/results/finetune/<row>/<recipe>/runs.jsonl``. The table sets the fine-tuned teacher
 beside vanilla and distilled CGCNN, GATGNN and CrysXPP (each student's default distillation) with
-the paired per-seed changes of validation and test MAE.
+the paired per-seed changes of validation and test MAE. The control, ``crysgnn`` (the same
+network from a random start, same recipe), says how much of fine-tuning's result is the
+pre-trained start rather than the deeper network.
 """
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ ROWS = {"perov_5_heat_ref": ("perov_5", "heat_ref", None, None),
         "mp_elastic_shear_modulus_vrh": ("mp_elastic", "shear_modulus_vrh", None, None),
         "mp_formation_energy_per_atom_5000_30": ("mp", "formation_energy_per_atom", 5000, 30)}
 QUICK_ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh")
+#: the control: the teacher's architecture trained from a random start with the chosen recipe
+CONTROL_SUFFIX = "_random_start"
 #: recipe name -> TrainConfig overrides
 RECIPES = {"lr1e-3": {"lr": 1e-3}, "lr5e-3": {"lr": 5e-3}, "lr1e-2": {"lr": 1e-2},
            "lr1e-3_freeze3": {"lr": 1e-3, "freeze_encoder_epochs": 3},
@@ -43,11 +48,13 @@ DISTILLED = {"cgcnn": "crysgnn-v1_spread_0.5_1_half_decay", "gatgnn": "crysgnn-v
              "crysxpp": "crysgnn-v1_spread_0.25_1_half_decay"}
 
 
-def train(row: str, recipe: str, seeds: list[int]) -> int:
+def train(row: str, recipe: str, seeds: list[int], control: bool = False) -> int:
+    """crysgnn-finetune (``control``: the same network from a random start, ``crysgnn``) on ``row``."""
     dataset, target, max_train, epochs = ROWS[row]
-    argv = ["--dataset", dataset, "--properties", target, "--profile", "quick", "--models", "crysgnn-finetune",
+    model, folder = ("crysgnn", f"{recipe}{CONTROL_SUFFIX}") if control else ("crysgnn-finetune", recipe)
+    argv = ["--dataset", dataset, "--properties", target, "--profile", "quick", "--models", model,
             "--modes", "vanilla", "--seeds", ",".join(map(str, seeds)), "--no-table",
-            "--out", str(OUT / row / recipe)]
+            "--out", str(OUT / row / folder)]
     argv += [a for k, v in RECIPES[recipe].items() for a in ("--train", f"{k}={json.dumps(v)}")]
     argv += ["--max-train", str(max_train), "--epochs", str(epochs)] if max_train else []
     return runner.main(argv)
@@ -64,6 +71,7 @@ def row_table(row: str, recipe: str) -> dict:
     for student, folder in DISTILLED.items():
         lines[f"{student} vanilla"] = _runs(teachers / "vanilla", student, "vanilla")
         lines[f"{student} distilled"] = _runs(teachers / folder, student, "distilled")
+    lines["crysgnn, random start (control)"] = _runs(OUT / row / f"{recipe}{CONTROL_SUFFIX}", "crysgnn", "vanilla")
     lines["crysgnn-finetune"] = _runs(OUT / row / recipe, "crysgnn-finetune", "vanilla")
     return {name: {s: (r["extra"]["val"]["mae"], r["test"]["mae"], r["test"].get("r2"), r["split_hash"])
                    for s, r in runs.items()} for name, runs in lines.items()}
@@ -156,8 +164,8 @@ def plot(rows: list[dict], path: Path) -> None:
     for ax, r in zip(axes[0], rows):
         base = r["lines"]["cgcnn vanilla"]["val"]
         vals = [100 * (r["lines"][n]["val"] / base - 1) if r["lines"][n]["val"] else np.nan for n in names]
-        colours = ["tab:red" if n == "crysgnn-finetune" else "tab:blue" if "distilled" in n else "tab:grey"
-                   for n in names]
+        colours = ["tab:red" if n == "crysgnn-finetune" else "tab:blue" if "distilled" in n else
+                   "tab:orange" if "control" in n else "tab:grey" for n in names]
         ax.barh(names, vals, color=colours)
         ax.axvline(0, color="k", lw=0.8)
         ax.set(title=r["row"], xlabel="validation MAE vs vanilla CGCNN (%)")
@@ -169,7 +177,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("stage", choices=("grid", "chosen", "table"))
+    ap.add_argument("stage", choices=("grid", "chosen", "control", "table"))
     ap.add_argument("--recipe", help="chosen/table: the recipe (default: the one chosen on validation)")
     ap.add_argument("--seeds", default=None, help="grid: 0,1,2; chosen: 0,1,2,3,4")
     ap.add_argument("--rows", help="comma-separated row slugs (default: the stage's)")
@@ -182,10 +190,10 @@ def main(argv: list[str] | None = None) -> int:
                     return 2
         return 0
     recipe, scores = (args.recipe, choose_recipe()[1]) if args.recipe else choose_recipe()
-    if args.stage == "chosen":
+    if args.stage in ("chosen", "control"):
         seeds = [int(s) for s in (args.seeds or "0,1,2,3,4").split(",")]
         for row in (args.rows.split(",") if args.rows else ROWS):
-            if train(row, recipe, seeds):
+            if train(row, recipe, seeds, control=args.stage == "control"):
                 return 2
         return 0
     rows = results(recipe)

@@ -111,8 +111,9 @@ def test_offline_with_nothing_says_what_to_do(release_dir, cache):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     _register(f"http://127.0.0.1:{port}", served, folder)
-    with pytest.raises(WeightsNotFoundError, match=r"pip install crysgnn-zoo-weights.*CRYSGNN_ZOO_CACHE"):
+    with pytest.raises(WeightsNotFoundError, match=r"pip install -e \./models.*CRYSGNN_ZOO_CACHE") as info:
         resolve_weights(NAME)
+    assert "crysgnn-zoo-weights`" not in str(info.value)  # no package of that name on PyPI
 
 
 def test_explicit_path_wins(release_dir, cache):
