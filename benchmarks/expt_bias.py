@@ -25,7 +25,8 @@ Lines, each scored by its MAE against experiment on the test crystals:
   DFT energies (MPtrj), not these measurements.
 
 Every trained line shares CGCNN's recipe (Adam, cosine schedule, batch 64) and epoch budget; a
-line's learning rate comes from ``LINES``; the epoch kept is the best on validation.
+line's learning rate comes from ``LINES`` (fine-tuning at 1e-3, and at CGCNN's 5e-3 as ``@5e-3``,
+the rate chosen on validation); the epoch kept is the best on validation.
 Run folders live under ``runs/expt_bias`` (outside git; resumable); records, tables and plots
 under ``benchmarks/results/expt_bias``.
 """
@@ -72,6 +73,8 @@ LINES = (
     Line("ft(mp-vanilla)+distill", init="mp-vanilla", distill=True, lr=1e-3),
     Line("ft(mp-distilled)", init="mp-distilled", lr=1e-3),
     Line("ft(mp-distilled)+distill", init="mp-distilled", distill=True, lr=1e-3),
+    Line("ft(mp-vanilla)@5e-3", init="mp-vanilla", lr=5e-3),
+    Line("ft(mp-distilled)@5e-3", init="mp-distilled", lr=5e-3),
 )
 
 

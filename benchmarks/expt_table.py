@@ -17,7 +17,7 @@ import numpy as np
 
 PAIRS = {"mp-distilled": "mp-vanilla", "scratch+distill": "scratch", "correction+distill": "correction",
          "ft(mp-vanilla)+distill": "ft(mp-vanilla)", "ft(mp-distilled)": "ft(mp-vanilla)",
-         "ft(mp-distilled)+distill": "ft(mp-vanilla)"}
+         "ft(mp-distilled)+distill": "ft(mp-vanilla)", "ft(mp-distilled)@5e-3": "ft(mp-vanilla)@5e-3"}
 NOT_CLEAN = ("features(chgnet-0.3.0)",)
 
 

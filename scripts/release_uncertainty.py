@@ -11,7 +11,8 @@ the weights with its SHA-256 in the card, a card without training elements gets 
 flags unseen elements for every release), the README gains the figures, and the archive and release
 table are rewritten (weights and config unchanged). The same figures on the 50 JARVIS sample
 crystals (another database) go to ``benchmarks/results/uncertainty/releases.json`` with
-``calibration.png`` (expected against observed coverage) and ``error_vs_std.png``.
+``calibration.png`` (expected against observed coverage) and ``error_vs_std.png`` (``--plots``
+redraws the latter alone).
 """
 from __future__ import annotations
 
@@ -97,15 +98,47 @@ def plots(reports: dict, folder: Path) -> None:
     plt.close(fig)
 
 
+def error_vs_std(names: list[str], folder: Path) -> Path:
+    """``error_vs_std.png``: |error| against std on each release's own test crystals (log axes)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crysgnn_zoo.predict import load_model
+
+    fig, axes = plt.subplots(2, 3, figsize=(11, 7))
+    for ax, name in zip(axes.ravel(), names):
+        predictor = load_model(name)
+        card = json.loads((WEIGHTS / name / "card.json").read_text())
+        store, split = _script("release_ranges").release_split(card)
+        test = store.subset(split.test)
+        values, _, std, _ = predictor.predict_with_uncertainty(test)
+        err = np.abs(values - test.target(predictor.target))
+        ax.loglog(std, np.maximum(err, 1e-6), ".", ms=3, alpha=0.5)
+        lo, hi = float(std.min()), float(std.max())
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="|error| = std")
+        ax.set(title=name, xlabel=f"std ({predictor.unit})", ylabel="|error|")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(folder / "error_vs_std.png", dpi=100)
+    plt.close(fig)
+    return folder / "error_vs_std.png"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--report", action="store_true", help="print the table from the cards, change nothing")
     ap.add_argument("--only", help="comma-separated release names (default: every property model)")
+    ap.add_argument("--plots", action="store_true", help="only redraw error_vs_std.png from the releases as they are")
     args = ap.parse_args(argv)
     from crysgnn_zoo.hub.resolve import released_models
 
     names = [c["name"] for c in released_models() if "test" in c.get("metrics", {})]
     names = [n for n in names if not args.only or n in args.only.split(",")]
+    if args.plots:
+        print(error_vs_std(names, RESULTS))
+        return 0
     reports = {}
     for name in names:
         rec = json.loads((WEIGHTS / name / "card.json").read_text())["extra"].get("uncertainty") if args.report \
@@ -116,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         (RESULTS / "releases.json").write_text(json.dumps(reports, indent=1))
         plots(reports, RESULTS)
+        error_vs_std(names, RESULTS)
     print("| release | method | test 68 % coverage | test 95 % coverage | Spearman(abs error, std) | test NLL | "
           "JARVIS sample in domain |\n|---|---|---|---|---|---|---|")
     for name, r in reports.items():

@@ -39,8 +39,9 @@ def test_train_then_predict(tmp_path, capsys):
                "--out", str(tmp_path / "p.csv"), "--no-progress"])
     assert rc == 0
     rows = list(csv.reader(open(tmp_path / "p.csv")))
-    assert rows[0] == ["id", "prediction", "unit", "error", "unseen_elements", "clipped"]
-    assert [r[0] for r in rows[1:]] == [e.id for e in entries] and {r[2] for r in rows[1:]} == {"eV"}
+    assert rows[0] == ["id", "prediction", "std", "interval_95", "in_domain", "unit", "error", "unseen_elements",
+                       "clipped"]
+    assert [r[0] for r in rows[1:]] == [e.id for e in entries] and {r[5] for r in rows[1:]} == {"eV"}
     for folder in (str(cif_dir), *(str(cif_dir / f"{e.id}.cif") for e in entries)):  # no id_prop.csv needed
         (cif_dir / "id_prop.csv").unlink(missing_ok=True)
         assert main(["predict", "--model", str(out / "checkpoint"), folder, "--out", str(tmp_path / "q.csv"),
@@ -97,7 +98,7 @@ def test_every_student_trains_vanilla_and_distilled_from_the_cli(model, tmp_path
         assert json.loads((out / "checkpoint" / "config.json").read_text())["model"] == model
 
 
-def test_predict_that_reads_nothing_exits_non_zero_and_writes_no_csv(tmp_path, capsys):
+def test_predict_that_reads_nothing_exits_non_zero_and_keeps_every_row(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", "--dataset", "mp_37k_sample", "--target", "band_gap", "--epochs", "1",
                  "--max-samples", "40", "--split", "30,5,5", "--set", "n_conv=1", "--set", "atom_dim=8",
@@ -107,8 +108,9 @@ def test_predict_that_reads_nothing_exits_non_zero_and_writes_no_csv(tmp_path, c
     rc = main(["predict", "--checkpoint", str(out / "checkpoint"), "--data", str(bad),
                "--out", str(tmp_path / "p.csv"), "--no-progress"])
     err = capsys.readouterr().err
-    assert rc == 2 and str(bad) in err and "Traceback" not in err
-    assert not (tmp_path / "p.csv").exists()
+    assert rc == 1 and "0 of 1 structures predicted" in err and "Traceback" not in err
+    table = list(csv.reader(open(tmp_path / "p.csv")))
+    assert len(table) == 2 and table[1][0] == "broken" and "atom sites" in " ".join(table[1])
 
 
 def test_build_summary_counts_atoms_joined_by_the_isolated_atom_rule(tmp_path, capsys):
@@ -174,8 +176,11 @@ def test_released_model_predicts_from_the_cli(tmp_path, capsys):
     cif = tmp_path / "some.cif"
     cif.write_text(next(iter(dataset_source("mp_37k_sample").entries())).payload)
     assert main(["predict", "--model", "cgcnn-mp37k-formation-energy", str(cif), "--no-progress"]) == 0
-    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
-    assert rows[0][:3] == ["id", "prediction", "unit"] and rows[1][2] == "eV/atom" and float(rows[1][1]) < 5
+    out, err = capsys.readouterr()
+    rows = list(csv.reader(out.splitlines()))
+    assert rows[0][:6] == ["id", "prediction", "std", "interval_95", "in_domain", "unit"]
+    assert rows[1][5] == "eV/atom" and float(rows[1][1]) < 5 and 0 < float(rows[1][2]) < float(rows[1][3])
+    assert rows[1][4] in ("True", "False") and "out of the model's domain" in err
     assert main(["models"]) == 0 and "cgcnn-mp37k-formation-energy" in capsys.readouterr().out
 
 
