@@ -137,12 +137,11 @@ def _line_fields(line: Line, data: Path, seed: int, epochs: int) -> dict:
     return fields
 
 
-def predictions(checkpoint: Path, data: Path) -> dict[str, float]:
-    """``id -> prediction`` of a checkpoint over the measured CSV."""
-    from crysgnn_zoo.predict import predict
+def predictions(checkpoint: Path, store) -> np.ndarray:
+    """A checkpoint's predictions (as ``predict`` returns them) for every crystal of ``store``."""
+    from crysgnn_zoo.predict import load_model
 
-    table = predict(str(checkpoint), str(data))
-    return dict(zip(table["id"], table["prediction"]))
+    return load_model(checkpoint).predict_in_range(store)[0].astype(np.float64)
 
 
 def stage_expt(seeds: list[int], epochs: int = EXPT_EPOCHS, lines: tuple[Line, ...] = LINES) -> None:
@@ -183,12 +182,11 @@ def scores(pred: np.ndarray, truth: np.ndarray) -> dict:
 def _features(teachers: tuple[str, ...], store, split, seed: int) -> dict[str, np.ndarray]:
     """Features-baseline predictions on every crystal of ``store``: direct and as a correction."""
     from benchmarks.features import boosted_trees, ridge
-    from crysgnn_zoo.embed import crystal_embeddings
-    from crysgnn_zoo.predict import load_model
+    from crysgnn_zoo.embed import crystal_embeddings, load_encoder
 
     out = {}
     for teacher in teachers:
-        x = _embeddings(teacher, store, crystal_embeddings, load_model)
+        x = _embeddings(teacher, store, crystal_embeddings, load_encoder)
         for suffix, target, offset in (("", EXPT, 0.0), ("+dft", DELTA, store.target(DFT))):
             y = store.target(target)
             fits = {"ridge": ridge(x, y, split, keep=True), "trees": boosted_trees(x, y, split, seed, keep=True)}
@@ -214,13 +212,11 @@ def seed_record(seed: int, data: Path, teachers: tuple[str, ...]) -> dict:
     for mode in ("vanilla", "distilled"):
         ckpt = RUNS / "mp" / mode / "checkpoint"
         if ckpt.exists():
-            by_id = predictions(ckpt, data)
-            preds[f"mp-{mode}"] = np.array([by_id[i] for i in ids])
+            preds[f"mp-{mode}"] = predictions(ckpt, store)
     for line in LINES:
         folder = RUNS / "expt" / f"seed{seed}" / line.name
         if (folder / "result.json").exists():
-            by_id = predictions(folder / "checkpoint", data)
-            p = np.array([by_id[i] for i in ids])
+            p = predictions(folder / "checkpoint", store)
             preds[line.name] = p + dft if line.target == DELTA else p
     preds.update(_features(teachers, store, split, seed))
     lines = {name: {part: scores(p[getattr(split, part)], truth[getattr(split, part)]) for part in ("val", "test")}

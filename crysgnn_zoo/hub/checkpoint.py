@@ -296,7 +296,11 @@ def load_uncertainty(path: Path, card: dict) -> Uncertainty | None:
                                        f"({str(record.get('sha256'))[:16]}...); move it away or restore it")
     try:
         return Uncertainty.load(file)
-    except (OSError, ValueError, KeyError) as exc:
+    except KeyError as exc:  # genuine (its hash matched) but of another layout: the model still predicts
+        log.warning("%s: an uncertainty model of another version (no %s); predictions come without std "
+                    "(crysgnn_zoo.hub.calibrate.calibrate_checkpoint fits it again)", file, exc)
+        return None
+    except (OSError, ValueError) as exc:
         raise CheckpointError(f"{file}: cannot be read ({type(exc).__name__})") from None
 
 
