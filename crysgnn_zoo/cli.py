@@ -439,6 +439,15 @@ def _parser_train(sub, verbose: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_cmd_train)
 
 
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options every verb that reads structures and runs a model shares."""
+    p.add_argument("--batch-size", type=int, default=256, help="crystals per forward pass")
+    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:0")
+    p.add_argument("--workers", type=int, default=1, help="graph-building processes")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars or progress lines")
+
+
 def _parser_predict(sub, verbose: argparse.ArgumentParser) -> None:
     p = sub.add_parser("predict", parents=[verbose],
                        help="predict with a released model or a checkpoint folder; writes CSV: id, prediction, std, "
@@ -451,11 +460,7 @@ def _parser_predict(sub, verbose: argparse.ArgumentParser) -> None:
     p.add_argument("--data", action="append", help="one more file, folder or data set (repeatable)")
     p.add_argument("--out", help="CSV to write (default: stdout)")
     p.add_argument("--no-uncertainty", action="store_true", help="skip the std, interval_95 and in_domain columns")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--no-progress", action="store_true")
+    _add_run_options(p)
     p.set_defaults(func=_cmd_predict)
 
 
@@ -468,14 +473,11 @@ def _parser_evaluate(sub, verbose: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "--checkpoint", dest="model", required=True,
                    help="released model name (see `crysgnn-zoo models`) or checkpoint folder")
     p.add_argument("--target", help="the label column (default: the one named like the model's target)")
-    p.add_argument("--out", help="CSV of per-crystal errors: id, target, prediction, error, unit, read_error, "
-                                 "unseen_elements, clipped")
+    p.add_argument("--out", help="CSV of per-crystal errors: id, target, prediction, error, std, interval_95, "
+                                 "in_domain (models with an uncertainty model), unit, read_error, unseen_elements, "
+                                 "clipped")
     p.add_argument("--plot", help="PNG of predicted against labelled values")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--no-progress", action="store_true")
+    _add_run_options(p)
     p.set_defaults(func=_cmd_evaluate)
 
 
@@ -489,11 +491,7 @@ def _parser_embed(sub, verbose: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="file to write: .parquet, .csv or .npz (by extension)")
     p.add_argument("--level", default="crystal", choices=["crystal", "atom"],
                    help="one row per crystal (mean over its atoms) or per atom (default: crystal)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--show", type=int, default=5, help="unreadable structures to list on stderr")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--no-progress", action="store_true")
+    _add_run_options(p)
     p.set_defaults(func=_cmd_embed)
 
 

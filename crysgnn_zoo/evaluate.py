@@ -3,7 +3,7 @@
     import crysgnn_zoo as cz
     result = cz.evaluate("cgcnn-mp37k-band-gap", "my_gaps.csv")        # the model's target column
     result.metrics            # {"mae": ..., "rmse": ..., "r2": ..., "n": ...} in the model's unit
-    result.table              # id, target, prediction, error, unit, read_error, unseen_elements
+    result.table              # id, target, prediction, error, std, ..., read_error, unseen_elements
     result.parity_plot("parity.png")
 
 The labelled data follow the input rules of :func:`crysgnn_zoo.predict.predict` (a CSV with an id
@@ -38,8 +38,9 @@ class Evaluation:
         unit: the model's unit (eV/atom, eV, GPa, ...).
         metrics: ``mae``, ``rmse`` (in ``unit``), ``r2`` and ``n`` (crystals scored).
         table: one row per input crystal: ``id``, ``target`` (the label), ``prediction``,
-            ``error`` (prediction minus label), ``unit``, ``read_error`` (why a structure could
-            not be read, else ""), ``unseen_elements``.
+            ``error`` (prediction minus label), ``std``/``interval_95``/``in_domain`` (a model with an
+            uncertainty model), ``unit``, ``read_error`` (why a structure could not be read, else ""),
+            ``unseen_elements``, ``clipped``.
         n_unreadable: structures that could not be read; n_unlabelled: rows without a numeric label.
     """
 
