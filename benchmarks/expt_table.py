@@ -21,6 +21,11 @@ PAIRS = {"mp-distilled": "mp-vanilla", "scratch+distill": "scratch", "correction
 NOT_CLEAN = ("features(chgnet-0.3.0)",)
 
 
+def structure_only(line: str) -> bool:
+    """Whether a line predicts from the structure alone (no DFT value as input)."""
+    return line != "dft" and not line.startswith("correction") and not line.endswith("+dft")
+
+
 def read(folder: Path) -> tuple[dict, list[dict]]:
     """``(experiment, seed records)`` of ``folder/runs.jsonl``."""
     experiment, seeds = {}, []
@@ -86,8 +91,11 @@ def markdown(experiment: dict, seeds: list[dict], table: list[dict]) -> str:
             f"{100 * r['vs_dft'].mean():+.1f} ({_pct(r['vs_dft'])}) | {twin or ''} | "
             f"{_pct(r['paired_val']) if twin else ''} | {_pct(r['paired_test']) if twin else ''} |")
     dft = next(r for r in table if r["line"] == "dft")
+    alone = min((r for r in table if structure_only(r["line"])), key=lambda r: r["val"].mean())
     lines += ["", f"Best line on validation: **{best['line']}**, test MAE {best['test'].mean():.4f} eV/atom against "
-                  f"DFT's {dft['test'].mean():.4f} on the same crystals ({100 * best['vs_dft'].mean():+.1f} %).", ""]
+                  f"DFT's {dft['test'].mean():.4f} on the same crystals ({100 * best['vs_dft'].mean():+.1f} %). "
+                  f"Best from the structure alone: **{alone['line']}**, {alone['test'].mean():.4f} eV/atom "
+                  f"({100 * alone['vs_dft'].mean():+.1f} %).", ""]
     return "\n".join(lines)
 
 
@@ -98,9 +106,12 @@ def plots(seeds: list[dict], table: list[dict], folder: Path) -> None:
     import matplotlib.pyplot as plt
 
     best = min((r for r in table if r["line"] != "dft"), key=lambda r: r["val"].mean())
+    alone = min((r for r in table if structure_only(r["line"])), key=lambda r: r["val"].mean())
     truth = np.concatenate([s["test_truth"] for s in seeds])
     fig, ax = plt.subplots(figsize=(5.2, 5))
-    for name, colour in (("dft", "tab:grey"), (best["line"], "tab:blue")):
+    shown = [("dft", "tab:grey"), (best["line"], "tab:blue")]
+    shown += [(alone["line"], "tab:orange")] if alone is not best else []
+    for name, colour in shown:
         pred = np.concatenate([s["test_predictions"][name] for s in seeds])
         ax.scatter(truth, pred, s=7, alpha=0.5, color=colour,
                    label=f"{name}: MAE {np.abs(pred - truth).mean():.3f} eV/atom")
