@@ -31,6 +31,9 @@ from crysgnn_zoo.graphs.store import GraphStore
 
 UNCERTAINTY_FILE = "uncertainty.npz"
 METHODS = ("laplace", "knn", "combined")
+#: log std is kept within +-this (std between 2e-9 and 5e8 target units): a fit on a handful of
+#: validation crystals cannot run off to an infinite or zero width.
+LOG_STD_LIMIT = 20.0
 K_NEIGHBOURS = 5
 MAX_REFERENCE = 5000
 DOMAIN_QUANTILE = 0.95
@@ -98,7 +101,7 @@ def fit_weights(x: np.ndarray, err: np.ndarray) -> np.ndarray:
     from scipy.optimize import minimize
 
     def nll(w):
-        log_std = x @ w
+        log_std = np.clip(x @ w, -LOG_STD_LIMIT, LOG_STD_LIMIT)
         return float(np.mean(log_std + 0.5 * err ** 2 * np.exp(-2 * log_std)))
 
     w0 = np.zeros(x.shape[1])
@@ -142,7 +145,8 @@ class Uncertainty:
         and predictions (target units)."""
         raw = self.raw(features)
         z = (np.asarray(predictions, np.float64) - self.pred_mean) / self.pred_std
-        return np.exp(design(self.method, raw, z) @ self.weights), raw["knn"] <= self.domain_radius
+        log_std = np.clip(design(self.method, raw, z) @ self.weights, -LOG_STD_LIMIT, LOG_STD_LIMIT)
+        return np.exp(log_std), raw["knn"] <= self.domain_radius
 
     def save(self, path: str | Path) -> str:
         """Write the ``.npz`` (written whole, then renamed); returns its SHA-256."""
@@ -187,12 +191,14 @@ def fit(train_features: np.ndarray, val_features: np.ndarray, val_predictions: n
     scores = {}
     for method in METHODS:
         x = design(method, raw, z)
-        held_out = [gaussian_nll(val_errors[b], np.exp(x[b] @ fit_weights(x[a], val_errors[a])))
+        held_out = [gaussian_nll(val_errors[b], np.exp(np.clip(x[b] @ fit_weights(x[a], val_errors[a]),
+                                                                -LOG_STD_LIMIT, LOG_STD_LIMIT)))
                     for a, b in (halves, halves[::-1])]
         scores[method] = {"cross_fitted_nll": float(np.mean(held_out))}
     unc.method = min(scores, key=lambda m: scores[m]["cross_fitted_nll"])
     unc.weights = fit_weights(design(unc.method, raw, z), val_errors)
-    ratio = np.abs(val_errors) / np.exp(design(unc.method, raw, z) @ unc.weights)
+    ratio = np.abs(val_errors) / np.exp(np.clip(design(unc.method, raw, z) @ unc.weights, -LOG_STD_LIMIT,
+                                                LOG_STD_LIMIT))
     unc.quantiles = np.quantile(ratio, LEVELS)  # errors are heavier-tailed than a Gaussian: widths from data
     unc.domain_radius = float(np.quantile(raw["knn"], DOMAIN_QUANTILE))
     unc.validation = scores
