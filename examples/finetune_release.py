@@ -24,7 +24,7 @@ args = ap.parse_args()
 model = cz.load_model(args.init)                            # verified against its card's SHA-256
 cifs = [entry.payload for _, entry in zip(range(3), open_source(args.data).entries())]
 open("example.cif", "w").write(cifs[0])
-print(cz.predict(model, ["example.cif"]))                   # id, prediction, unit, error, unseen_elements, clipped
+print(cz.predict(model, ["example.cif"]).to_string())       # id, prediction, std, interval_95, in_domain, unit, ...
 
 result = cz.train_model(args.data, args.target, init=args.init, max_samples=args.n, split_sizes=(0.8, 0.1, 0.1),
                         train_config=cz.TrainConfig(epochs=args.epochs, lr=1e-3), out_dir="runs/finetuned",

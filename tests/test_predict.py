@@ -65,7 +65,8 @@ def test_every_input_kind_gives_the_same_prediction(kind, model_dir, crystals, t
     model = load_model(model_dir)
     reference = predict(model, str(tmp_path_cif(tmp_path, crystals[0])))
     table = predict(model, _inputs(kind, crystals[0], tmp_path))
-    assert list(table.columns) == ["id", "prediction", "unit", "error", "unseen_elements", "clipped"]
+    assert list(table.columns) == ["id", "prediction", "std", "interval_95", "in_domain", "unit", "error",
+                                   "unseen_elements", "clipped"]
     assert len(table) == 1 and table.error[0] == "" and table.unit[0] == "eV/atom"
     assert np.isclose(table.prediction[0], reference.prediction[0], rtol=1e-5, atol=1e-6)
 
