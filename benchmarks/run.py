@@ -389,8 +389,8 @@ def summarize(runs: list[dict]) -> list[dict]:
         entry["seconds_per_epoch"] = {mode: float(np.mean([r["seconds_per_epoch"] for r in modes.get(mode, [])]))
                                       for mode in MODES if modes.get(mode)}
         entry["train_seconds_total"] = float(sum(r["train_seconds"] for r in s))
-        entry["test_r2"] = {mode: float(np.mean([r["test"]["r2"] for r in modes[mode]]))
-                            for mode in MODES if modes.get(mode)}  # MAE alone rewards predicting a bound
+        entry["test_r2"] = {mode: float(np.mean([r["test"]["r2"] for r in modes[mode]])) for mode in MODES
+                            if modes.get(mode) and all("r2" in r["test"] for r in modes[mode])}  # MAE alone rewards predicting a bound
         rows.append(entry)
     return rows
 

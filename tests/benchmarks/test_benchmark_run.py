@@ -168,7 +168,7 @@ def test_a_row_without_distilled_runs_names_the_vanilla_seeds():
            "vanilla": {"mean": 0.1, "std": 0.01, "n": 3, "seeds": [0, 1, 2]},
            "distilled": {"mean": None, "std": None, "n": 0, "seeds": []}, "split_hash_by_seed": {}}
     table = runner.markdown(meta, [row])
-    assert "| y (eV) | alignn | 8/1/1 | vanilla 0,1,2 | 0.1 ± 0.01 | - | - | - | - | 30.0 |" in table
+    assert "| y (eV) | alignn | 8/1/1 | vanilla 0,1,2 | 0.1 ± 0.01 | - | - | - | - | - | 30.0 |" in table
     assert "- Distillation: none (vanilla runs only)" in table and "crysgnn-v1" not in table
     with_distilled = {**row, "distilled": {"mean": 0.09, "std": 0.0, "n": 1, "seeds": [0]}}
     assert "- Distillation: teacher crysgnn-v1, alpha 0.5" in runner.markdown(meta, [with_distilled])
