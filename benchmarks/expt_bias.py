@@ -195,13 +195,16 @@ def _features(teachers: tuple[str, ...], store, split, seed: int) -> dict[str, n
     return out
 
 
-_EMBEDDINGS: dict[str, np.ndarray] = {}
+_EMBEDDINGS: dict[tuple[str, str], np.ndarray] = {}
 
 
 def _embeddings(teacher: str, store, crystal_embeddings, load_model) -> np.ndarray:
-    if teacher not in _EMBEDDINGS:
-        _EMBEDDINGS[teacher] = crystal_embeddings(load_model(teacher), store)
-    return _EMBEDDINGS[teacher]
+    """A teacher's crystal embeddings of ``store``, computed once per teacher and set of crystals
+    (every seed splits the same store)."""
+    key = (teacher, str(hash(tuple(store.ids.tolist()))))
+    if key not in _EMBEDDINGS:
+        _EMBEDDINGS[key] = crystal_embeddings(load_model(teacher), store)
+    return _EMBEDDINGS[key]
 
 
 def seed_record(seed: int, data: Path, teachers: tuple[str, ...]) -> dict:

@@ -7,6 +7,7 @@ renamed: a failed write (full disk, Ctrl-C) leaves the old file or none, never a
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import sys
@@ -33,30 +34,31 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@contextlib.contextmanager
+def written_whole(path: Path):
+    """Yield a temporary path beside ``path``; renamed to ``path`` when the block ends without error,
+    removed otherwise."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_table(frame: pd.DataFrame, path: str | Path | None, float_format: str = "%.6g") -> None:
-    """``frame`` as CSV to ``path`` (temporary file, then renamed) or to stdout when ``path`` is None."""
+    """``frame`` as CSV to ``path`` (written whole) or to stdout when ``path`` is None."""
     frame = safe_frame(frame)
     if path is None:
         frame.to_csv(sys.stdout, index=False, float_format=float_format)
         return
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
+    with written_whole(Path(path)) as tmp:
         frame.to_csv(tmp, index=False, float_format=float_format)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_rows(path: str | Path, header: list[str], rows: Iterable[list]) -> None:
-    """Rows as CSV (temporary file, then renamed), every text cell :func:`spreadsheet_safe`."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Rows as CSV (written whole), every text cell :func:`spreadsheet_safe`."""
+    with written_whole(Path(path)) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)

@@ -10,19 +10,17 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import Predictor, load_checkpoint
-from crysgnn_zoo.hub.uncertainty import UNCERTAINTY_FILE, coverage_report, fit, readout_features
+from crysgnn_zoo.hub.uncertainty import UNCERTAINTY_FILE, coverage_report, fit
 
 
 def _part(predictor: Predictor, store: GraphStore, index: np.ndarray, device: str):
     """``(features, predictions as returned, targets)`` of crystals ``index``."""
     part = store.subset(index)
-    features, raw = readout_features(predictor.model, part, device=device)
-    values, _ = predictor.clip(predictor.normalizer.denorm(torch.from_numpy(raw)).numpy())
+    features, values, _ = predictor.readout(part, device=device)
     return features, values.astype(np.float64), part.target(predictor.target).astype(np.float64)
 
 

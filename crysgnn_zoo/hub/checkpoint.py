@@ -204,10 +204,16 @@ class Predictor:
         if self.uncertainty is None:
             values, clipped = self.predict_in_range(store, batch_size, device)
             return values, clipped, np.full(len(values), np.nan), np.ones(len(values), bool)
-        features, raw = readout_features(self.model, store, batch_size, device)
-        values, clipped = self.clip(self.normalizer.denorm(torch.from_numpy(raw)).numpy())
+        features, values, clipped = self.readout(store, batch_size, device)
         std, in_domain = self.uncertainty.evaluate(features, values)
         return values, clipped, std, in_domain
+
+    def readout(self, store: GraphStore, batch_size: int = 256, device: str = "cpu"
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(readout features, predictions in range, clipped mask)`` in one pass: what the
+        uncertainty model is fitted on and evaluated with."""
+        features, raw = readout_features(self.model, store, batch_size, device)
+        return features, *self.clip(self.normalizer.denorm(torch.from_numpy(raw)).numpy())
 
 
 def load_state_dict_file(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:

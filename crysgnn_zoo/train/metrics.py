@@ -36,11 +36,11 @@ def mean_predictor_mae(y_train: np.ndarray, y_test: np.ndarray) -> float:
 CONSTANT_SPREAD = 0.05
 
 
-def learned_check(y_val: np.ndarray, p_val: np.ndarray) -> dict:
+def learned_check(y_val: np.ndarray, p_val: np.ndarray, warn: bool = True) -> dict:
     """``{"val": metrics}``, plus ``{"not_learned": reason}`` when the model learned nothing a user
     can rank by: validation R2 <= 0, or predictions nearly constant (their standard deviation under
     :data:`CONSTANT_SPREAD` of the targets'). MAE alone can look fine then: on a target that is
-    mostly zero, predicting the bound beats the mean predictor's MAE. Logged as a warning."""
+    mostly zero, predicting the bound beats the mean predictor's MAE. Logged as a warning (``warn``)."""
     metrics = regression_metrics(y_val, p_val)
     spread = float(np.std(p_val) / np.std(y_val)) if len(y_val) > 1 and np.std(y_val) > 0 else float("nan")
     reasons = []
@@ -51,6 +51,7 @@ def learned_check(y_val: np.ndarray, p_val: np.ndarray) -> dict:
     if not reasons:
         return {"val": metrics}
     reason = "; ".join(reasons)
-    log.warning("the model learned nothing usable: %s; try another output bound, learning rate or more epochs",
-                reason)
+    if warn:
+        log.warning("the model learned nothing usable: %s; try another output bound, learning rate or more epochs",
+                    reason)
     return {"val": metrics, "not_learned": reason}
