@@ -92,21 +92,23 @@ def fit_peer(
     batch_size: int,
     recipe: Recipe,
     seed: int,
+    device: str = "cpu",
 ) -> dict:
     """Train ``model`` with standardised MSE; keep the best-validation weights; test them.
 
-    ``batches(positions, shuffle, epoch)`` yields ``(inputs, positions)``;
+    ``batches(positions, shuffle, epoch)`` yields ``(inputs, positions)`` (inputs on ``device``);
     ``predict(inputs)`` gives ``(B,)`` standardised predictions.
     """
+    model.to(device)
     mean, std = float(y[split["train"]].mean()), float(y[split["train"]].std())
-    target = torch.tensor((y - mean) / std, dtype=torch.float32)
+    target = torch.tensor((y - mean) / std, dtype=torch.float32, device=device)
     steps = (len(split["train"]) + batch_size - 1) // batch_size
     opt, sched = _optimizer(model.parameters(), recipe, steps, epochs)
 
     @torch.no_grad()
     def evaluate(name: str) -> np.ndarray:
         model.eval()
-        out = [predict(inputs).float().reshape(-1) for inputs, _ in batches(split[name], False, 0)]
+        out = [predict(inputs).float().reshape(-1).cpu() for inputs, _ in batches(split[name], False, 0)]
         return torch.cat(out).numpy() * std + mean
 
     history, best, best_mae = [], None, np.inf
@@ -114,18 +116,29 @@ def fit_peer(
         t0 = time.perf_counter()
         model.train()
         for inputs, pos in batches(split["train"], True, epoch):
-            loss = torch.nn.functional.mse_loss(predict(inputs).reshape(-1), target[pos])
+            loss = torch.nn.functional.mse_loss(predict(inputs).reshape(-1), target[torch.as_tensor(pos, device=device)])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             if sched is not None:
                 sched.step()
+        if device != "cpu":
+            torch.cuda.synchronize()
         val_mae = float(np.abs(evaluate("val") - y[split["val"]]).mean())
         history.append({"epoch": epoch, "seconds": time.perf_counter() - t0, "val_mae": val_mae})
         if val_mae < best_mae:
             best_mae, best = val_mae, copy.deepcopy(model.state_dict())
     model.load_state_dict(best)
     return {"history": history, "test_pred": evaluate("test").tolist()}
+
+
+def to_device(x, device: str):
+    """Tensors, lists and tuples of them, and objects with ``.to`` (graph containers), on ``device``."""
+    if device == "cpu" or x is None:
+        return x
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_device(v, device) for v in x)
+    return x.to(device) if hasattr(x, "to") else x
 
 
 def _batched(positions: list[int], shuffle: bool, epoch: int, batch_size: int, seed: int):
@@ -136,7 +149,7 @@ def _batched(positions: list[int], shuffle: bool, epoch: int, batch_size: int, s
 
 
 # ----------------------------------------------------------------- peers
-def run_cgcnn2(folder: Path, epochs: int, batch_size: int, seed: int) -> dict:
+def run_cgcnn2(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
     """cgcnn2: its CIFData (pymatgen neighbours, 12 within 8 Angstrom) and CrystalGraphConvNet."""
     import importlib.resources
 
@@ -158,16 +171,16 @@ def run_cgcnn2(folder: Path, epochs: int, batch_size: int, seed: int) -> dict:
     def batches(positions, shuffle, epoch):
         for chunk in _batched(positions, shuffle, epoch, batch_size, seed):
             (a, n, idx, crystal_idx), _, _ = collate_pool([items[i] for i in chunk])
-            yield (a, n, idx, crystal_idx), chunk
+            yield to_device((a, n, idx, list(crystal_idx)), device), chunk
 
     def predict(inputs):
         return model(*inputs)[0]
 
-    out = fit_peer(model, predict, batches, y, split, epochs, batch_size, RECIPES["cgcnn"], seed)
+    out = fit_peer(model, predict, batches, y, split, epochs, batch_size, RECIPES["cgcnn"], seed, device)
     return {"prep_seconds": prep, "n_params": sum(p.numel() for p in model.parameters()), **out}
 
 
-def run_alignn(folder: Path, epochs: int, batch_size: int, seed: int) -> dict:
+def run_alignn(folder: Path, epochs: int, batch_size: int, seed: int, device: str = "cpu") -> dict:
     """alignn (pure-torch ALIGNNAtomWisePure): its graph builder and model, 4+4 layers, width 256."""
     from alignn.models.alignn_atomwise_pure import ALIGNNAtomWisePure, ALIGNNAtomWisePureConfig
     from alignn.torch_graph_builder import batch_torch_graph_pairs, build_pure_torch_graph
@@ -192,12 +205,12 @@ def run_alignn(folder: Path, epochs: int, batch_size: int, seed: int) -> dict:
     def batches(positions, shuffle, epoch):
         for chunk in _batched(positions, shuffle, epoch, batch_size, seed):
             g, lg = batch_torch_graph_pairs([graphs[i] for i in chunk])
-            yield (g, lg, None), chunk
+            yield (to_device(g, device), to_device(lg, device), None), chunk
 
     def predict(inputs):
         return model(inputs)["out"]
 
-    out = fit_peer(model, predict, batches, y, split, epochs, batch_size, RECIPES["alignn"], seed)
+    out = fit_peer(model, predict, batches, y, split, epochs, batch_size, RECIPES["alignn"], seed, device)
     return {"prep_seconds": prep, "n_params": sum(p.numel() for p in model.parameters()), **out}
 
 
@@ -206,6 +219,7 @@ def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed:
               precision: str = "fp32", fast: bool = False) -> dict:
     import tempfile
 
+    from crysgnn_zoo.backend import for_device
     from crysgnn_zoo.config import GraphConfig, TrainConfig
     from crysgnn_zoo.data.sources import folder_source
     from crysgnn_zoo.factory import get_model
@@ -233,7 +247,7 @@ def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed:
                          precision=precision, compile=fast)
     trainer = Trainer(model, config, device=device)
     loader = lambda name, shuffle: GraphLoader(store, index[name], targets, batch_size, shuffle=shuffle,  # noqa: E731
-                                               seed=seed, with_vectors=vec)
+                                               seed=seed, with_vectors=vec, backend=for_device(device))
     history = trainer.fit(loader("train", True), loader("val", False))
     pred = trainer.predict(loader("test", False))[:, 0]
     return {"prep_seconds": prep, "n_params": sum(p.numel() for p in model.parameters()), "precision": precision,
@@ -310,13 +324,15 @@ def bootstrap_mae(err: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[f
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def run_worker(name: str, folder: Path, epochs: int, batch_size: int, seed: int, out_json: Path) -> int:
+def run_worker(name: str, folder: Path, epochs: int, batch_size: int, seed: int, out_json: Path,
+               device: str = "cpu") -> int:
     family, runner, _ = RUNNERS[name]
     t0 = time.perf_counter()
-    record = runner(folder, epochs, batch_size, seed)
-    record.update(name=name, family=family, epochs=epochs, batch_size=batch_size, seed=seed,
+    record = runner(folder, epochs, batch_size, seed, device=device)
+    record.update(name=name, family=family, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
                   wall_seconds=time.perf_counter() - t0, peak_rss_gib=peak_rss_gib(),
-                  threads=__import__("torch").get_num_threads())
+                  peak_gpu_gib=torch.cuda.max_memory_allocated() / 2**30 if device != "cpu" else None,
+                  threads=torch.get_num_threads())
     out_json.write_text(json.dumps(record))
     return 0
 
@@ -401,6 +417,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--only", choices=["cgcnn", "alignn"], help="run one pair")
     p.add_argument("--skip", default="", help="comma-separated implementation names not to run")
     p.add_argument("--sample-dir", type=Path, default=Path("runs/peers_sample"))
+    p.add_argument("--device", default="cpu", help="torch device for every implementation (cpu, cuda)")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--worker-epochs", type=int, help=argparse.SUPPRESS)
@@ -411,7 +428,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.worker:
-        return run_worker(args.worker, args.sample_dir, args.worker_epochs, args.batch_size, args.seed, args.worker_json)
+        return run_worker(args.worker, args.sample_dir, args.worker_epochs, args.batch_size, args.seed, args.worker_json,
+                          args.device)
 
     sizes = tuple(int(v) for v in args.split.split(","))
     if sum(sizes) > args.n:
@@ -435,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             cmd = [sys.executable, "-m", "benchmarks.peers", "--worker", name, "--worker-epochs", str(epochs[family]),
                    "--worker-json", str(raw), "--sample-dir", str(folder), "--batch-size", str(args.batch_size),
-                   "--seed", str(args.seed)]
+                   "--seed", str(args.seed), "--device", args.device]
             print(f"== {name}: {epochs[family]} epochs")
             if subprocess.run(cmd).returncode != 0:
                 print(f"error: {name} failed", file=sys.stderr)
@@ -446,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "sample": f"{args.dataset}, {args.n} crystals drawn with numpy default_rng({args.seed}), split "
                   f"{'/'.join(map(str, sizes))} (seed {args.seed}), formation_energy_per_atom, batch {args.batch_size}",
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, CPU only",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, " +
+                   (torch.cuda.get_device_name(0) if args.device != "cpu" else "CPU only"),
         "recipes": "Recipes per pair: " + "; ".join(f"{k}: {v.optimizer} lr {v.lr} wd {v.weight_decay} "
                                                     f"scheduler {v.scheduler}" for k, v in RECIPES.items()) +
                    ". Targets standardised with the training mean/std; best-validation weights tested.",

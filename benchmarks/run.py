@@ -430,8 +430,9 @@ def _distill_text(meta: dict) -> str:
         loss = f"embedding MSE in {meta.get('embedding_scale', 'per_dim')} teacher units" + (
             f", weight {meta['embedding_weight']}" if meta.get("embedding_weight", 1.0) != 1.0 else "")
     projection = "" if meta.get("projection", True) else ", no projection"
+    mode = f", mode {meta['mode']}" if meta.get("mode", "embedding") != "embedding" else ""
     alpha = settings_words(meta)
-    return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}, teacher embeddings cached"
+    return f"- Distillation: teacher {meta['teacher']}, {alpha}, {loss}{projection}{mode}, teacher embeddings cached"
 
 
 def _header(meta: dict, distilled: bool = True) -> list[str]:

@@ -32,6 +32,7 @@ import numpy as np
 
 from benchmarks import run as runner
 from benchmarks.records import RECORDS
+from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_MODES
 from crysgnn_zoo.distill.teachers import teacher_card
 
 RESULTS = Path(__file__).resolve().parent / "results" / "teachers"
@@ -49,23 +50,37 @@ def parse_row(text: str) -> dict:
 
 
 def parse_setting(text: str) -> dict:
-    """``teacher:objective:alpha:embedding_weight[:alpha_schedule]`` (no 5th field: constant, whatever the default)."""
+    """``teacher:objective:alpha:embedding_weight[:alpha_schedule[:mode]]`` (no 5th field: constant, whatever
+    the default; no 6th: the ``embedding`` mode)."""
     parts = text.split(":")
-    if len(parts) not in (4, 5):
-        raise ValueError(f"a setting is teacher:objective:alpha:embedding_weight[:alpha_schedule], got {text!r}")
+    if len(parts) not in (4, 5, 6):
+        raise ValueError("a setting is teacher:objective:alpha:embedding_weight[:alpha_schedule[:mode]], "
+                         f"got {text!r}")
     teacher, objective, alpha, weight = parts[:4]
+    mode = parts[5] if len(parts) == 6 else "embedding"
     return {"teacher": teacher, "objective": objective, "alpha": float(alpha), "embedding_weight": float(weight),
-            "alpha_schedule": parts[4] if len(parts) == 5 else "constant", "slug": text.replace(":", "_")}
+            "alpha_schedule": parts[4] if len(parts) >= 5 else "constant", "mode": mode,
+            "slug": text.replace(":", "_")}
 
 
 def setting_from_folder(name: str) -> dict | None:
     """The setting a folder under a row was run with (its name is the setting's slug), or None (``vanilla``,
-    anything else). Teacher names hold no ``_`` (release names use ``-``); the schedule may (``half_decay``)."""
+    anything else). Teacher names hold no ``_`` (release names use ``-``); the schedule may (``half_decay``),
+    and a mode follows it after one more ``_``."""
     parts = name.split("_", 4)
+    if name == "vanilla" or len(parts) < 4:
+        return None
+    if len(parts) == 5:
+        schedule = next((a for a in sorted(ALPHA_SCHEDULES, key=len, reverse=True)
+                         if parts[4] == a or parts[4].startswith(a + "_")), None)
+        if schedule is None:
+            return None
+        parts = [*parts[:4], schedule, *([parts[4][len(schedule) + 1:]] if parts[4] != schedule else [])]
     try:
-        return parse_setting(":".join(parts)) if name != "vanilla" and len(parts) >= 4 else None
+        setting = parse_setting(":".join(parts))
     except ValueError:
         return None
+    return setting if setting["mode"] in DISTILL_MODES else None
 
 
 def settings_found(rows: list[dict], given: list[dict], out: Path) -> list[dict]:
@@ -97,7 +112,7 @@ def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, ou
         for s in settings:
             dist = ["--modes", "distilled", "--teacher", s["teacher"], "--objective", s["objective"],
                     "--alpha", str(s["alpha"]), "--embedding-weight", str(s["embedding_weight"]),
-                    "--alpha-schedule", s["alpha_schedule"]]
+                    "--alpha-schedule", s["alpha_schedule"], "--mode", s["mode"]]
             if runner.main([*base, *dist, "--no-table", "--out", str(out / row["slug"] / s["slug"])]):
                 raise SystemExit(f"{s['slug']} on {row['slug']} failed")
 

@@ -9,47 +9,50 @@ Public API::
     cz.predict(cz.load_model("cgcnn-mp37k-formation-energy"), ["structure.cif"])  # a DataFrame
     cz.embed("crysgnn-v1", ["structure.cif"])  # the teacher's embedding of each crystal, a DataFrame
 """
-from crysgnn_zoo._version import __version__
-from crysgnn_zoo.config import DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
-from crysgnn_zoo.data.sources import list_datasets, open_source
-from crysgnn_zoo.distill.teachers import load_teacher
-from crysgnn_zoo.embed import embed
-from crysgnn_zoo.errors import (  # the named errors, also in crysgnn_zoo.errors
-    CheckpointError,
-    ChecksumMismatchError,
-    ConfigError,
-    CrysgnnZooError,
-    CrystalDataError,
-    DegenerateCellError,
-    DisorderError,
-    DownloadError,
-    DuplicateIdError,
-    IsolatedAtomsError,
-    MissingColumnError,
-    MissingExtraError,
-    NoUsableDataError,
-    OverlappingAtomsError,
-    RunExistsError,
-    RunLockedError,
-    SourceNotFoundError,
-    StructureError,
-    TargetError,
-    UnknownElementError,
-    UnknownNameError,
-    UnsafePathError,
-    WeightsNotFoundError,
-    WeightsVerificationError,
-)
-from crysgnn_zoo.evaluate import evaluate
-from crysgnn_zoo.factory import get_model, model_spec
-from crysgnn_zoo.graphs.build import build_store
-from crysgnn_zoo.hub.checkpoint import load_checkpoint
-from crysgnn_zoo.nets.registry import list_models, register_model
-from crysgnn_zoo.predict import load_model, predict
-from crysgnn_zoo.train.run import train_model
-from crysgnn_zoo.train.trainer import Trainer
+from __future__ import annotations
 
-__all__ = [
+from typing import TYPE_CHECKING
+
+from crysgnn_zoo._lazy import lazy_exports
+from crysgnn_zoo._version import __version__
+
+#: public name -> the module that defines it; imported on first use (``import crysgnn_zoo`` and
+#: ``crysgnn-zoo --help`` load neither torch nor DGL)
+_EXPORTS = {
+    **dict.fromkeys(("DistillConfig", "GraphConfig", "PretrainConfig", "RunConfig", "TrainConfig"), "config"),
+    **dict.fromkeys(("list_datasets", "open_source"), "data.sources"),
+    "load_teacher": "distill.teachers",
+    "embed": "embed",
+    **dict.fromkeys((
+        "CheckpointError", "ChecksumMismatchError", "ConfigError", "CrysgnnZooError", "CrystalDataError",
+        "DegenerateCellError", "DisorderError", "DownloadError", "DuplicateIdError", "IsolatedAtomsError",
+        "MissingColumnError", "MissingExtraError", "NoUsableDataError", "OverlappingAtomsError", "RunExistsError",
+        "RunLockedError", "SourceNotFoundError", "StructureError", "TargetError", "UnknownElementError",
+        "UnknownNameError", "UnsafePathError", "WeightsNotFoundError", "WeightsVerificationError"), "errors"),
+    "evaluate": "evaluate",
+    **dict.fromkeys(("get_model", "model_spec"), "factory"),
+    "build_store": "graphs.build",
+    "load_checkpoint": "hub.checkpoint",
+    **dict.fromkeys(("list_models", "register_model"), "nets.registry"),
+    **dict.fromkeys(("load_model", "predict"), "predict"),
+    "train_model": "train.run",
+    "Trainer": "train.trainer",
+}
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from crysgnn_zoo.config import DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig  # noqa: F401
+    from crysgnn_zoo.data.sources import list_datasets, open_source  # noqa: F401
+    from crysgnn_zoo.embed import embed  # noqa: F401
+    from crysgnn_zoo.evaluate import evaluate  # noqa: F401
+    from crysgnn_zoo.factory import get_model, model_spec  # noqa: F401
+    from crysgnn_zoo.predict import load_model, predict  # noqa: F401
+    from crysgnn_zoo.train.run import train_model  # noqa: F401
+
+__all__ = [  # noqa: F822 - provided lazily by __getattr__
     "DistillConfig",
     "PretrainConfig",
     "RunConfig",

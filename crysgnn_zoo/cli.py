@@ -20,7 +20,7 @@ import warnings
 import traceback
 from pathlib import Path
 
-from crysgnn_zoo.data.tables import write_table
+from crysgnn_zoo.backend import check_device
 from crysgnn_zoo.config import HEAP_POLICIES, DistillConfig, GraphConfig, PretrainConfig, RunConfig, TrainConfig
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import alpha_words
@@ -169,6 +169,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
               "(column 'clipped')", file=sys.stderr)
     for row in failed.head(args.show).itertuples():
         print(f"  {row.id}: {row.error}", file=sys.stderr)
+    from crysgnn_zoo.data.tables import write_table
+
     write_table(table, args.out)
     return 1 if len(failed) == len(table) else 0
 
@@ -186,6 +188,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.plot:
         print(f"parity plot: {result.parity_plot(args.plot)}", file=sys.stderr)
     if args.out:
+        from crysgnn_zoo.data.tables import write_table
+
         write_table(result.table, args.out)
     m = result.metrics
     print(json.dumps({"model": args.model, "data": args.data, "target": result.target, "unit": result.unit,
@@ -350,13 +354,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from crysgnn_zoo.hub.resolve import released_models
-    from crysgnn_zoo.nets.registry import list_models, model_entry
+    from crysgnn_zoo.nets.registry import list_models, model_summary
 
     if args.name:
         return _print_spec(args.name)
     print("architectures:")
     for name in list_models():
-        print(f"  {name:12s} {model_entry(name).summary}")
+        print(f"  {name:12s} {model_summary(name)}")
     print("released weights (crysgnn-zoo predict --model NAME ...):")
     for card in released_models():
         print(f"  {card['name']:34s} {card['summary']}")
@@ -383,7 +387,8 @@ def _print_spec(name: str) -> int:
 
 def _distill_words(config: DistillConfig) -> str:
     """``crysgnn-v1 (spread objective, alpha 0.5 decaying linearly to 0)``."""
-    return f"{config.teacher} ({config.objective} objective, {alpha_words(config.alpha, config.alpha_schedule)})"
+    channel = f"{config.objective} objective" if config.mode == "embedding" else f"mode {config.mode}"
+    return f"{config.teacher} ({channel}, {alpha_words(config.alpha, config.alpha_schedule)})"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -590,25 +595,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _plain_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A library warning as one plain line (no source line, no warning class)."""
     print(f"warning: {message}", file=sys.stderr)
-
-
-def check_device(device: str | None) -> None:
-    """Refuse an unknown device name, or a CUDA device on a torch without CUDA, before any work.
-
-    Raises:
-        ConfigError: naming the device and what torch offers.
-    """
-    if device is None or device == "cpu":
-        return
-    import torch
-
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, ValueError):
-        raise ConfigError(f"--device {device}: not a device name (cpu, cuda, cuda:0, ...)") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"--device {device}: this torch ({torch.__version__}) has no CUDA device available; "
-                          "install a CUDA build of torch on a machine with a GPU, or use --device cpu")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,6 +243,10 @@ class TrainConfig(JsonConfig):
         freeze_encoder_epochs: for this many first epochs only the readout (the model's
             ``readout_prefixes``: pooling head and output layer) trains and the encoder stays as it
             started; then everything trains (fine-tuning a pre-trained encoder; 0: never frozen).
+        backend: the message-passing backend: ``dgl`` (DGL's CPU kernels), ``torch`` (plain torch
+            scatter operations, any device), or ``auto``: the environment variable
+            ``CRYSGNN_ZOO_BACKEND`` if set, else ``torch`` on a CUDA device and ``dgl`` on the CPU
+            (:mod:`crysgnn_zoo.backend`). Both give the same results (tested).
     """
 
     epochs: int = 100
@@ -261,6 +265,7 @@ class TrainConfig(JsonConfig):
     compile: bool = False
     output_bound: Literal["auto", "clip", "softplus"] = "auto"
     freeze_encoder_epochs: int = 0
+    backend: Literal["auto", "dgl", "torch"] = "auto"
 
     def __post_init__(self) -> None:
         if self.freeze_encoder_epochs < 0:
@@ -331,6 +336,14 @@ class DistillConfig(JsonConfig):
             this (default 20,000) trains without the teacher, exactly as the vanilla run (recorded
             as ``distill_off`` with the reason), where the labels carry more than the teacher's
             embeddings. ``None``: no limit.
+        mode: what carries the teacher into the student, one channel or two joined by ``+``:
+            ``embedding`` (the paper's: the atom embeddings, through ``objective``),
+            ``crystal`` (the student's mean atom embedding, through its own learned projection,
+            against the teacher's, in the same units), ``soft_targets`` (the student's prediction
+            against a teacher-side prediction of the target: trees on the teacher's crystal
+            embeddings, fitted on the training crystals, each training crystal's value out of
+            fold; :mod:`crysgnn_zoo.distill.soft_targets`). The channels' losses add up in the
+            embedding term. Every mode leaves a student that predicts alone.
     """
 
     teacher: str = "crysgnn-v1"
@@ -342,6 +355,7 @@ class DistillConfig(JsonConfig):
     alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] | None = None
     teacher_crystals: int | None = DEFAULT_TEACHER_CRYSTALS
     max_train_crystals: int | None = DEFAULT_MAX_TRAIN_CRYSTALS
+    mode: Literal["embedding", "crystal", "soft_targets", "embedding+crystal", "embedding+soft_targets"] = "embedding"
 
     def __post_init__(self) -> None:
         if self.max_train_crystals is not None and self.max_train_crystals < 1:
@@ -361,7 +375,7 @@ class DistillConfig(JsonConfig):
 #: saved then carry no key for it): read a saved ``distill`` record as ``{**this, **record}``.
 DISTILL_RECORDED_BEFORE = {"embedding_scale": "per_dim", "objective": "spread", "embedding_weight": 1.0,
                            "projection": True, "alpha_schedule": "constant", "teacher_crystals": None,
-                           "max_train_crystals": None}
+                           "max_train_crystals": None, "mode": "embedding"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -500,4 +514,5 @@ class RunConfig(JsonConfig):
 EMBEDDING_SCALES = choices(DistillConfig, "embedding_scale")
 DISTILL_OBJECTIVES = choices(DistillConfig, "objective")
 ALPHA_SCHEDULES = choices(DistillConfig, "alpha_schedule")
+DISTILL_MODES = choices(DistillConfig, "mode")
 HEAP_POLICIES = choices(RunConfig, "heap")

@@ -20,6 +20,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import torch
+
+from crysgnn_zoo.backend import check_device, for_device
 from crysgnn_zoo.data.tables import write_table
 from crysgnn_zoo.progress import bar as progress_bar
 
@@ -50,9 +52,9 @@ class Encoder:
         """``(n_atoms, dim)`` float32, atoms in store order."""
         module = self.module.to(device).eval()
         if hasattr(module, "embed_store"):  # a foundation model that builds its own graphs
-            return module.embed_store(store, device=device).float().numpy()
+            return module.embed_store(store, device=device).float().cpu().numpy()
         loader = GraphLoader(store, np.arange(len(store)), None, batch_size,
-                             with_vectors=getattr(module, "needs_vectors", False))
+                             with_vectors=getattr(module, "needs_vectors", False), backend=for_device(device))
         out = []
         with torch.no_grad():
             for g, _, _ in progress_bar(loader, desc=f"{self.name} embeddings", unit="batch", disable=not progress):
@@ -103,6 +105,7 @@ def embed(
         ValueError: an unknown ``level``.
         NoUsableDataError: no structure was given or none could be read.
     """
+    check_device(device)
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     encoder = model if isinstance(model, Encoder) else load_encoder(model, device)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from crysgnn_zoo.backend import check_device
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.data.errors import DisorderError, NoUsableDataError, StructureError
 from crysgnn_zoo.data.sources import RawEntry, open_source
@@ -45,6 +46,7 @@ def load_model(name_or_path: str | Path, device: str = "cpu") -> Predictor | nn.
     embeddings), as :func:`~crysgnn_zoo.distill.teachers.load_teacher` gives it.
     ``load_checkpoint``, ``load_teacher`` and ``load_released`` are the narrower loaders this one calls.
     """
+    check_device(device)
     if is_encoder(name_or_path):
         return load_teacher(name_or_path, device)
     return load_released(name_or_path, device)

@@ -3,7 +3,7 @@ the same or a lower layer, and the module graph has no cycle.
 
 Layers, lowest first (a module may import its own layer and the ones below):
 
-- core: errors, paths, config, the DGL shim, downloads, the version;
+- core: errors, paths, config, the DGL shim and the message-passing backends, downloads, the version;
 - data: reading crystals; graphs: crystals -> graphs, batching;
 - nets: architectures, their registry, target normalisation;
 - hub: the checkpoint format, released weights, pre-trained starts (below distillation and
@@ -25,7 +25,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "crysgnn_zoo"
 
 LAYERS = [
     ["crysgnn_zoo._version", "crysgnn_zoo.errors", "crysgnn_zoo.paths", "crysgnn_zoo.ranges", "crysgnn_zoo.smoke",
-     "crysgnn_zoo.config", "crysgnn_zoo._dgl", "crysgnn_zoo.download", "crysgnn_zoo.progress"],
+     "crysgnn_zoo.config", "crysgnn_zoo._dgl", "crysgnn_zoo._lazy", "crysgnn_zoo.backend", "crysgnn_zoo.download",
+     "crysgnn_zoo.progress"],
     ["crysgnn_zoo.data"],
     ["crysgnn_zoo.graphs"],
     ["crysgnn_zoo.nets"],

@@ -33,6 +33,8 @@ EXEMPT = {
                                                          "(without it: a one-line error saying where it comes from)",
     "python -m benchmarks.summary": "rewrites the committed SUMMARY.md (tests/benchmarks/test_summary.py covers it)",
     "pip install -e '.[peers]'": "installs the peer packages from PyPI",
+    ".venv/bin/pip install --force-reinstall torch": "installs a CUDA build of torch (several GB)",
+    "python -m benchmarks.gpu_check": "tests/benchmarks/test_gpu_check.py runs its CPU half (no GPU in CI)",
 }
 
 

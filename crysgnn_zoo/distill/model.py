@@ -12,17 +12,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_OBJECTIVES, DistillConfig
+from crysgnn_zoo.backend import for_device, ops
+from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_MODES, DISTILL_OBJECTIVES, DistillConfig
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
 from crysgnn_zoo.distill.schedules import scheduled_alpha, teacher_span
+from crysgnn_zoo.distill.soft_targets import soft_targets
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.nets.hooks import TrainingHooks
 from crysgnn_zoo.nets.losses import TASK_LOSSES
+from crysgnn_zoo.nets.normalizer import Normalizer
 
 if TYPE_CHECKING:
     from dgl import DGLGraph
@@ -36,20 +40,39 @@ class TeacherEmbeddingCache:
     store as ``ndata["store_index"]``).
     """
 
-    def __init__(self, teacher: nn.Module, store: GraphStore, batch_size: int = 256, device: str = "cpu") -> None:
+    def __init__(self, teacher: nn.Module, store: GraphStore, batch_size: int = 256, device: str = "cpu",
+                 backend: str | None = None) -> None:
         teacher.eval()
         if hasattr(teacher, "embed_store"):  # a teacher that embeds whole stores (e.g. CHGNet)
-            self.embeddings = teacher.embed_store(store, device=device).float()
+            self.embeddings = teacher.embed_store(store, device=device).float().to(device)
             return
         out = []
+        backend = backend or for_device(device)
         with torch.no_grad():
             for start in range(0, len(store), batch_size):
-                g = collate(store, np.arange(start, min(start + batch_size, len(store)))).to(device)
-                out.append(teacher.embed(g).cpu())
-        self.embeddings = torch.cat(out) if out else torch.zeros(0, 0)
+                g = collate(store, np.arange(start, min(start + batch_size, len(store))), backend=backend).to(device)
+                out.append(teacher.embed(g))
+        self.embeddings = torch.cat(out) if out else torch.zeros(0, 0, device=device)  # kept on the device
 
     def lookup(self, g: DGLGraph) -> torch.Tensor:
-        return self.embeddings[g.ndata["store_index"].cpu()].to(g.device)
+        rows = g.ndata["store_index"].to(self.embeddings.device)
+        return self.embeddings.index_select(0, rows).to(g.device)
+
+
+def _projection(d_s: int, d_t: int, learned: bool) -> nn.Module:
+    """A linear map from the student's width to the teacher's, identity-initialised when they match
+    (a student equal to the teacher then has zero loss); ``learned=False``: the identity itself."""
+    if d_s != d_t and not learned:
+        raise ConfigError(f"without a projection the student's embedding width ({d_s}) must equal the "
+                          f"teacher's ({d_t})")
+    if d_s == d_t and not learned:
+        return nn.Identity()
+    projection = nn.Linear(d_s, d_t)
+    if d_s == d_t:
+        with torch.no_grad():
+            projection.weight.copy_(torch.eye(d_t))
+            projection.bias.zero_()
+    return projection
 
 
 class DistilledModel(nn.Module, TrainingHooks):
@@ -76,12 +99,16 @@ class DistilledModel(nn.Module, TrainingHooks):
         teacher_crystals: the size rule (:attr:`~crysgnn_zoo.config.DistillConfig.teacher_crystals`):
             :meth:`plan` compresses the schedule into the first ``teacher_crystals`` training
             crystals seen; ``None``: the schedule spans all of training.
+        mode: the channels the teacher reaches the student through
+            (:attr:`~crysgnn_zoo.config.DistillConfig.mode`): ``embedding``, ``crystal``,
+            ``soft_targets`` or two joined by ``+``. ``soft_targets`` needs :meth:`prepare` with
+            the targets and the training crystals.
     """
 
     def __init__(
         self, student: nn.Module, teacher: nn.Module, alpha: float = 0.5, task_loss: str = "mse",
         scale: str = "global", project_equal_widths: bool = True, objective: str = "spread", weight: float = 1.0,
-        alpha_schedule: str = "constant", teacher_crystals: int | None = None,
+        alpha_schedule: str = "constant", teacher_crystals: int | None = None, mode: str = "embedding",
     ) -> None:
         super().__init__()
         if not 0.0 <= alpha <= 1.0:
@@ -90,6 +117,10 @@ class DistilledModel(nn.Module, TrainingHooks):
             raise ConfigError(f"objective must be one of {DISTILL_OBJECTIVES}, got {objective!r}")
         if alpha_schedule not in ALPHA_SCHEDULES:
             raise ConfigError(f"alpha_schedule must be one of {ALPHA_SCHEDULES}, got {alpha_schedule!r}")
+        if mode not in DISTILL_MODES:
+            raise ConfigError(f"mode must be one of {DISTILL_MODES}, got {mode!r}")
+        self.mode = mode
+        self.channels = frozenset(mode.split("+"))
         self.student = student
         self.alpha = alpha
         self.alpha_schedule = alpha_schedule
@@ -103,17 +134,11 @@ class DistilledModel(nn.Module, TrainingHooks):
         for p in teacher.parameters():
             p.requires_grad_(False)
         d_s, d_t = student.embedding_dim, teacher.embedding_dim
-        if d_s != d_t and not project_equal_widths:
-            raise ConfigError(f"without a projection the student's embedding width ({d_s}) must equal the "
-                              f"teacher's ({d_t})")
-        if d_s == d_t and not project_equal_widths:
-            self.projection = nn.Identity()
-        else:
-            self.projection = nn.Linear(d_s, d_t)
-            if d_s == d_t:  # start as the identity: a student equal to the teacher has zero loss
-                with torch.no_grad():
-                    self.projection.weight.copy_(torch.eye(d_t))
-                    self.projection.bias.zero_()
+        self.projection = _projection(d_s, d_t, project_equal_widths)
+        if "crystal" in self.channels:  # its own map: a crystal's mean need not follow the atoms' one
+            self.crystal_projection = _projection(d_s, d_t, project_equal_widths)
+        self.soft: torch.Tensor | None = None  # per-crystal soft targets, normalised (prepare)
+        self._node_ptr: torch.Tensor | None = None
         self.cache: TeacherEmbeddingCache | None = None
         if scale not in SCALES:
             raise ConfigError(f"scale must be one of {SCALES}, got {scale!r}")
@@ -134,7 +159,7 @@ class DistilledModel(nn.Module, TrainingHooks):
         return cls(student, teacher, alpha=config.alpha, task_loss=task_loss, scale=config.embedding_scale,
                    project_equal_widths=config.projection, objective=config.objective,
                    weight=config.embedding_weight, alpha_schedule=config.alpha_schedule,
-                   teacher_crystals=config.teacher_crystals)
+                   teacher_crystals=config.teacher_crystals, mode=config.mode)
 
     def plan(self, n_train: int, epochs: int) -> float:  # type: ignore[override]
         """Apply the size rule for a training run over ``n_train`` crystals and ``epochs`` epochs
@@ -163,19 +188,33 @@ class DistilledModel(nn.Module, TrainingHooks):
     def teacher_model(self) -> nn.Module:
         return self.teacher[0]
 
-    def use_cache(self, store: GraphStore, device: str = "cpu") -> None:
-        """Pre-compute the teacher's embeddings of every atom in ``store`` (and their spread)."""
-        self.cache = TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device)
+    def use_cache(self, store: GraphStore, device: str = "cpu", backend: str | None = None) -> None:
+        """Pre-compute the teacher's embeddings of every atom in ``store`` (and their spread), kept on ``device``."""
+        self.cache = TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device, backend=backend)
         self._set_scale(self.cache.embeddings, device)
 
-    def prepare(self, store: GraphStore, cache: bool = True, device: str = "cpu") -> None:
+    def prepare(self, store: GraphStore, cache: bool = True, device: str = "cpu", backend: str | None = None,
+                targets: np.ndarray | None = None, train: np.ndarray | None = None,
+                normalizer: Normalizer | None = None, seed: int = 0) -> None:
         """Get ready to train on ``store``: measure the teacher's per-dimension spread
         and, with ``cache``, keep its embeddings of every atom so it never runs again.
-        Without this call the spread is taken from the first training batch."""
+        Without this call the spread is taken from the first training batch. The
+        ``soft_targets`` channel also needs ``targets`` (per crystal of ``store``), the
+        ``train`` crystals and the ``normalizer`` the trainer will use."""
         if cache:
-            self.use_cache(store, device=device)
+            self.use_cache(store, device=device, backend=backend)
+            embeddings = self.cache.embeddings
         else:
-            self._set_scale(TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device).embeddings, device)
+            embeddings = TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device,
+                                               backend=backend).embeddings
+            self._set_scale(embeddings, device)
+        if "soft_targets" in self.channels:
+            if targets is None or train is None:
+                raise ConfigError("the soft_targets mode needs the targets and training crystals (prepare)")
+            soft = soft_targets(embeddings.float().cpu().numpy(), store.node_ptr, targets, train, seed)
+            soft = (normalizer or Normalizer()).norm(soft)
+            self.soft = torch.as_tensor(soft, dtype=torch.float32, device=device)
+            self._node_ptr = torch.as_tensor(store.node_ptr, device=device)
 
     def _set_scale(self, embeddings: torch.Tensor, device: str | torch.device = "cpu") -> None:
         scale = teacher_scale(embeddings, self.scale)
@@ -213,15 +252,36 @@ class DistilledModel(nn.Module, TrainingHooks):
         if alpha == 0.0:
             self.loss_terms = {"task": task.detach()}
             return task, pred
-        target = self.teacher_embeddings(g)
-        if not self._scale_ready:
-            self._set_scale(target.detach(), target.device)
-        if self.objective == "normalized":
-            distill = normalized_embedding_loss(self.projection(h), target, g.batch_num_nodes())
-        else:
-            distill = embedding_loss(self.projection(h), target, self.embedding_scale)
-        self.loss_terms = {"task": task.detach(), "embedding": distill.detach()}
-        return (1.0 - alpha) * task + alpha * self.weight * distill, pred
+        terms = self._channel_losses(g, h, pred)
+        self.loss_terms = {"task": task.detach(), **{k: v.detach() for k, v in terms.items()}}
+        return (1.0 - alpha) * task + alpha * self.weight * sum(terms.values()), pred
+
+    def _channel_losses(self, g, h: torch.Tensor, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Each channel's unweighted loss on the batch (see :attr:`mode`)."""
+        out = {}
+        if self.channels & {"embedding", "crystal"}:
+            target = self.teacher_embeddings(g)
+            if not self._scale_ready:
+                self._set_scale(target.detach(), target.device)
+            if "embedding" in self.channels and self.objective == "normalized":
+                out["embedding"] = normalized_embedding_loss(self.projection(h), target, g.batch_num_nodes())
+            elif "embedding" in self.channels:
+                out["embedding"] = embedding_loss(self.projection(h), target, self.embedding_scale)
+            if "crystal" in self.channels:
+                out["crystal"] = embedding_loss(self.crystal_projection(ops.mean_nodes(g, h)),
+                                                ops.mean_nodes(g, target.to(h.dtype)), self.embedding_scale)
+        if "soft_targets" in self.channels:
+            out["soft_targets"] = F.mse_loss(pred[:, 0], self._soft_of(g))
+        return out
+
+    def _soft_of(self, g) -> torch.Tensor:
+        """The soft targets of ``g``'s crystals, found through each crystal's first atom's store row."""
+        if self.soft is None:
+            raise ConfigError("the soft_targets mode needs prepare(store, targets=..., train=...) before training")
+        sizes = g.batch_num_nodes().to(self.soft.device)
+        first = g.ndata["store_index"].to(self.soft.device).index_select(0, torch.cumsum(sizes, 0) - sizes)
+        crystal = torch.searchsorted(self._node_ptr, first, right=True) - 1
+        return self.soft.index_select(0, crystal)
 
     def regularization(self) -> torch.Tensor | None:
         """The student's own penalty, if it has one."""

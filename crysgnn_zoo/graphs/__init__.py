@@ -1,9 +1,19 @@
 """Atoms -> neighbour lists -> cached graph stores -> batched DGL graphs."""
-from crysgnn_zoo.graphs.build import BuildResult, build_store
-from crysgnn_zoo.graphs.collate import collate
-from crysgnn_zoo.graphs.features import AtomFeaturizer, default_featurizer
-from crysgnn_zoo.graphs.neighbors import NeighborList, find_neighbors
-from crysgnn_zoo.graphs.store import GraphStore
+from __future__ import annotations
+
+from crysgnn_zoo._lazy import lazy_exports
+
+_EXPORTS = {
+    "BuildResult": "build",
+    "build_store": "build",
+    "collate": "collate",
+    "AtomFeaturizer": "features",
+    "default_featurizer": "features",
+    "NeighborList": "neighbors",
+    "find_neighbors": "neighbors",
+    "GraphStore": "store",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "AtomFeaturizer",

@@ -11,7 +11,8 @@ from crysgnn_zoo.graphs.store import GraphStore
 
 
 class GraphLoader:
-    """Iterates ``(batched_graph, targets (B, 1) float32, index (B,))``.
+    """Iterates ``(batched_graph, targets (B, 1) float32, index (B,))``; graphs of ``backend``
+    (``"dgl"``, ``"torch"``, ``None``: the CPU's, see :func:`crysgnn_zoo.backend.for_device`), on the CPU.
 
     With ``shuffle=True`` the order of epoch ``e`` is a permutation drawn from
     ``seed + e``, so a run resumed at epoch ``e`` sees the same batches. With a shard
@@ -29,6 +30,7 @@ class GraphLoader:
         shuffle: bool = False,
         seed: int = 0,
         with_vectors: bool = False,
+        backend: str | None = None,
     ) -> None:
         self.store = store
         self.index = np.asarray(index, dtype=np.int64)
@@ -37,6 +39,7 @@ class GraphLoader:
         self.shuffle = shuffle
         self.seed = seed
         self.with_vectors = with_vectors
+        self.backend = backend  # see crysgnn_zoo.graphs.collate
         self.epoch = 0
         self.shard = (0, 1)
 
@@ -64,6 +67,6 @@ class GraphLoader:
             order = order[: self._n_items() * size][rank::size]
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            g = collate(self.store, batch, with_vectors=self.with_vectors)
+            g = collate(self.store, batch, with_vectors=self.with_vectors, backend=self.backend)
             y = None if self.targets is None else torch.from_numpy(self.targets[batch]).view(-1, 1)
             yield g, y, batch

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from crysgnn_zoo._version import __version__
+from crysgnn_zoo.backend import for_device
 from crysgnn_zoo.config import GraphConfig
 from crysgnn_zoo.data.errors import CrystalDataError
 from crysgnn_zoo.data.text import read_text
@@ -179,7 +180,7 @@ class Predictor:
         before clipping to :attr:`target_range` (see :meth:`predict_in_range`)."""
         self.model.to(device).eval()
         loader = GraphLoader(store, np.arange(len(store)), None, batch_size,
-                             with_vectors=getattr(self.model, "needs_vectors", False))
+                             with_vectors=getattr(self.model, "needs_vectors", False), backend=for_device(device))
         out = []
         for g, _, _ in loader:
             out.append(self.normalizer.denorm(self.model(g.to(device)))[:, 0].cpu().numpy())

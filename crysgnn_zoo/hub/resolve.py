@@ -22,12 +22,15 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
-from crysgnn_zoo.errors import WeightsNotFoundError
-from crysgnn_zoo.hub.checkpoint import Predictor, WeightsVerificationError, load_checkpoint, verify_weights
+from crysgnn_zoo.errors import WeightsNotFoundError, WeightsVerificationError
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir, check_name
 from crysgnn_zoo.ranges import TargetRange
+
+if TYPE_CHECKING:
+    from crysgnn_zoo.hub.checkpoint import Predictor
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
 
@@ -68,6 +71,8 @@ def forget_release(name: str) -> None:
 def verify_folder(folder: Path, release: Release | None = None) -> Path:
     """Check ``folder``'s weights and config against its card and ``release``'s hashes (see
     :func:`~crysgnn_zoo.hub.checkpoint.verify_weights`); returns ``folder``."""
+    from crysgnn_zoo.hub.checkpoint import verify_weights  # torch: imported only where weights are read
+
     verify_weights(folder, release.weights_sha256 if release else None, release.config_sha256 if release else None)
     return folder
 
@@ -177,6 +182,8 @@ def load_released(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     :class:`~crysgnn_zoo.hub.checkpoint.Predictor`, verified against its card and, for a
     released name, the release table."""
     release = releases().get(str(name_or_path))
+    from crysgnn_zoo.hub.checkpoint import load_checkpoint
+
     return load_checkpoint(resolve_weights(name_or_path), device=device,
                            expected_sha256=release.weights_sha256 if release else None,
                            expected_config_sha256=release.config_sha256 if release else None)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from crysgnn_zoo.backend import for_device
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 
@@ -52,7 +53,7 @@ def readout_features(model: torch.nn.Module, store: GraphStore, batch_size: int 
     outputs = []
     try:
         loader = GraphLoader(store, np.arange(len(store)), None, batch_size,
-                             with_vectors=getattr(model, "needs_vectors", False))
+                             with_vectors=getattr(model, "needs_vectors", False), backend=for_device(device))
         for g, _, _ in loader:
             outputs.append(model(g.to(device))[:, 0].float().cpu())
     finally:

@@ -1,10 +1,23 @@
 """Architectures. Importing this package registers every built-in model."""
-from crysgnn_zoo.nets.alignn import ALIGNN, ALIGNNConfig
-from crysgnn_zoo.nets.base import AtomEncoderModel
-from crysgnn_zoo.nets.cgcnn import CGCNN, CGCNNConfig
-from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig, CrysGNNFinetuneConfig
-from crysgnn_zoo.nets.crysxpp import CrysXPP, CrysXPPConfig
-from crysgnn_zoo.nets.gatgnn import GATGNN, GATGNNConfig
+from __future__ import annotations
+
+from crysgnn_zoo._lazy import lazy_exports
+
+_EXPORTS = {
+    "ALIGNN": "alignn",
+    "ALIGNNConfig": "alignn",
+    "AtomEncoderModel": "base",
+    "CGCNN": "cgcnn",
+    "CGCNNConfig": "cgcnn",
+    "CrysGNN": "crysgnn",
+    "CrysGNNConfig": "crysgnn",
+    "CrysGNNFinetuneConfig": "crysgnn",
+    "CrysXPP": "crysxpp",
+    "CrysXPPConfig": "crysxpp",
+    "GATGNN": "gatgnn",
+    "GATGNNConfig": "gatgnn",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ALIGNN", "ALIGNNConfig", "AtomEncoderModel", "CGCNN", "CGCNNConfig", "CrysGNN", "CrysGNNConfig",

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from crysgnn_zoo._dgl import dgl
+from crysgnn_zoo.backend import ops
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.nets.base import AtomEncoderModel
 from crysgnn_zoo.nets.layers import AtomFeatures, EdgeGatedGraphConv, GaussianExpansion, MLPLayer
@@ -136,7 +136,7 @@ class ALIGNN(AtomEncoderModel):
         x = self.atom_embedding(self.atom_features(g.ndata["atomic_number"]))
         y = self.edge_embedding(self.edge_rbf(g.edata["distance"]))
         if self.config.alignn_layers:
-            lg = dgl.line_graph(g, backtracking=True)
+            lg = ops.line_graph(g)
             cos = bond_angle_cosines(g, lg)
             recompute = self.config.checkpoint_line_graph and self.training and torch.is_grad_enabled()
             if recompute:
@@ -153,13 +153,12 @@ class ALIGNN(AtomEncoderModel):
         return self.angle_embedding(self.angle_rbf(cos))
 
     def readout(self, g: DGLGraph, atom_embeddings: torch.Tensor) -> torch.Tensor:
-        with g.local_scope():
-            g.ndata["h"] = atom_embeddings.float()  # DGL's CPU readout takes float32
-            return self.out(dgl.mean_nodes(g, "h"))
+        h = atom_embeddings.to(torch.promote_types(atom_embeddings.dtype, torch.float32))  # no bf16 readout in DGL
+        return self.out(ops.mean_nodes(g, h))
 
 
-@register_model("alignn", config=ALIGNNConfig, recipe={"lr": 1e-3, "optimizer": "adamw", "weight_decay": 1e-5},  # the paper's
-                summary="ALIGNN (Choudhary & DeCost 2021), edge-gated convolutions on bond and bond-angle graphs")
+@register_model("alignn", config=ALIGNNConfig,
+                recipe={"lr": 1e-3, "optimizer": "adamw", "weight_decay": 1e-5})  # the paper's
 def alignn(config: ALIGNNConfig) -> ALIGNN:
     """ALIGNN with the paper's defaults."""
     return ALIGNN(config)

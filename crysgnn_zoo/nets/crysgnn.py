@@ -29,7 +29,7 @@ class CrysGNN(CGCNN):
         super().__init__(config or CrysGNNConfig())
 
 
-@register_model("crysgnn", config=CrysGNNConfig, summary="CrysGNN encoder (5-layer gated convolutions) with a property head, trained from scratch")
+@register_model("crysgnn", config=CrysGNNConfig)
 def crysgnn(config: CrysGNNConfig) -> CrysGNN:
     """The CrysGNN architecture with a fresh (random) initialisation."""
     return CrysGNN(config)
@@ -47,8 +47,7 @@ class CrysGNNFinetuneConfig(CrysGNNConfig):
     RETIRED = ("encoder",)  # the pre-trained start is a weight tag of get_model now, not a config field
 
 
-@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, pretrained="crysgnn-v1",
-                summary="the paper's fine-tuning baseline: pre-trained CrysGNN encoder + new head, all fine-tuned")
+@register_model("crysgnn-finetune", config=CrysGNNFinetuneConfig, pretrained="crysgnn-v1")
 def crysgnn_finetune(config: CrysGNNFinetuneConfig) -> CrysGNN:
     """CrysGNN whose encoder :func:`crysgnn_zoo.get_model` starts from the teacher's (the head starts fresh)."""
     return CrysGNN(config)

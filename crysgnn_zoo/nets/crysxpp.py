@@ -76,8 +76,7 @@ class CrysXPP(CGCNN):
 # distillation settings: chosen on validation in the dev protocol (docs/benchmarks.md)
 @register_model("crysxpp", config=CrysXPPConfig, recipe={"lr": 3e-3},  # CrysXPP README default
                 pretrained="crysae-v1",
-                distill={"alpha": 0.25, "alpha_schedule": "half_decay"},
-                summary="CrysXPP (Das et al. 2022), CrysAE-pre-trained CGCNN encoder + feature selector")
+                distill={"alpha": 0.25, "alpha_schedule": "half_decay"})
 def crysxpp(config: CrysXPPConfig) -> CrysXPP:
     """CrysXPP; :func:`crysgnn_zoo.get_model` starts its encoder from CrysAE (``crysae-v1``)."""
     return CrysXPP(config)

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crysgnn_zoo._dgl import dgl, dglfn
+from crysgnn_zoo.backend import ops
 from crysgnn_zoo.config import JsonConfig
 from crysgnn_zoo.data.elements import MAX_Z
 from crysgnn_zoo.nets.base import AtomEncoderModel
@@ -94,18 +94,15 @@ class AGATLayer(nn.Module):
         message = self.neighbor(x)[src].view(-1, h, d) + self.bond(e).view(-1, h, d)  # (E, H, d)
         center_score = (self.center(x).view(-1, h, d) * self.query).sum(-1)  # (N, H)
         logits = F.leaky_relu(center_score[dst] + (message * self.key).sum(-1), self.negative_slope)
-        attention = dgl.ops.edge_softmax(g, logits)  # softmax over each centre's neighbours
-        with g.local_scope():
-            g.edata["m"] = (attention.unsqueeze(-1) * message).mean(1)  # heads averaged
-            g.update_all(dglfn.copy_e("m", "m"), dglfn.sum("m", "s"))
-            return x + F.softplus(self.bn(g.ndata["s"]))
+        attention = ops.edge_softmax(g, logits)  # softmax over each centre's neighbours
+        messages = (attention.unsqueeze(-1) * message).mean(1)  # heads averaged
+        return x + F.softplus(self.bn(ops.sum_at_dst(g, messages)))
 
 
 def composition(g: DGLGraph) -> torch.Tensor:
     """Element fractions of each crystal, broadcast to its atoms: ``(N, MAX_Z + 1)``."""
-    with g.local_scope():
-        g.ndata["onehot"] = F.one_hot(g.ndata["atomic_number"], MAX_Z + 1).float()
-        return dgl.broadcast_nodes(g, dgl.mean_nodes(g, "onehot"))
+    onehot = F.one_hot(g.ndata["atomic_number"], MAX_Z + 1).float()
+    return ops.broadcast_nodes(g, ops.mean_nodes(g, onehot))
 
 
 class GlobalAttentionPooling(nn.Module):
@@ -116,11 +113,8 @@ class GlobalAttentionPooling(nn.Module):
         self.score = nn.Sequential(nn.Linear(dim + context_dim, dim), nn.Softplus(), nn.Linear(dim, 1))
 
     def forward(self, g: DGLGraph, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        with g.local_scope():
-            g.ndata["a"] = self.score(torch.cat([x, context], dim=-1))
-            g.ndata["w"] = dgl.softmax_nodes(g, "a")
-            g.ndata["x"] = x
-            return dgl.sum_nodes(g, "x", "w")
+        weight = ops.softmax_nodes(g, self.score(torch.cat([x, context], dim=-1)))
+        return ops.sum_nodes(g, x * weight)
 
 
 class GATGNN(AtomEncoderModel):
@@ -155,8 +149,7 @@ class GATGNN(AtomEncoderModel):
 
 
 @register_model("gatgnn", config=GATGNNConfig,
-                recipe={"lr": 5e-3, "optimizer": "adamw", "weight_decay": 0.1},  # GATGNN train.py defaults
-                summary="GATGNN (Louis et al. 2020), augmented graph attention + global attention pooling")
+                recipe={"lr": 5e-3, "optimizer": "adamw", "weight_decay": 0.1})  # GATGNN train.py defaults
 def gatgnn(config: GATGNNConfig) -> GATGNN:
     """GATGNN with the published defaults (3 layers, 64 wide, 4 heads)."""
     return GATGNN(config)

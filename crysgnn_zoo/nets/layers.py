@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from crysgnn_zoo.backend import graph_backend, ops
 from crysgnn_zoo.graphs.features import AtomFeaturizer, default_featurizer
 
 if TYPE_CHECKING:
@@ -84,19 +85,25 @@ class MLPLayer(nn.Module):
         return self.net(x)
 
 
+def _sum_dtype(x: torch.Tensor) -> torch.dtype:
+    """float32 for reduced-precision ``x`` (bf16, fp16), else ``x``'s own float type."""
+    return torch.promote_types(x.dtype, torch.float32)
+
+
 class _GatedSum(torch.autograd.Function):
     """``out_i = sum_{e: dst_e = i} v[src_e] * s_e`` without keeping the ``(E, d)`` messages.
 
     Backward recomputes what it needs from ``v`` and ``s`` (saved anyway by
     the layers around it), so autograd stores no edge-sized intermediate.
-    Sums accumulate in float32 whatever the input precision.
+    Sums accumulate in float32 (float64 for float64 inputs).
     """
 
     @staticmethod
     def forward(ctx, v, s, src, dst, n_nodes: int):
         ctx.save_for_backward(v, s, src, dst)
-        msg = v.index_select(0, src).float().mul_(s)
-        return torch.zeros(n_nodes, v.shape[1], dtype=torch.float32, device=v.device).index_add_(0, dst, msg)
+        dtype = _sum_dtype(v)
+        msg = v.index_select(0, src).to(dtype).mul_(s)
+        return torch.zeros(n_nodes, v.shape[1], dtype=dtype, device=v.device).index_add_(0, dst, msg)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -105,14 +112,16 @@ class _GatedSum(torch.autograd.Function):
         grad_s = (g_edge * v.index_select(0, src)).to(s.dtype) if ctx.needs_input_grad[1] else None
         grad_v = None
         if ctx.needs_input_grad[0]:
-            grad_v = torch.zeros(v.shape, dtype=torch.float32, device=v.device).index_add_(0, src, g_edge.mul_(s))
+            grad_v = torch.zeros(v.shape, dtype=_sum_dtype(v), device=v.device).index_add_(0, src, g_edge.mul_(s))
             grad_v = grad_v.to(v.dtype)
         return grad_v, grad_s, None, None, None
 
 
-def _use_torch_kernels(x: torch.Tensor) -> bool:
-    """DGL 1.1's CPU kernels take float32/float64 only; reduced precision goes through torch ops."""
-    return x.dtype in (torch.bfloat16, torch.float16) or torch.is_autocast_enabled(x.device.type)
+def _use_torch_kernels(g, x: torch.Tensor) -> bool:
+    """The torch path: on the torch backend, and under reduced precision on DGL's (DGL 1.1's CPU
+    kernels take float32/float64 only)."""
+    return (graph_backend(g) == "torch" or x.dtype in (torch.bfloat16, torch.float16)
+            or torch.is_autocast_enabled(x.device.type))
 
 
 def batch_norm_with_stats(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float):
@@ -231,9 +240,10 @@ class EdgeGatedGraphConv(nn.Module):
     With ``update_edges=False`` (a last layer, whose edge output nobody reads)
     the edges are returned unchanged.
 
-    In float32 the message passing runs on DGL's fused kernels; under autocast
-    (``TrainConfig.precision="bf16"``) it runs on torch index ops with float32
-    sums, since DGL's CPU kernels have no bfloat16 version. With
+    On the DGL backend in float32 the message passing runs on DGL's fused kernels;
+    on the torch backend, and under autocast (``TrainConfig.precision="bf16"``,
+    DGL's CPU kernels have no bfloat16 version), on torch index ops with float32
+    sums. With
     ``use_compiled`` (:func:`set_compiled_kernels`, ``TrainConfig.compile``)
     the whole layer runs as one ``torch.compile``d tensor function instead.
     """
@@ -252,10 +262,10 @@ class EdgeGatedGraphConv(nn.Module):
     def forward(self, g: DGLGraph, x: torch.Tensor, e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.use_compiled:
             return self._forward_compiled(g, x, e)
-        if _use_torch_kernels(e):
+        if _use_torch_kernels(g, e):
             m, agg = self._gate_and_aggregate_torch(g, x, e)
         else:
-            m, agg = self._gate_and_aggregate_dgl(g, x, e)
+            m, agg = self._gate_and_aggregate_ops(g, x, e)
         x_new = F.silu(self.bn_nodes(self.self_update(x) + agg))
         if self.bn_edges is None:
             return x + x_new, e
@@ -277,19 +287,10 @@ class EdgeGatedGraphConv(nn.Module):
         running = [[bn.weight, bn.bias, bn.running_mean, bn.running_var] if bn is not None else None for bn in (bn_n, bn_e)]
         return compiled(_edge_gated_running_stats)(src, dst, x, e, lin, *running, bn_n.eps)
 
-    def _gate_and_aggregate_dgl(self, g, x, e):
-        from crysgnn_zoo._dgl import dglfn
-
-        with g.local_scope():
-            g.ndata["gd"] = self.gate_dst(x)
-            g.ndata["gs"] = self.gate_src(x)
-            g.apply_edges(dglfn.u_add_v("gs", "gd", "m"))
-            m = g.edata["m"] + self.gate_edge(e)
-            g.edata["s"] = torch.sigmoid(m)
-            g.ndata["v"] = self.neighbor_update(x)
-            g.update_all(dglfn.u_mul_e("v", "s", "msg"), dglfn.sum("msg", "num"))
-            g.update_all(dglfn.copy_e("s", "msg"), dglfn.sum("msg", "den"))
-            return m, g.ndata["num"] / (g.ndata["den"] + 1e-6)
+    def _gate_and_aggregate_ops(self, g, x, e):
+        m = ops.u_add_v(g, self.gate_src(x), self.gate_dst(x)) + self.gate_edge(e)
+        s = torch.sigmoid(m)
+        return m, ops.u_mul_e_sum(g, self.neighbor_update(x), s) / (ops.sum_at_dst(g, s) + 1e-6)
 
     def _gate_and_aggregate_torch(self, g, x, e):
         src, dst = g.edges()
@@ -297,5 +298,6 @@ class EdgeGatedGraphConv(nn.Module):
         m = self.gate_edge(e) + self.gate_src(x).index_select(0, src) + self.gate_dst(x).index_select(0, dst)
         s = torch.sigmoid(m)
         num = _GatedSum.apply(self.neighbor_update(x), s, src, dst, n)
-        den = torch.zeros(n, s.shape[1], dtype=torch.float32, device=s.device).index_add_(0, dst, s.float())
+        dtype = _sum_dtype(s)
+        den = torch.zeros(n, s.shape[1], dtype=dtype, device=s.device).index_add_(0, dst, s.to(dtype))
         return m, num / (den + 1e-6)

@@ -6,14 +6,16 @@
 ``build_model("cgcnn", n_conv=4)`` builds it with overrides; an unknown name or
 override fails with the valid choices (and a near match). Builders only build:
 pre-trained starts (the entry's ``pretrained`` weight tag) and distillation are applied by
-:func:`crysgnn_zoo.factory.get_model`, above the weight loaders. Importing any
-module of this package (this one included) first runs ``crysgnn_zoo/nets/__init__.py``,
-which imports every built-in architecture and so registers it.
+:func:`crysgnn_zoo.factory.get_model`, above the weight loaders. The built-in
+architectures are listed in :data:`BUILTINS` (module and summary), so they can be
+listed without importing torch; each module is imported, and so registers its
+architecture, the first time the architecture is asked for.
 """
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -33,6 +35,22 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+
+#: built-in architecture -> (the module that registers it, its one-line summary)
+BUILTINS: dict[str, tuple[str, str]] = {
+    "alignn": ("crysgnn_zoo.nets.alignn",
+               "ALIGNN (Choudhary & DeCost 2021), edge-gated convolutions on bond and bond-angle graphs"),
+    "cgcnn": ("crysgnn_zoo.nets.cgcnn",
+              "CGCNN (Xie & Grossman 2018), gated graph convolutions"),
+    "crysgnn": ("crysgnn_zoo.nets.crysgnn",
+                "CrysGNN encoder (5-layer gated convolutions) with a property head, trained from scratch"),
+    "crysgnn-finetune": ("crysgnn_zoo.nets.crysgnn",
+                         "the paper's fine-tuning baseline: pre-trained CrysGNN encoder + new head, all fine-tuned"),
+    "crysxpp": ("crysgnn_zoo.nets.crysxpp",
+                "CrysXPP (Das et al. 2022), CrysAE-pre-trained CGCNN encoder + feature selector"),
+    "gatgnn": ("crysgnn_zoo.nets.gatgnn",
+               "GATGNN (Louis et al. 2020), augmented graph attention + global attention pooling"),
+}
 
 
 def register_model(name: str, config: type[JsonConfig], summary: str = "",
@@ -54,23 +72,31 @@ def register_model(name: str, config: type[JsonConfig], summary: str = "",
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered (by {_REGISTRY[name].builder})")
-        _REGISTRY[name] = ModelEntry(name, fn, config, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                                     pretrained, dict(distill or {}), dict(recipe or {}))
+        summary_ = summary or BUILTINS.get(name, ("", ""))[1] or (fn.__doc__ or "").strip().split("\n")[0]
+        _REGISTRY[name] = ModelEntry(name, fn, config, summary_, pretrained, dict(distill or {}), dict(recipe or {}))
         return fn
 
     return wrap
 
 
 def list_models(pattern: str = "*") -> list[str]:
-    """Registered model names matching a shell-style ``pattern``, sorted."""
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+    """Model names (built-in and registered) matching a shell-style ``pattern``, sorted."""
+    return sorted(n for n in set(_REGISTRY) | set(BUILTINS) if fnmatch.fnmatch(n, pattern))
+
+
+def model_summary(name: str) -> str:
+    """One line on model ``name`` (a built-in's without importing it)."""
+    return BUILTINS[name][1] if name in BUILTINS else model_entry(name).summary
 
 
 def model_entry(name: str) -> ModelEntry:
+    if name not in _REGISTRY and name in BUILTINS:
+        importlib.import_module(BUILTINS[name][0])  # registers it
     if name not in _REGISTRY:
-        near = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        known = list_models()
+        near = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean {near[0]!r}?)" if near else ""
-        raise UnknownNameError(f"unknown model {name!r}{hint}; available: {', '.join(sorted(_REGISTRY))}")
+        raise UnknownNameError(f"unknown model {name!r}{hint}; available: {', '.join(known)}")
     return _REGISTRY[name]
 
 

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crysgnn_zoo._dgl import dgl
+from crysgnn_zoo.backend import ops
 from crysgnn_zoo.config import PretrainConfig
 
 if TYPE_CHECKING:
@@ -64,8 +64,8 @@ def all_pairs(g: DGLGraph) -> tuple[torch.Tensor, torch.Tensor]:
     sizes = g.batch_num_nodes().long()
     starts = torch.cumsum(sizes, 0) - sizes
     per = sizes * sizes
-    crystal = torch.repeat_interleave(torch.arange(len(sizes)), per)
-    local = torch.arange(int(per.sum())) - torch.repeat_interleave(torch.cumsum(per, 0) - per, per)
+    crystal = torch.repeat_interleave(torch.arange(len(sizes), device=sizes.device), per)
+    local = torch.arange(int(per.sum()), device=sizes.device) - torch.repeat_interleave(torch.cumsum(per, 0) - per, per)
     n = sizes[crystal]
     i, j = starts[crystal] + local // n, starts[crystal] + local % n
     keep = i != j
@@ -77,7 +77,7 @@ def bond_counts(g: DGLGraph, i: torch.Tensor, j: torch.Tensor, max_bonds: int) -
     n = g.num_nodes()
     src, dst = g.edges()
     keys, counts = torch.unique(src.long() * n + dst.long(), return_counts=True)
-    query = j * n + i
+    query = (j * n + i).to(keys.device)
     pos = torch.searchsorted(keys, query).clamp_max(len(keys) - 1)
     found = keys[pos] == query
     return torch.where(found, counts[pos], torch.zeros_like(pos)).clamp_max(max_bonds)
@@ -100,7 +100,7 @@ def all_pairs_connectivity(heads: PretrainHeads, h: torch.Tensor, g: DGLGraph, c
     """(class-weighted cross-entropy, accuracy) of the bond-count class of every atom pair."""
     i, j = all_pairs(g)
     i, j = i.to(h.device), j.to(h.device)
-    target = bond_counts(g, i.cpu(), j.cpu(), config.max_bonds).to(h.device)
+    target = bond_counts(g, i, j, config.max_bonds).to(h.device)
     logits = bilinear_pairs(heads.pair_scorer, h, i, j)
     weight = torch.ones(config.max_bonds + 1, device=h.device)
     weight[0] = config.no_bond_weight
@@ -116,13 +116,13 @@ def sample_non_edges(g: DGLGraph, n_samples: int,
     every atom neighbours every other) are redrawn from the whole batch.
     """
     n = g.num_nodes()
-    sizes = g.batch_num_nodes()
+    sizes = g.batch_num_nodes().cpu()  # drawn on the CPU (the generator's device), the same on every device
     graph_of = torch.repeat_interleave(torch.arange(len(sizes)), sizes)
     starts = torch.cumsum(sizes, 0) - sizes
     dst = torch.randint(0, n, (n_samples,), generator=generator)
     gid = graph_of[dst]
     src = starts[gid] + (torch.rand(n_samples, generator=generator) * sizes[gid]).long()
-    src_e, dst_e = g.edges()
+    src_e, dst_e = (t.cpu() for t in g.edges())
     edge_keys = src_e.long() * n + dst_e.long()
     clash = torch.isin(src * n + dst, edge_keys)
     if clash.any():
@@ -176,8 +176,8 @@ def pretrain_losses(
     elif config.connectivity_weight:
         src, dst = g.edges()
         neg_src, neg_dst = sample_non_edges(g, len(src) * config.negatives_per_edge, generator)
-        pairs_src = torch.cat([src.long(), neg_src])
-        pairs_dst = torch.cat([dst.long(), neg_dst])
+        pairs_src = torch.cat([src.long(), neg_src.to(src.device)])
+        pairs_dst = torch.cat([dst.long(), neg_dst.to(dst.device)])
         h_src, h_dst = h.index_select(0, pairs_src), h.index_select(0, pairs_dst)  # see bilinear_pairs
         feats = torch.cat([h_src * h_dst, (h_src - h_dst).abs()], dim=-1)
         labels = torch.cat([torch.ones(len(src)), torch.zeros(len(neg_src))]).to(h.device)
@@ -186,9 +186,7 @@ def pretrain_losses(
         out["connectivity_acc"] = ((logits > 0).float() == labels).float().mean().detach()
         total = total + config.connectivity_weight * out["connectivity"]
     if config.spacegroup_weight or config.contrastive_weight:
-        with g.local_scope():
-            g.ndata["h"] = h
-            crystal = dgl.mean_nodes(g, "h")
+        crystal = ops.mean_nodes(g, h)
         if config.spacegroup_weight:
             sg = spacegroup.long() - 1
             out["spacegroup"] = F.cross_entropy(heads.spacegroup_classifier(crystal), sg)

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from torch import nn
-from crysgnn_zoo.progress import bar as progress_bar
 
+from crysgnn_zoo.backend import check_device, for_device
 from crysgnn_zoo.config import GraphConfig, PretrainConfig
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
 from crysgnn_zoo.nets.crysgnn import CrysGNN, CrysGNNConfig
+from crysgnn_zoo.progress import bar as progress_bar
 from crysgnn_zoo.pretrain.objectives import PretrainHeads, pretrain_losses
 from crysgnn_zoo.smoke import SMOKE_EPOCHS, SMOKE_STEPS, smoke
 from crysgnn_zoo.train.distributed import World, barrier, init_distributed
@@ -86,7 +87,7 @@ def evaluate_pretraining(model: PretrainModel, store: GraphStore, index: np.ndar
     n = 0
     for start in range(0, len(index), batch_size):
         batch = index[start : start + batch_size]
-        g = collate(store, batch).to(device)
+        g = collate(store, batch, backend=for_device(device)).to(device)
         out = model(g, *_labels(store, batch, device), generator=gen)
         for k, v in out.items():
             sums[k] = sums.get(k, 0.0) + float(v) * len(batch)
@@ -131,6 +132,7 @@ def pretrain(
     Raises:
         RunLockedError: another process is running in ``out_dir``.
     """
+    check_device(device)
     if smoke():  # crysgnn_zoo.smoke: a few steps of one epoch
         config, max_steps = config.replace(epochs=SMOKE_EPOCHS) if config else PretrainConfig(epochs=SMOKE_EPOCHS), \
             min(max_steps or SMOKE_STEPS, SMOKE_STEPS)
@@ -170,7 +172,8 @@ def _pretrain(store, out: Path, config: PretrainConfig, model_config: CrysGNNCon
         result.epochs = state["epochs"]
         result.steps, result.graphs_seen, result.seconds = state["steps"], state["graphs_seen"], state["seconds"]
     gen = torch.Generator().manual_seed(config.seed * 1000 + here.rank)
-    loader = GraphLoader(store, train_index, None, config.batch_size, shuffle=True, seed=config.seed)
+    loader = GraphLoader(store, train_index, None, config.batch_size, shuffle=True, seed=config.seed,
+                         backend=for_device(device))
     loader.set_shard(here.rank, here.size)
     for epoch in range(start_epoch, config.epochs):
         lr = opt.param_groups[0]["lr"]

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from crysgnn_zoo._dgl import dgl
+from crysgnn_zoo.backend import check_device
 from crysgnn_zoo._version import __version__
+from crysgnn_zoo.backend import for_device
 from crysgnn_zoo.config import GraphConfig, RunConfig
 from crysgnn_zoo.data.errors import SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
@@ -34,6 +35,7 @@ from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.calibrate import calibrate_checkpoint
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
+from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.smoke import SMOKE_CRYSTALS, SMOKE_ENV, SMOKE_EPOCHS, smoke
 from crysgnn_zoo.train.distributed import barrier, init_distributed, world
@@ -151,6 +153,7 @@ def train_model(
         RunLockedError: another process is running in ``out_dir``.
         RunExistsError: ``out_dir`` is a file, or holds a run and neither ``resume`` nor ``overwrite`` is set.
     """
+    check_device(device)
     source = data if isinstance(data, Source) else None
     if isinstance(data, RunConfig):
         config = data.replace(**{k: v for k, v in (("target", target), ("model", model)) if v is not None}, **fields)
@@ -256,7 +259,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         train_seconds=train_seconds, graph_seconds=built.seconds, graphs_from_cache=built.from_cache,
         n_skipped=len(built.skipped) + len(target_skips), n_isolated=built.n_isolated,
         graphs=built.summary() + _skips_words(target_skips, config),
-        environment=run_environment(device),
+        environment=run_environment(device, for_device(device, config.train_config.backend)),
         extra={"train_config": requested.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
                            "teacher_cache_seconds": teacher_seconds,
@@ -288,7 +291,7 @@ def _train_net(config: RunConfig, started, graph_config: GraphConfig, store: Gra
     """Build (or start) the network and train it: ``(model name, net, init report, teacher seconds,
     trainer, history, training seconds, loaders)``."""
     model, net, init_report = _network(config, started, graph_config)
-    teacher_seconds = _prepare_teacher(net, config, store, device)
+    teacher_seconds = _prepare_teacher(net, config, store, device, y, split)
     trainer, history, seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress,
                                               target_range)
     return model, net, init_report, teacher_seconds, trainer, history, seconds, loaders
@@ -386,7 +389,16 @@ def _network(config: RunConfig, started, graph_config: GraphConfig):
     return model, net, init_report
 
 
-def run_environment(device: str) -> dict[str, Any]:
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def run_environment(device: str, backend: str | None = None) -> dict[str, Any]:
     """Versions, device and CPU threads a run's numbers depend on.
 
     Training is deterministic for a given environment, but summation order changes with the
@@ -394,27 +406,30 @@ def run_environment(device: str) -> dict[str, Any]:
     ~9 % between one and two threads (``docs/benchmarks.md``), so paired runs must match here.
     """
     return {"crysgnn_zoo": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "dgl": dgl.__version__, "device": str(device), "threads": torch.get_num_threads(),
-            "processes": world().size}
+            "dgl": _version("dgl"), "backend": backend or for_device(device), "device": str(device),
+            "threads": torch.get_num_threads(), "processes": world().size}
 
 
-def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str) -> float:
-    """Seconds spent computing (or reading) the teacher's embeddings; 0 for a vanilla run."""
+def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: np.ndarray, split: Split) -> float:
+    """Seconds spent computing (or reading) the teacher's embeddings (and soft targets); 0 for a vanilla run."""
     if not config.distill:
         return 0.0
+    tc = config.train_config
     t0 = time.perf_counter()
-    net.prepare(store, cache=config.cache_teacher, device=device)
+    normalizer = Normalizer.fit(y[split.train]) if tc.normalize else Normalizer()  # the trainer's own
+    net.prepare(store, cache=config.cache_teacher, device=device, backend=for_device(device, tc.backend),
+                targets=y, train=split.train, normalizer=normalizer, seed=tc.seed)
     return time.perf_counter() - t0
 
 
 def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray, out, device, resume, progress,
          target_range: TargetRange | None = None):
     """Train ``net``; returns ``(trainer, history, seconds, loaders)``."""
-    vec = getattr(net, "needs_vectors", False)
     tc = config.train_config
-    loaders = {"train": GraphLoader(store, split.train, y, tc.batch_size, shuffle=True, seed=tc.seed, with_vectors=vec),
-               "val": GraphLoader(store, split.val, y, 256, with_vectors=vec),
-               "test": GraphLoader(store, split.test, y, 256, with_vectors=vec)}
+    kw = {"with_vectors": getattr(net, "needs_vectors", False), "backend": for_device(device, tc.backend)}
+    loaders = {"train": GraphLoader(store, split.train, y, tc.batch_size, shuffle=True, seed=tc.seed, **kw),
+               "val": GraphLoader(store, split.val, y, 256, **kw),
+               "test": GraphLoader(store, split.test, y, 256, **kw)}
     trainer = Trainer(net, tc, out_dir=out, device=device, progress=progress,
                       heap_trim_interval=apply_heap_policy(config.heap), target_range=target_range)
     t0 = time.perf_counter()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
+from crysgnn_zoo.backend import for_device
 from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import TrainConfig
@@ -164,6 +165,13 @@ class Trainer:
         """The forward-pass precision context of ``TrainConfig.precision``."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
 
+    def _on_backend(self, *loaders: GraphLoader) -> None:
+        """A loader that names no backend builds the graphs this trainer's device and
+        ``TrainConfig.backend`` call for (torch on a GPU: DGL's kernels are CPU-only)."""
+        for loader in loaders:
+            if getattr(loader, "backend", "unset") is None:
+                loader.backend = for_device(self.device, self.config.backend)
+
     def _to(self, g, y):
         if self.device.type != "cpu":
             g = g.to(self.device)
@@ -188,6 +196,7 @@ class Trainer:
             if len(loader.index) == 0:
                 raise NoUsableDataError(f"{part} set", "no crystals to train on" if part == "training"
                                         else "no crystals to select epochs on")
+        self._on_backend(train, val)
         with RunLock(self.out_dir) if self.out_dir else contextlib.nullcontext():
             return self._fit(train, val, resume)
 
@@ -317,6 +326,7 @@ class Trainer:
     def predict(self, loader: GraphLoader) -> np.ndarray:
         """Predictions in target units, in the loader's order: ``(n, n_targets)``."""
         self.model.eval()
+        self._on_backend(loader)
         out = []
         for g, _, _ in loader:
             g, _ = self._to(g, None)

@@ -20,6 +20,11 @@ def test_setting_folder_names_parse_back():
     assert setting == parse_setting("crysgnn-v1:spread:0.5:1:half_decay")
     assert setting_from_folder("chgnet-0.3.0_normalized_0.5_16")["alpha_schedule"] == "constant"
     assert setting_from_folder("vanilla") is None and setting_from_folder("crysgnn-v1_spread_high_1") is None
+    with_mode = setting_from_folder("crysgnn-v1_spread_0.5_1_half_decay_embedding+crystal")
+    assert with_mode == parse_setting("crysgnn-v1:spread:0.5:1:half_decay:embedding+crystal")
+    assert with_mode["mode"] == "embedding+crystal" and with_mode["alpha_schedule"] == "half_decay"
+    assert setting_from_folder("crysgnn-v1_spread_0.5_1_half_decay")["mode"] == "embedding"
+    assert setting_from_folder("crysgnn-v1_spread_0.5_1_half_decay_telepathy") is None
 
 
 def test_grid_runs_vanilla_once_and_reports_paired_changes(tmp_path):

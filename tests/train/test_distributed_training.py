@@ -54,7 +54,7 @@ def test_two_process_student_replicas_hold_identical_weights(tmp_path):
 def test_shards_split_an_epoch_evenly_without_overlap(monkeypatch):
     import crysgnn_zoo.graphs.loader as loader_module
 
-    monkeypatch.setattr(loader_module, "collate", lambda store, batch, with_vectors=False: batch)
+    monkeypatch.setattr(loader_module, "collate", lambda store, batch, with_vectors=False, backend=None: batch)
     loaders = [GraphLoader(None, np.arange(23), None, batch_size=4, shuffle=True, seed=1) for _ in range(3)]
     for rank, loader in enumerate(loaders):
         loader.set_shard(rank, 3)

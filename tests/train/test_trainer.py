@@ -128,10 +128,9 @@ class _MeanOfAtoms(torch.nn.Module):
         self.value = torch.nn.Embedding(100, 1)
 
     def forward(self, g):
-        import dgl
+        from crysgnn_zoo.backend import ops
 
-        g.ndata["v"] = self.value(g.ndata["atomic_number"].long())
-        return dgl.mean_nodes(g, "v")
+        return ops.mean_nodes(g, self.value(g.ndata["atomic_number"].long()))
 
 
 class _Recording(_MeanOfAtoms, TrainingHooks):
