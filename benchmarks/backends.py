@@ -7,7 +7,9 @@
 the 3,000-crystal mp_37k split of the peers benchmark (2,400/300/300, seed 0,
 formation_energy_per_atom, batch 64, the student's recipe): median seconds per epoch (training and
 validation), peak GPU memory on a GPU; and prediction throughput of the trained model on the 3,000
-crystals (crystals per second, batch 256). Graphs come from the cache (built once, not timed).
+crystals (crystals per second, batch 256). On the CPU, ALIGNN (~500 s per epoch there) runs one
+epoch on the first 320 training and 64 validation crystals of the split and predicts 384 crystals
+(``--small alignn``). Graphs come from the cache (built once, not timed).
 Results: ``benchmarks/results/backends/speed_<device>.json`` and ``.md``.
 
 ``equal``: the largest relative difference between the reference (CPU, DGL) and the device's torch
@@ -53,8 +55,10 @@ def mp_split(n: int = 3000, sizes: tuple[int, int, int] = (2400, 300, 300), seed
     return store, split, store.target("formation_energy_per_atom")
 
 
-def epoch_speed(model_name: str, backend: str, device: str, data, epochs: int = 3, precision: str = "fp32") -> dict:
-    """Median s/epoch of a seeded run and the trained model's prediction throughput."""
+def epoch_speed(model_name: str, backend: str, device: str, data, epochs: int = 3, precision: str = "fp32",
+                small: bool = False) -> dict:
+    """Median s/epoch of a seeded run and the trained model's prediction throughput (``small``: one
+    epoch on 320 training and 64 validation crystals, prediction of those 384)."""
     from crysgnn_zoo.config import TrainConfig
     from crysgnn_zoo.factory import get_model
     from crysgnn_zoo.graphs.loader import GraphLoader
@@ -62,6 +66,8 @@ def epoch_speed(model_name: str, backend: str, device: str, data, epochs: int = 
     from crysgnn_zoo.train.trainer import Trainer
 
     store, split, y = data
+    train, val = (split.train[:320], split.val[:64]) if small else (split.train, split.val)
+    epochs = 1 if small else epochs
     torch.manual_seed(0)
     model = get_model(model_name)
     kw = {"with_vectors": getattr(model, "needs_vectors", False), "backend": backend}
@@ -69,40 +75,40 @@ def epoch_speed(model_name: str, backend: str, device: str, data, epochs: int = 
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     trainer = Trainer(model, config, device=device, progress=False)
-    history = trainer.fit(GraphLoader(store, split.train, y, 64, shuffle=True, **kw),
-                          GraphLoader(store, split.val, y, 256, **kw))
-    everything = GraphLoader(store, np.arange(len(store)), y, 256, **kw)
+    history = trainer.fit(GraphLoader(store, train, y, 64, shuffle=True, **kw), GraphLoader(store, val, y, 256, **kw))
+    predicted = np.concatenate([train, val]) if small else np.arange(len(store))
     t0 = time.perf_counter()
-    trainer.predict(everything)
+    trainer.predict(GraphLoader(store, predicted, y, 256, **kw))
     predict_seconds = time.perf_counter() - t0
     return {"model": model_name, "backend": backend, "device": device, "precision": precision,
+            "train_crystals": len(train), "val_crystals": len(val), "epochs": epochs,
             "seconds_per_epoch": statistics.median(e["seconds"] for e in history.epochs),
             "epoch_seconds": [e["seconds"] for e in history.epochs],
             "val_mae": history.epochs[-1]["val_mae"],
-            "predict_crystals_per_second": len(store) / predict_seconds,
+            "predict_crystals_per_second": len(predicted) / predict_seconds,
             "peak_gpu_gib": torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None}
 
 
-def speed(device: str, models: list[str]) -> list[dict]:
+def speed(device: str, models: list[str], small: tuple[str, ...] = ()) -> list[dict]:
     data = mp_split()
     backends = ("dgl", "torch") if device == "cpu" else ("torch",)
     rows = []
     for model_name in models:
         for backend in backends:  # interleaved, so slow drift of the machine hits both alike
-            row = epoch_speed(model_name, backend, device, data)
+            row = epoch_speed(model_name, backend, device, data, small=model_name in small)
             print(json.dumps(row), flush=True)
             rows.append(row)
     return rows
 
 
 def speed_table(rows: list[dict], device: str) -> str:
-    lines = [f"Machine: {machine(device)}; mp_37k 3,000 crystals (2,400/300/300, seed 0), batch 64, 3 epochs.", "",
-             "| student | backend | s/epoch (median of 3) | predict, crystals/s | peak GPU memory (GiB) |",
-             "|---|---|---|---|---|"]
+    lines = [f"Machine: {machine(device)}; mp_37k 3,000 crystals (2,400/300/300, seed 0), batch 64.", "",
+             "| student | backend | training / validation crystals, epochs | s/epoch (median) | predict, crystals/s "
+             "| peak GPU memory (GiB) |", "|---|---|---|---|---|---|"]
     for r in rows:
         gpu = f"{r['peak_gpu_gib']:.2f}" if r["peak_gpu_gib"] is not None else "-"
-        lines.append(f"| {r['model']} | {r['backend']} | {r['seconds_per_epoch']:.2f} | "
-                     f"{r['predict_crystals_per_second']:.0f} | {gpu} |")
+        lines.append(f"| {r['model']} | {r['backend']} | {r['train_crystals']:,} / {r['val_crystals']}, {r['epochs']} | "
+                     f"{r['seconds_per_epoch']:.2f} | {r['predict_crystals_per_second']:.0f} | {gpu} |")
     return "\n".join(lines) + "\n"
 
 
@@ -191,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("stage", choices=("speed", "equal"))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--models", default=",".join(STUDENTS))
+    ap.add_argument("--small", default="alignn", help="speed: students measured on the small subset (comma-separated; "
+                                                      "'' for none)")
     ap.add_argument("--releases", choices=("all", "sample"), default="all",
                     help="equal: each release's own test crystals (all) or the embedded sample's crystals")
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -198,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     tag = args.device.replace(":", "")
     if args.stage == "speed":
-        rows = speed(args.device, args.models.split(","))
+        rows = speed(args.device, args.models.split(","), tuple(filter(None, args.small.split(","))))
         table = speed_table(rows, args.device)
         (args.out / f"speed_{tag}.json").write_text(json.dumps({"machine": machine(args.device), "rows": rows}, indent=1))
         (args.out / f"speed_{tag}.md").write_text(table)

@@ -96,17 +96,18 @@ def settings_found(rows: list[dict], given: list[dict], out: Path) -> list[dict]
     return [*given, *(found[k] for k in sorted(found))]
 
 
-def _run_args(row: dict, models: str, seeds: str) -> list[str]:
+def _run_args(row: dict, models: str, seeds: str, output_bound: str | None = None) -> list[str]:
     args = ["--dataset", row["dataset"], "--properties", row["target"], "--profile", "quick",
-            "--models", models, "--seeds", seeds]
+            "--models", models, "--seeds", seeds, *(["--output-bound", output_bound] if output_bound else [])]
     if row["max_train"]:
         args += ["--max-train", str(row["max_train"]), "--epochs", str(row["epochs"])]
     return args
 
 
-def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, out: Path) -> None:
+def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, out: Path,
+             output_bound: str | None = None) -> None:
     for row in rows:
-        base = _run_args(row, models, seeds)
+        base = _run_args(row, models, seeds, output_bound)
         if runner.main([*base, "--modes", "vanilla", "--no-table", "--out", str(out / row["slug"] / "vanilla")]):
             raise SystemExit(f"vanilla runs of {row['slug']} failed")
         for s in settings:
@@ -275,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
                          "every setting already run on these rows)")
     ap.add_argument("--models", default="cgcnn")
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--output-bound", choices=("auto", "clip", "softplus"),
+                    help="benchmarks.run's --output-bound (default: its own); the grid folders recorded before the "
+                         "auto bound ran with clip, and new settings there must too to pair with them")
     ap.add_argument("--out", type=Path, default=Path("runs/results/teachers"),
                     help="results folder (default runs/results/teachers; benchmarks/results/teachers updates the "
                          "committed grid)")
@@ -289,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.table_only:
         if not settings:
             ap.error("give --settings to run (or --table-only)")
-        run_grid(rows, settings, args.models, args.seeds, args.out)
+        run_grid(rows, settings, args.models, args.seeds, args.out, args.output_bound)
     settings = settings_found(rows, settings, args.out)
     table = summarize_grid(rows, settings, args.out)
     meta = {"command": "python -m benchmarks.teachers " + " ".join(argv if argv is not None else sys.argv[1:]),

@@ -173,6 +173,11 @@ def check_cif_cell(block: CIFBlock, where: str) -> None:
         missing = [t for t, v in zip(_CELL_TAGS, values) if v is None]
         raise StructureError(where, f"not a periodic 3D crystal: the CIF gives no numeric {', '.join(missing)}")
     lengths, angles = np.asarray(values[:3]), np.asarray(values[3:])
+    for tag, value in zip(_CELL_TAGS, values):
+        if tag.startswith("_cell_length") and value < 0:  # zero, NaN: the degenerate-cell check names them
+            raise StructureError(where, f"{tag} is {value:g}: a cell length must be positive (Angstrom)")
+        if tag.startswith("_cell_angle") and (value < 0 or value > 180):
+            raise StructureError(where, f"{tag} is {value:g}: a cell angle must lie between 0 and 180 degrees")
     cos = np.cos(np.radians(angles))
     factor = 1.0 - (cos**2).sum() + 2.0 * cos.prod()
     volume = float(abs(lengths.prod()) * math.sqrt(max(factor, 0.0)))

@@ -26,7 +26,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -60,6 +60,16 @@ class RawEntry:
     payload: Any
     targets: dict[str, float]
     where: str
+    #: target -> the cell's text, for a cell that holds something but not a finite number
+    #: (``'1.2 eV'``, ``'1e400'``); its value in ``targets`` is NaN
+    bad_targets: dict[str, str] = field(default_factory=dict)
+
+    def target_problem(self, target: str) -> str:
+        """Why this entry has no usable value of ``target``, in words."""
+        raw = self.bad_targets.get(target)
+        if raw is None:
+            return f"target {target!r} is missing or NaN"
+        return f"target {target!r} is {raw!r}, not a finite number"
 
 
 @dataclass
@@ -259,16 +269,33 @@ def _csv_cif_rows(
                     raise DuplicateIdError(str(path), f"rows {seen[ident]} and {row_no} both have id {ident!r}; "
                                                       "ids must be unique")
                 seen[ident] = row_no
-                yield RawEntry(ident, "cif", row[cif_col], {col: _number(row[col]) for col in target_cols},
-                               f"{path.name} row {row_no} (id {ident})")
+                values, bad = _targets((col, row[col]) for col in target_cols)
+                yield RawEntry(ident, "cif", row[cif_col], values, f"{path.name} row {row_no} (id {ident})", bad)
                 row_no += 1
 
 
 def _number(raw: str) -> float:
     try:
-        return as_float(raw)
+        value = as_float(raw)
     except ValueError:
         return math.nan
+    return value if math.isfinite(value) or math.isnan(value) else math.nan  # '1e400' overflows to inf
+
+
+def _targets(cells: Iterable[tuple[str, Any]]) -> tuple[dict[str, float], dict[str, str]]:
+    """``(values, bad)`` of ``(column, cell)`` pairs: a cell that holds text but no finite number
+    is NaN in ``values`` and its text is kept in ``bad`` (so a skip can name it)."""
+    values, bad = {}, {}
+    for col, raw in cells:
+        values[col] = _number(raw)
+        if math.isnan(values[col]) and not _is_na(raw):
+            bad[col] = str(raw).strip()
+    return values, bad
+
+
+def _is_na(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, float) and math.isnan(raw)) or \
+        str(raw).strip().lower() in ("", "na", "nan", "none", "null")
 
 
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
@@ -306,15 +333,20 @@ def _id_prop_paths(index: Path) -> list[tuple[int, str, Path]]:
         UnsafePathError: a row names a file outside the folder.
         DuplicateIdError: two rows name the same crystal.
     """
-    rows, seen = [], {}
+    rows, seen, files = [], {}, {}
     for row_no, row in _index_rows(index):
         name = row[0].strip()
         path = _structure_path(index.parent, name, f"{index} row {row_no} ({name})")
-        ident = Path(name).stem if path.suffix in STRUCTURE_SUFFIXES else name
+        ident = structure_stem(path) if is_structure_file(path) else name
         if ident in seen:
             raise DuplicateIdError(str(index), f"rows {seen[ident]} and {row_no} both name crystal {ident!r}; "
                                                "ids must be unique")
         seen[ident] = row_no
+        real = path.resolve()
+        if real in files and path.exists():
+            raise DuplicateIdError(str(index), f"rows {files[real]} and {row_no} name the same file ({real.name}) "
+                                               "under two ids; one crystal would count twice")
+        files[real] = row_no
         rows.append((row_no, name, path))
     return rows
 
@@ -325,9 +357,9 @@ def _id_prop_rows(index: Path, target_names: list[str] | None) -> Iterator[RawEn
     for row_no, name, path in _id_prop_paths(index):
         values = rows[row_no][1:]
         names = target_names or (["target"] if len(values) == 1 else [f"target_{i}" for i in range(len(values))])
-        targets = {col: _number(raw) for col, raw in zip(names, values)}
-        ident = Path(name).stem if path.suffix in STRUCTURE_SUFFIXES else name
-        yield RawEntry(ident, "file", str(path), targets, f"{index.name} row {row_no} ({name})")
+        targets, bad = _targets(zip(names, values))
+        ident = structure_stem(path) if is_structure_file(path) else name
+        yield RawEntry(ident, "file", str(path), targets, f"{index.name} row {row_no} ({name})", bad)
 
 
 def _id_prop_targets(index: Path) -> dict[str, str]:
@@ -344,8 +376,27 @@ STRUCTURE_NAMES = ("POSCAR", "CONTCAR")
 
 
 def is_structure_file(path: Path) -> bool:
-    """A CIF/POSCAR by name: ``.cif``, ``.vasp``, ``.poscar`` (any case), ``POSCAR*``, ``CONTCAR*``."""
-    return path.suffix.lower() in STRUCTURE_SUFFIXES or path.name.startswith(STRUCTURE_NAMES)
+    """A CIF/POSCAR by name: ``.cif``, ``.vasp``, ``.poscar`` (any case, also gzipped: ``.cif.gz``),
+    ``POSCAR*``, ``CONTCAR*``."""
+    name = path.name.lower().removesuffix(".gz")
+    return Path(name).suffix in STRUCTURE_SUFFIXES or path.name.startswith(STRUCTURE_NAMES)
+
+
+def structure_stem(path: Path) -> str:
+    """A structure file's id: its name without the format suffix (``a.cif.gz`` -> ``a``)."""
+    name = path.name.removesuffix(".gz").removesuffix(".GZ")
+    return Path(name).stem
+
+
+def _same_files(files: list[Path]) -> tuple[Path, Path] | None:
+    """Two of ``files`` that are one file on disk (a link to another), else None."""
+    first: dict[Path, Path] = {}
+    for path in files:
+        real = path.resolve()
+        if real in first:
+            return first[real], path
+        first[real] = path
+    return None
 
 
 def structure_folder_source(folder: str | Path) -> Source:
@@ -357,18 +408,24 @@ def structure_folder_source(folder: str | Path) -> Source:
     Raises:
         NoUsableDataError: the folder holds no structure file.
         UnsafePathError: a file is a link that resolves outside the folder.
+        DuplicateIdError: two names are one file (a link to another file of the folder).
     """
     folder = Path(folder)
     files = sorted(p for p in folder.iterdir() if p.is_file() and is_structure_file(p))
     if not files:
-        raise NoUsableDataError(str(folder), f"no CIF/POSCAR files ({', '.join(STRUCTURE_SUFFIXES)}) in this folder")
+        raise NoUsableDataError(str(folder), f"no CIF/POSCAR files ({', '.join(STRUCTURE_SUFFIXES)}, also .gz) "
+                                             "in this folder")
     root = folder.resolve()
     outside = [p for p in files if not p.resolve().is_relative_to(root)]
     if outside:  # checked before any file is read, as for id_prop.csv rows
         raise UnsafePathError(str(outside[0]), f"a link to {outside[0].resolve()}, outside the folder {root} "
                                                f"({len(outside)} such file(s)); structure files must lie inside it")
-    stems = [p.stem for p in files]
-    ids = [p.name if stems.count(p.stem) > 1 else p.stem for p in files]
+    same = _same_files(files)
+    if same:
+        raise DuplicateIdError(str(folder), f"{same[0].name} and {same[1].name} are the same file (a link); one "
+                                            "crystal would count twice under two ids: remove one of them")
+    stems = [structure_stem(p) for p in files]
+    ids = [p.name if stems.count(stem) > 1 else stem for p, stem in zip(files, stems)]
 
     def read() -> Iterator[RawEntry]:
         for ident, path in zip(ids, files):
@@ -432,15 +489,16 @@ def csv_source(path: str | Path, id_column: str | None = None, cif_column: str |
 
 
 def file_source(path: str | Path) -> Source:
-    """A single CIF or POSCAR file (no targets)."""
+    """A single CIF or POSCAR file, perhaps gzipped (no targets)."""
     path = Path(path)
     if not path.is_file():
         raise SourceNotFoundError(str(path), "no such file")
+    ident = structure_stem(path)
 
     def read() -> Iterator[RawEntry]:
-        yield RawEntry(path.stem, "file", str(path), {}, str(path))
+        yield RawEntry(ident, "file", str(path), {}, str(path))
 
-    return Source(path.stem, "file", [path], {}, read)
+    return Source(ident, "file", [path], {}, read)
 
 
 # ----------------------------------------------------------------------------- JSON records

@@ -168,7 +168,7 @@ def parse_structure(fmt: str, payload: Any, where: str) -> JarvisAtoms:
 
 
 def _parse_file(path: str, where: str):
-    lowered = path.lower()
+    lowered = path.lower().removesuffix(".gz")
     text = read_text(path, where)
     if lowered.endswith(".cif"):
         return atoms_from_cif(text, where)

@@ -46,8 +46,8 @@ MAX_STRUCTURE_BYTES = 64 << 20
 
 
 def read_text(path: str | Path, where: str | None = None) -> str:
-    """The text of the file ``path`` (see :func:`decode_text`), checked before it is opened: a
-    regular file (not a FIFO, device or folder) of at most :data:`MAX_STRUCTURE_BYTES`.
+    """The text of the file ``path`` (see :func:`decode_text`; ``.gz`` unpacked), checked before it is
+    opened: a regular file (not a FIFO, device or folder) of at most :data:`MAX_STRUCTURE_BYTES`.
 
     Raises:
         StructureError: the file cannot be read, is not a regular file, is too large, or is binary.
@@ -63,11 +63,39 @@ def read_text(path: str | Path, where: str | None = None) -> str:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise StructureError(where, f"cannot read file: {exc.strerror}") from None
+    if str(path).lower().endswith(".gz"):
+        data = _gunzip(data, where)
     return decode_text(data, where)
 
 
+def _gunzip(data: bytes, where: str) -> bytes:
+    """A gzip file's content, at most :data:`MAX_STRUCTURE_BYTES` of it (a bomb is refused, not unpacked)."""
+    import zlib
+
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_STRUCTURE_BYTES + 1)
+    except zlib.error as exc:
+        raise StructureError(where, f"not a readable gzip file ({exc})") from None
+    if len(out) > MAX_STRUCTURE_BYTES:
+        raise StructureError(where, f"unpacks to more than the {MAX_STRUCTURE_BYTES:,}-byte limit for one structure")
+    return out
+
+
 def open_text(path: Path) -> IO[str]:
-    """A text stream of a table (``.gz`` decompressed), decoded as :func:`decode_text` does."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors=_errors(), newline="")
-    return open(path, encoding="utf-8-sig", errors=_errors(), newline="")
+    """A text stream of a table (``.gz`` decompressed), decoded as :func:`decode_text` does; a file
+    that starts with a UTF-16 byte-order mark (what spreadsheet programs save as "Unicode text") as
+    UTF-16.
+
+    Raises:
+        StructureError: UTF-16 or UTF-32 without a byte-order mark (NUL bytes in the text).
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not head.startswith(codecs.BOM_UTF32_LE):
+        return opener(path, "rt", encoding="utf-16", newline="")
+    if b"\x00" in head:
+        raise StructureError(str(path), "holds NUL bytes: UTF-16 or UTF-32 text without a byte-order mark, or "
+                                        "a binary file; save the table as UTF-8 (CSV UTF-8)")
+    return opener(path, "rt", encoding="utf-8-sig", errors=_errors(), newline="")

@@ -21,15 +21,18 @@ from crysgnn_zoo.graphs.store import GraphStore
 
 
 def select_target(store: GraphStore, target: str, source_name: str,
-                  exclude: frozenset[str] = frozenset()) -> tuple[GraphStore, SkipReport]:
+                  exclude: frozenset[str] = frozenset(), problems: dict[str, str] | None = None
+                  ) -> tuple[GraphStore, SkipReport]:
     """Keep crystals whose ``target`` is a finite number and whose id is not in ``exclude``;
-    report the others (an excluded crystal is reported as such, not as missing a value)."""
+    report the others (an excluded crystal is reported as such, not as missing a value; a cell
+    that held text, by ``problems``: id -> why, see :func:`target_problems`)."""
     values = store.target(target)
     finite = np.isfinite(values)
     left_out = np.isin(store.ids, sorted(exclude)) if exclude else np.zeros(len(store), dtype=bool)
     ok = finite & ~left_out
+    problems = problems or {}
     report = SkipReport([
-        Skipped(f"{source_name} id {i}", f"target {target!r} is missing or NaN", "target")
+        Skipped(f"{source_name} id {i}", problems.get(i, f"target {target!r} is missing or NaN"), "target")
         for i in store.ids[~finite]
     ] + [Skipped(f"{source_name} id {i}", "excluded (RunConfig.exclude)", "excluded")
          for i in store.ids[finite & left_out]])
@@ -44,6 +47,12 @@ def excluded_ids(spec: str | None) -> frozenset[str]:
     return frozenset(entry.id for entry in open_source(spec).entries())
 
 
+def target_problems(source: Source, target: str, ids: set[str]) -> dict[str, str]:
+    """Why each crystal of ``ids`` has no value of ``target`` (the source's entries read again,
+    without parsing structures; only when some are missing)."""
+    return {e.id: e.target_problem(target) for e in source.entries() if e.id in ids}
+
+
 def usable_data(
     source: Source, built: BuildResult, target: str, max_samples: int | None, seed: int,
     exclude: frozenset[str] = frozenset(),
@@ -54,7 +63,9 @@ def usable_data(
     Raises:
         NoUsableDataError: none is left; the message counts what was skipped and shows why.
     """
-    store, target_skips = select_target(built.store, target, source.name, exclude)
+    missing = built.store.ids[~np.isfinite(built.store.target(target))]
+    problems = target_problems(source, target, set(missing)) if len(missing) else None
+    store, target_skips = select_target(built.store, target, source.name, exclude, problems)
     store = store.subset(subsample(len(store), max_samples, seed))
     if len(store) == 0:
         skipped = SkipReport(built.skipped.items + target_skips.items)
@@ -79,7 +90,7 @@ def build_drawn(
     """
     entries = list(source.entries())
     usable = [e for e in entries if np.isfinite(e.targets.get(target, np.nan)) and e.id not in exclude]
-    target_skips = SkipReport([Skipped(e.where, f"target {target!r} is missing or NaN", "target")
+    target_skips = SkipReport([Skipped(e.where, e.target_problem(target), "target")
                                for e in entries if not np.isfinite(e.targets.get(target, np.nan))]
                               + [Skipped(e.where, "excluded (RunConfig.exclude)", "excluded")
                                  for e in entries if np.isfinite(e.targets.get(target, np.nan)) and e.id in exclude])

@@ -275,10 +275,13 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
         normalizer = Normalizer(**config["normalizer"])
     except (TypeError, ValueError, KeyError) as exc:  # a named error of the package says what, with the file
         raise CheckpointError(f"{path / 'config.json'}: {exc}") from None
+    card = _read_json(path / "card.json")
+    if card.get("architecture") not in (None, config["model"]):
+        raise CheckpointError(f"{path}: card.json names a {card['architecture']!r} model, config.json a "
+                              f"{config['model']!r} one; one of them was replaced: restore the folder as it was saved")
     _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
     target_range = _output_range(model, config, normalizer, path)
-    card = _read_json(path / "card.json")
     return Predictor(model=model, graph_config=graph_config, normalizer=normalizer, target=config["target"],
                      unit=config.get("unit", ""), card=card, target_range=target_range,
                      uncertainty=load_uncertainty(path, card))

@@ -59,4 +59,9 @@ def init_model(source: str | Path, target: str, model: str | None = None,
     net.load_state_dict(copied, strict=False)
     log.info("initialised %s from %s: %d tensors copied%s", name, source, len(copied),
              ", new output layer" if new_head else "")
+    left = sorted(k for k in mine if k not in copied and not (new_head and k.startswith(heads)))
+    if left:  # an override changed a shape: part of the model starts fresh, which the user must know
+        log.warning("--init %s: copied %d of %d tensors; %d start from a random initialisation because their "
+                    "shape differs from the donor's (%s%s)", source, len(copied), len(mine), len(left),
+                    ", ".join(left[:4]), ", ..." if len(left) > 4 else "")
     return name, net, InitReport(str(source), donor.target, sorted(copied), new_head, donor.graph_config)

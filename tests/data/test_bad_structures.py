@@ -7,7 +7,7 @@ import pytest
 
 from shared_data import requires_shared
 from crysgnn_zoo.data.checks import MIN_ATOM_DISTANCE
-from crysgnn_zoo.data.errors import DegenerateCellError, DisorderError, OverlappingAtomsError
+from crysgnn_zoo.data.errors import DegenerateCellError, DisorderError, OverlappingAtomsError, StructureError
 from crysgnn_zoo.data.sources import dataset_source, open_source
 from crysgnn_zoo.data.structures import (
     atoms_from_arrays,
@@ -155,6 +155,16 @@ def test_latin1_cell_in_a_csv_source_is_read(tmp_path):
     (entry,) = list(open_source(path).entries())
     assert entry.targets == {"y": 1.5}
     assert parse_structure(entry.fmt, entry.payload, entry.where).elements == ["Na", "Cl"]
+
+
+@pytest.mark.parametrize("line, words", [("_cell_length_a   -4.0", "_cell_length_a is -4: a cell length must be positive"),
+                                         ("_cell_angle_alpha   -90", "_cell_angle_alpha is -90: a cell angle must lie"),
+                                         ("_cell_angle_beta   270", "_cell_angle_beta is 270: a cell angle must lie")])
+def test_negative_lengths_and_angles_outside_0_180_are_named(line, words):
+    tag = line.split()[0]
+    text = "\n".join(line if row.startswith(tag + " ") else row for row in cif(NACL).splitlines())
+    with pytest.raises(StructureError, match=words):
+        atoms_from_cif(text, "neg.cif")
 
 
 def test_non_numeric_cell_is_named():

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from crysgnn_zoo.data import text
-from crysgnn_zoo.data.errors import StructureError, UnsafePathError
+from crysgnn_zoo.data.errors import DuplicateIdError, StructureError, UnsafePathError
 from crysgnn_zoo.data.sources import open_source
 from crysgnn_zoo.data.structures import parse_structure
 
@@ -59,10 +59,13 @@ def test_index_rows_outside_the_folder_are_refused_before_any_is_read(tmp_path, 
         open_source(folder)
 
 
-def test_a_link_inside_the_folder_is_read(tmp_path):
+def test_a_link_inside_the_folder_is_read_once(tmp_path):
     folder = _folder(tmp_path / "set", ["a.vasp,1.0", "alias.vasp,2.0"])
-    (folder / "alias.vasp").symlink_to(folder / "a.vasp")
+    (folder / "alias.vasp").symlink_to(folder / "b.vasp")  # b.vasp itself is not listed: one file, one id
     assert [e.id for e in open_source(folder).entries()] == ["a", "alias"]
+    (folder / "id_prop.csv").write_text("a.vasp,1.0\nalias.vasp,2.0\nb.vasp,3.0\n")
+    with pytest.raises(DuplicateIdError, match="name the same file"):  # one crystal counted twice: refused
+        list(open_source(folder).entries())
 
 
 def test_a_fifo_is_named_not_read(tmp_path):

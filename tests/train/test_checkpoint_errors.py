@@ -178,3 +178,11 @@ def test_wrong_config_contents_name_the_file(ckpt, field, value, reason):
     _rehash(ckpt)
     with pytest.raises(CheckpointError, match=rf"config.json: .*{reason}"):
         load_checkpoint(ckpt)
+
+
+def test_a_card_naming_another_architecture_than_the_config_is_refused(ckpt):
+    card = json.loads((ckpt / "card.json").read_text())
+    card["architecture"] = "gatgnn"
+    (ckpt / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="card.json names a 'gatgnn' model, config.json a 'cgcnn' one"):
+        load_checkpoint(ckpt)

@@ -58,3 +58,14 @@ def test_init_round_trip_from_the_cli(donor, tmp_path, capsys):
     assert result["extra"]["init"]["copied"] == len(load_checkpoint(donor).model.state_dict()) - 2
     tuned = load_checkpoint(out / "checkpoint")
     assert tuned.target == "band_gap" and tuned.model.config.atom_dim == 8
+
+
+def test_a_partial_copy_is_said_on_the_console(donor, caplog):
+    with caplog.at_level("WARNING"):
+        _, _, report = init_model(donor, "formation_energy_per_atom", overrides={"hidden_dim": 32})
+    assert "copied" in caplog.text and "start from a random initialisation" in caplog.text
+    assert "head.0.weight" in caplog.text and len(report.copied) < len(load_checkpoint(donor).model.state_dict())
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        init_model(donor, "band_gap")  # only the new output layer is fresh: nothing to warn about
+    assert "random initialisation" not in caplog.text

@@ -105,3 +105,21 @@ def test_max_samples_builds_only_the_drawn_crystals_and_draws_the_same_ones(tmp_
     store, _ = usable_data(source, full, "band_gap", 50, 3)
     assert list(store.ids) == list(built.store.ids)
     assert np.array_equal(store.positions, built.store.positions) and np.array_equal(store.src, built.store.src)
+
+
+def test_target_cells_that_hold_text_are_named_in_skipped_csv(tmp_path):
+    entries = [e for _, e in zip(range(40), dataset_source("mp_37k_sample").entries())]
+    path = tmp_path / "cells.csv"
+    bad = {2: "1.2 eV", 5: "1e400", 9: "-inf"}
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["material_id", "cif", "y"])
+        for k, e in enumerate(entries):
+            w.writerow([e.id, e.payload, bad.get(k, "" if k == 7 else str(e.targets["band_gap"]))])
+    train_model(str(path), "y", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                train_config=TrainConfig(epochs=1), split_sizes=(26, 5, 5), out_dir=tmp_path / "run",
+                workers=1, progress=False)
+    reasons = {row[0]: row[2] for row in csv.reader(open(tmp_path / "run" / "skipped.csv"))}
+    for k, text in bad.items():
+        assert reasons[f"cells id {entries[k].id}"] == f"target 'y' is {text!r}, not a finite number"
+    assert reasons[f"cells id {entries[7].id}"] == "target 'y' is missing or NaN"
