@@ -247,6 +247,11 @@ class TrainConfig(JsonConfig):
             scatter operations, any device), or ``auto``: the environment variable
             ``CRYSGNN_ZOO_BACKEND`` if set, else ``torch`` on a CUDA device and ``dgl`` on the CPU
             (:mod:`crysgnn_zoo.backend`). Both give the same results (tested).
+        task: ``regression`` (predict the target), or ``classification``: predict the probability
+            that the target lies above ``threshold`` (metal / non-metal: band gap > 0), trained with
+            binary cross-entropy (``loss`` and ``normalize`` do not apply), reported with ROC-AUC
+            and accuracy (at probability 0.5) beside MAE and R2 of the probability.
+        threshold: the classification label is ``target > threshold`` (target units).
     """
 
     epochs: int = 100
@@ -266,6 +271,13 @@ class TrainConfig(JsonConfig):
     output_bound: Literal["auto", "clip", "softplus"] = "auto"
     freeze_encoder_epochs: int = 0
     backend: Literal["auto", "dgl", "torch"] = "auto"
+    task: Literal["regression", "classification"] = "regression"
+    threshold: float = 0.0
+
+    @property
+    def task_loss(self) -> str:
+        """The loss the task trains with: ``loss``, or ``bce`` for classification."""
+        return "bce" if self.task == "classification" else self.loss
 
     def __post_init__(self) -> None:
         if self.freeze_encoder_epochs < 0:

@@ -29,7 +29,7 @@ from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.card import ModelCard
 from crysgnn_zoo.hub.uncertainty import UNCERTAINTY_FILE, Uncertainty, readout_features
-from crysgnn_zoo.nets.bounds import SoftplusBound
+from crysgnn_zoo.nets.bounds import Probability, SoftplusBound
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.nets.registry import build_model
 from crysgnn_zoo.ranges import TargetRange
@@ -147,7 +147,7 @@ def save_checkpoint(
         "unit": unit,
         "normalizer": (normalizer or Normalizer()).to_dict(),
         "range": target_range.to_json() if target_range else None,
-        "output_bound": output_bound if target_range else "clip",
+        "output_bound": output_bound if target_range or output_bound == "probability" else "clip",
     }
     (path / "config.json").write_text(json.dumps(config, indent=2))
     torch.save(model.state_dict(), path / "weights.pt")
@@ -321,8 +321,11 @@ def _output_range(model: torch.nn.Module, config: dict, normalizer: Normalizer, 
     except ConfigError as exc:
         raise CheckpointError(str(exc)) from None
     bound = config.get("output_bound", "clip")
-    if bound not in ("clip", "softplus"):
-        raise CheckpointError(f"{path / 'config.json'}: unknown output_bound {bound!r} (clip or softplus)")
+    if bound not in ("clip", "softplus", "probability"):
+        raise CheckpointError(f"{path / 'config.json'}: unknown output_bound {bound!r} (clip, softplus or "
+                              "probability)")
+    if bound == "probability":  # a classifier: its output is the probability of the positive class
+        model.set_output_bound(Probability())
     if bound == "softplus" and target_range is not None:
         model.set_output_bound(SoftplusBound.for_range(target_range, normalizer))
     return target_range

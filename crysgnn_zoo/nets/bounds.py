@@ -71,3 +71,11 @@ class SoftplusBound(nn.Module):
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}, width={self.width}"
+
+
+class Probability(nn.Module):
+    """The classification output: a logit -> the probability of the positive class (a sigmoid).
+    No parameters; a checkpoint's ``config.json`` says ``"output_bound": "probability"``."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(z)

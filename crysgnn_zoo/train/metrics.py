@@ -9,6 +9,22 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 log = logging.getLogger(__name__)
 
 
+def classification_metrics(label: np.ndarray, probability: np.ndarray) -> dict[str, float]:
+    """ROC-AUC and accuracy (at probability 0.5) of predicted probabilities against 0/1 labels,
+    beside the regression metrics of the probability (MAE, RMSE: the Brier score's root, R2);
+    AUC is NaN when only one class is present."""
+    from sklearn.metrics import roc_auc_score
+
+    label = np.asarray(label, dtype=np.float64).ravel()
+    probability = np.asarray(probability, dtype=np.float64).ravel()
+    out = regression_metrics(label, probability)
+    both = len(np.unique(label)) == 2
+    out["roc_auc"] = float(roc_auc_score(label, probability)) if both else float("nan")
+    out["accuracy"] = float(((probability > 0.5) == (label > 0.5)).mean()) if len(label) else float("nan")
+    out["positive_share"] = float(label.mean()) if len(label) else float("nan")
+    return out
+
+
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """MAE, RMSE and R^2 of ``y_pred`` against ``y_true`` (MAE and RMSE in the target's unit,
     e.g. eV/atom); NaN where a value is undefined (no rows; R^2 of a constant target)."""

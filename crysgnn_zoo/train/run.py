@@ -231,8 +231,11 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         split.save(out / "split.json")
         (out / "run.json").write_text(json.dumps(config.to_dict(), indent=2, default=str))
     y = store.target(config.target)
+    tc = config.train_config
+    if tc.task == "classification":  # the label: above the threshold or not
+        y = (y > tc.threshold).astype(np.float32)
     config, distill_off = _size_rule(config, split)
-    target_range = run_range(config, source)
+    target_range = run_range(config, source) if tc.task == "regression" else None
     requested = config.train_config  # recorded as asked; a fallback to clip is recorded beside it
     fallback = out / FALLBACK_FILE if out else None
     if fallback is not None and resume and fallback.exists():  # the interrupted run was already the clip refit
@@ -252,7 +255,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         reason = json.loads(fallback.read_text())["reason"]
     heap = "retain" if trainer.heap_trimmer.interval is None else "trim"
     result = RunResult(
-        dataset=source.name, target=config.target, unit=source.unit(config.target), model=model,
+        dataset=source.name, target=config.target, unit=run_unit(config, source), model=model,
         split_seed=config.split_seed, split_hash=split.hash, split_sizes=split.sizes,
         test=trainer.evaluate(loaders["test"]), mean_predictor_mae=mean_predictor_mae(y[split.train], y[split.test]),
         epochs_run=len(history.epochs), best_epoch=history.best_epoch, seconds_per_epoch=history.seconds_per_epoch,
@@ -335,6 +338,14 @@ def _span_words(distill: dict) -> str:
     return f" over the first {epochs:g} epochs: size rule, at most {cap:,} training crystals seen"
 
 
+def run_unit(config: RunConfig, source: Source) -> str:
+    """The unit of the run's predictions: the target's, or for classification the probability's."""
+    tc = config.train_config
+    if tc.task == "classification":
+        return f"probability of {config.target} > {tc.threshold:g} {source.unit(config.target)}".rstrip()
+    return source.unit(config.target)
+
+
 def run_range(config: RunConfig, source: Source) -> TargetRange | None:
     """The target's physical range: the run's own (``RunConfig.target_range``), else the data set card's."""
     if config.target_range is not None:
@@ -379,7 +390,7 @@ def _network(config: RunConfig, started, graph_config: GraphConfig):
         net = get_model(model, distill=config.distill or False, pretrained=config.pretrained,
                         **config.model_overrides)
     if config.distill:
-        net.set_task_loss(config.train_config.loss)
+        net.set_task_loss(config.train_config.task_loss)
         teacher_graph = getattr(net.teacher_model, "graph_config", None)
         if teacher_graph is not None and teacher_graph != graph_config:
             raise ConfigError(
@@ -462,11 +473,12 @@ def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: G
     student = net.student if config.distill else net
     result.checkpoint = str(save_checkpoint(
         out / "checkpoint", student, graph_config=graph_config, target=config.target,
-        unit=source.unit(config.target), normalizer=trainer.normalizer, card=card,
+        unit=run_unit(config, source), normalizer=trainer.normalizer, card=card,
         target_range=target_range, output_bound=trainer.output_bound,
     ))
-    unc = calibrate_checkpoint(out / "checkpoint", store, split)  # std and in_domain for predict
-    result.extra["uncertainty"] = {k: unc[k] for k in ("method", "validation", "test")}
+    if config.train_config.task == "regression":  # a probability needs no std: it is its own uncertainty
+        unc = calibrate_checkpoint(out / "checkpoint", store, split)  # std and in_domain for predict
+        result.extra["uncertainty"] = {k: unc[k] for k in ("method", "validation", "test")}
     (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2))
     if len(skipped):
         skipped.to_csv(out / "skipped.csv")

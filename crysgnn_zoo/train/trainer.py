@@ -24,7 +24,7 @@ from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
-from crysgnn_zoo.nets.bounds import SoftplusBound, resolve_output_bound
+from crysgnn_zoo.nets.bounds import Probability, SoftplusBound, resolve_output_bound
 from crysgnn_zoo.nets.hooks import hooks_of
 from crysgnn_zoo.nets.layers import set_compiled_kernels
 from crysgnn_zoo.nets.losses import TASK_LOSSES
@@ -34,7 +34,7 @@ from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.distributed import broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
-from crysgnn_zoo.train.metrics import regression_metrics
+from crysgnn_zoo.train.metrics import classification_metrics, regression_metrics
 from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
@@ -136,7 +136,7 @@ class Trainer:
         self.run_dir = Path(out_dir) if out_dir else None  # every process reads (resume) ...
         self.out_dir = self.run_dir if self.world.main else None  # ... rank 0 writes
         self.hooks = hooks_of(self.model)  # what else the trainer may call (nets/hooks.py)
-        self.loss_fn = loss_fn or self._hooked_loss(task_loss(self.config.loss))
+        self.loss_fn = loss_fn or self._hooked_loss(task_loss(self.config.task_loss))
         self.progress = progress and self.world.main
         self.heap_trimmer = HeapTrimmer(heap_trim_interval)
         self.normalizer = Normalizer()
@@ -205,7 +205,7 @@ class Trainer:
         opt = self._optimizer()
         sched = self._scheduler(opt, len(train))
         start_epoch, bad_epochs = 0, 0
-        if self.config.normalize:
+        if self.config.normalize and self.config.task == "regression":  # classification: 0/1 labels as they are
             self.normalizer = Normalizer.fit(train.targets[train.index])
         state_path = self._resume_path(resume)
         if state_path is not None and state_path.exists():
@@ -312,6 +312,10 @@ class Trainer:
         """Resolve ``output_bound`` (:attr:`output_bound`: ``auto`` by the share of
         ``train_targets`` on a bound) and, for ``softplus`` with a target range, give the model
         its smooth bound in the units of the (now fitted) normaliser."""
+        if self.config.task == "classification":
+            self.output_bound = "probability"
+            self.hooks.set_output_bound(Probability())
+            return
         self.output_bound = resolve_output_bound(self.config.output_bound, self.target_range, train_targets)
         if self.output_bound != "softplus":
             return
@@ -336,8 +340,11 @@ class Trainer:
         return np.concatenate(out) if out else np.zeros((0, 1))
 
     def evaluate(self, loader: GraphLoader) -> dict[str, float]:
-        """MAE, RMSE, R^2 (target units) on ``loader``'s crystals."""
+        """MAE, RMSE, R^2 (target units) on ``loader``'s crystals; for classification those of the
+        probability, with ROC-AUC and accuracy."""
         pred = self.predict(loader)[:, 0]
+        if self.config.task == "classification":
+            return classification_metrics(loader.targets[loader.index], pred)
         return regression_metrics(loader.targets[loader.index], pred)
 
 
