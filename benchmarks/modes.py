@@ -30,7 +30,8 @@ from benchmarks.records import read_records
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "modes"
-ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh", "carbon_24_energy_per_atom")
+ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh", "mp_formation_energy_per_atom_5000_30",
+        "carbon_24_energy_per_atom")
 MODES = ("embedding", "crystal", "embedding+crystal", "soft_targets", "embedding+soft_targets")
 TEACHERS = {"crysgnn-v1": RESULTS / "teachers", "crysgnn-random0": RESULTS / "teacher_control"}
 BASE = "spread_0.5_1_half_decay"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crysgnn_zoo.data.checks import check_lattice, check_overlaps
+from crysgnn_zoo.data.spacegroups import resolve_setting
 from crysgnn_zoo.data.cif import (
     check_cif_cell,
     check_merged_sites,
@@ -112,6 +113,7 @@ def atoms_from_cif(text: str, where: str = "<cif>") -> JarvisAtoms:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            block = resolve_setting(block, where)
             ase_atoms = p1_atoms(block)
             if ase_atoms is None:  # any other space group: ASE expands the symmetry
                 ase_atoms = block.get_atoms(fractional_occupancies=False)
