@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import alpha_words
 from crysgnn_zoo.errors import ConfigError, CrysgnnZooError, RunExistsError
 from crysgnn_zoo.options import add_config_options, config_from_args, read_config
+from crysgnn_zoo.paths import storage_error
 from crysgnn_zoo.pretrain.curate import CurateConfig
 from crysgnn_zoo.ranges import TargetRange
 
@@ -597,6 +599,10 @@ def _plain_warning(message, category, filename, lineno, file=None, line=None) ->
     print(f"warning: {message}", file=sys.stderr)
 
 
+#: ``OSError`` numbers of a failed write, reported as one line (``crysgnn_zoo.paths.storage_error``)
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every named error of the package is one line on stderr and exit code 2
     (``-v`` prints its traceback too)."""
@@ -620,6 +626,15 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         message = " ".join(str(exc).split("\n"))
         print(f"crysgnn-zoo {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a write that failed midway (full disk, read-only place): one line, not a traceback
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        error = storage_error(exc, exc.filename or "a file", "free space or choose another place, then run the "
+                                                            "command again; a run folder continues with --resume")
+        print(f"crysgnn-zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
 
 

@@ -123,3 +123,8 @@ class DownloadError(CrysgnnZooError, RuntimeError):
 
 class ChecksumMismatchError(DownloadError):
     """The downloaded bytes do not have the expected SHA-256 (they were discarded)."""
+
+
+class StorageError(CrysgnnZooError, OSError):
+    """A file or folder the package must write cannot be written: full disk, read-only place, a file
+    where a folder belongs. The message names the path and what to do."""

@@ -27,8 +27,11 @@ def save_resume_state(path: Path, epoch: int, model: torch.nn.Module, optimizer:
     state = {"format": RESUME_FORMAT, "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
              "scheduler": scheduler.state_dict() if scheduler is not None else None, **extras}
     tmp = Path(path).with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    try:
+        torch.save(state, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a failed write (full disk) leaves no half file; the last state stays
 
 
 def load_resume_state(path: Path, device: str | torch.device = "cpu") -> dict:
