@@ -5,6 +5,7 @@
     python -m benchmarks.teachers ... --settings crysgnn-random0:spread:0.5:1:half_decay:crystal ... \
         --out benchmarks/results/teacher_control
     python -m benchmarks.modes            # table.md, results.json, plot.png in benchmarks/results/modes
+    python -m benchmarks.modes --input-cost   # what the input mode's teacher costs per crystal at prediction
 
 Reads the runs the teachers grid recorded: the trained teacher's (crysgnn-v1) under
 ``benchmarks/results/teachers/<row>/`` and the untrained control's (crysgnn-random0, v1's
@@ -32,7 +33,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "modes"
 ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh", "mp_formation_energy_per_atom_5000_30",
         "carbon_24_energy_per_atom")
-MODES = ("embedding", "crystal", "embedding+crystal", "soft_targets", "embedding+soft_targets")
+MODES = ("embedding", "crystal", "embedding+crystal", "soft_targets", "embedding+soft_targets", "input")
 TEACHERS = {"crysgnn-v1": RESULTS / "teachers", "crysgnn-random0": RESULTS / "teacher_control"}
 BASE = "spread_0.5_1_half_decay"
 
@@ -141,10 +142,48 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def input_cost(repeats: int = 3) -> dict:
+    """Milliseconds per crystal of CGCNN alone and of CGCNN fed by crysgnn-v1 (the input mode), forward
+    passes over the embedded 1,000-crystal sample in batches of 256 (graphs built beforehand), best of
+    ``repeats``."""
+    import time
+
+    import torch
+
+    from crysgnn_zoo.config import DistillConfig, GraphConfig
+    from crysgnn_zoo.data.sources import open_source
+    from crysgnn_zoo.factory import get_model
+    from crysgnn_zoo.graphs.build import build_store
+    from crysgnn_zoo.graphs.collate import collate
+
+    store = build_store(open_source("mp_37k_sample"), GraphConfig(), progress=False).store
+    batches = [collate(store, np.arange(i, min(i + 256, len(store)))) for i in range(0, len(store), 256)]
+    out = {}
+    for name, model in (("cgcnn", get_model("cgcnn")), ("cgcnn fed by crysgnn-v1",
+                                                        get_model("cgcnn", distill=DistillConfig(mode="input")))):
+        model.eval()
+        best = np.inf
+        with torch.no_grad():
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for g in batches:
+                    model(g)
+                best = min(best, time.perf_counter() - t0)
+        out[name] = 1000 * best / len(store)
+    return {"ms_per_crystal": out, "threads": torch.get_num_threads(), "crystals": len(store)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--input-cost", action="store_true", help="only time the input mode's teacher at prediction")
     args = ap.parse_args(argv)
+    if args.input_cost:
+        args.out.mkdir(parents=True, exist_ok=True)
+        cost = input_cost()
+        (args.out / "input_cost.json").write_text(json.dumps(cost, indent=1))
+        print(json.dumps(cost, indent=1))
+        return 0
     rows = results()
     if not rows:
         raise SystemExit("no mode runs found; run the benchmarks.teachers commands in this module's docstring")

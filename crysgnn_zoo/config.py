@@ -355,7 +355,10 @@ class DistillConfig(JsonConfig):
             against a teacher-side prediction of the target: trees on the teacher's crystal
             embeddings, fitted on the training crystals, each training crystal's value out of
             fold; :mod:`crysgnn_zoo.distill.soft_targets`). The channels' losses add up in the
-            embedding term. Every mode leaves a student that predicts alone.
+            embedding term; these modes leave a student that predicts alone. ``input``: the
+            teacher's atom embeddings are extra inputs of the student (no embedding term, alpha
+            unused), so the teacher runs at prediction time too
+            (:class:`~crysgnn_zoo.nets.teacher_input.TeacherInputModel`).
     """
 
     teacher: str = "crysgnn-v1"
@@ -367,7 +370,8 @@ class DistillConfig(JsonConfig):
     alpha_schedule: Literal["constant", "linear_decay", "half_decay", "cosine_decay"] | None = None
     teacher_crystals: int | None = DEFAULT_TEACHER_CRYSTALS
     max_train_crystals: int | None = DEFAULT_MAX_TRAIN_CRYSTALS
-    mode: Literal["embedding", "crystal", "soft_targets", "embedding+crystal", "embedding+soft_targets"] = "embedding"
+    mode: Literal["embedding", "crystal", "soft_targets", "embedding+crystal", "embedding+soft_targets",
+                  "input"] = "embedding"
 
     def __post_init__(self) -> None:
         if self.max_train_crystals is not None and self.max_train_crystals < 1:

@@ -27,6 +27,7 @@ from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.hub.pretrained import load_encoder_weights
 from crysgnn_zoo.hub.resolve import released_models
 from crysgnn_zoo.nets.registry import build_model, list_models, model_entry
+from crysgnn_zoo.nets.teacher_input import TeacherInputModel
 
 
 #: ``pretrained=DEFAULT_START``: the registry entry's own pre-trained start.
@@ -86,11 +87,24 @@ def with_pretrained_start(model: nn.Module, pretrained: str | None = DEFAULT_STA
 
 
 def with_teacher(model: nn.Module, config: DistillConfig | None = None, encoder: nn.Module | None = None
-                 ) -> DistilledModel:
+                 ) -> DistilledModel | TeacherInputModel:
     """``model`` wrapped for distillation as ``config`` says (``encoder``: an already loaded
-    teacher module, else ``config.teacher`` is loaded)."""
+    teacher module, else ``config.teacher`` is loaded). The ``input`` mode rebuilds the student
+    with the teacher's width of extra atom inputs (every tensor of ``model`` whose shape is
+    unchanged is kept, so a pre-trained start survives but for its first layer)."""
     config = config or DistillConfig()
-    return DistilledModel.from_config(model, encoder if encoder is not None else load_teacher(config.teacher), config)
+    teacher = encoder if encoder is not None else load_teacher(config.teacher)
+    if config.mode != "input":
+        return DistilledModel.from_config(model, teacher, config)
+    if getattr(teacher, "embed_store", None) is not None:
+        raise ConfigError(f"mode 'input' needs a teacher that embeds a batch (a release or checkpoint); "
+                          f"{config.teacher} embeds whole stores only")
+    student = build_model(model.registry_name, {**model.config.to_dict(), "extra_atom_inputs": teacher.embedding_dim})
+    mine = student.state_dict()
+    student.load_state_dict({k: v for k, v in model.state_dict().items() if k in mine and mine[k].shape == v.shape},
+                            strict=False)
+    student.pretrained_start = getattr(model, "pretrained_start", None)
+    return TeacherInputModel(student, teacher, str(config.teacher))
 
 
 @dataclass(frozen=True)

@@ -124,11 +124,14 @@ def save_checkpoint(
     card: ModelCard | dict | None = None,
     target_range: TargetRange | None = None,
     output_bound: str = "clip",
+    teacher_input: dict | None = None,
 ) -> Path:
     """Write ``model`` and what it needs into the folder ``path``
     (``target=None`` for an encoder without a trained property head). ``target_range``: the
     physical range predictions are kept in; ``output_bound``: ``softplus`` when the model was
     trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading).
+    ``teacher_input``: for a model fed by its teacher (``DistillConfig(mode="input")``), the
+    teacher's ``{"source": release name or folder, "sha256": of its weights}``; loading loads it.
 
     ``card``: the :class:`~crysgnn_zoo.hub.card.ModelCard` fields known to the caller; the
     rest are filled here (name: the folder's, architecture, parameter count, the two
@@ -148,6 +151,7 @@ def save_checkpoint(
         "normalizer": (normalizer or Normalizer()).to_dict(),
         "range": target_range.to_json() if target_range else None,
         "output_bound": output_bound if target_range or output_bound == "probability" else "clip",
+        **({"teacher_input": teacher_input} if teacher_input else {}),
     }
     (path / "config.json").write_text(json.dumps(config, indent=2))
     torch.save(model.state_dict(), path / "weights.pt")
@@ -282,9 +286,31 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
     _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
     target_range = _output_range(model, config, normalizer, path)
+    if config.get("teacher_input"):
+        model = _fed_by_teacher(model, config["teacher_input"], path, device)
     return Predictor(model=model, graph_config=graph_config, normalizer=normalizer, target=config["target"],
                      unit=config.get("unit", ""), card=card, target_range=target_range,
                      uncertainty=load_uncertainty(path, card))
+
+
+def _fed_by_teacher(model: torch.nn.Module, record: dict, path: Path, device: str) -> torch.nn.Module:
+    """``model`` wrapped with the teacher ``config.json`` names, loaded and checked against the
+    SHA-256 of the weights the model was trained with.
+
+    Raises:
+        CheckpointError: the record is incomplete, or the teacher found has other weights.
+    """
+    from crysgnn_zoo.hub.resolve import resolve_weights
+    from crysgnn_zoo.nets.teacher_input import TeacherInputModel
+
+    source, sha = record.get("source"), record.get("sha256")
+    if not source or not sha:
+        raise CheckpointError(f"{path / 'config.json'}: teacher_input needs its source and sha256")
+    folder = resolve_weights(source)
+    if sha256_of(folder / "weights.pt") != sha:
+        raise CheckpointError(f"{path}: trained on the inputs of teacher {source} with weights {sha[:16]}...; the "
+                              f"teacher found at {folder} has other weights: restore that teacher")
+    return TeacherInputModel(model, load_checkpoint(folder, device=device).model, str(source))
 
 
 def load_uncertainty(path: Path, card: dict) -> Uncertainty | None:

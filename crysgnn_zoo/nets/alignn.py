@@ -59,6 +59,8 @@ class ALIGNNConfig(JsonConfig):
             extra line-graph forward pass.
             Results are unchanged (BatchNorm running statistics are updated
             twice per step, which the trainer's BatchNorm refresh makes moot).
+        extra_atom_inputs: width of per-atom inputs concatenated to the element features (a
+            teacher's atom embeddings, ``DistillConfig(mode="input")``; 0: none).
     """
 
     alignn_layers: int = 4
@@ -71,11 +73,13 @@ class ALIGNNConfig(JsonConfig):
     angle_bins: int = 40
     cutoff: float = 8.0
     n_targets: int = 1
+    extra_atom_inputs: int = 0
     checkpoint_line_graph: bool = False
 
     def __post_init__(self) -> None:
         self.check_at_least(1, "hidden_dim", "edge_embedding_dim", "n_targets")
         self.check_at_least(0, "alignn_layers", "gcn_layers")
+        self.check_at_least(0, "extra_atom_inputs")
         self.check_at_least(2, "edge_bins", "angle_bins")
 
 
@@ -119,7 +123,7 @@ class ALIGNN(AtomEncoderModel):
         super().__init__()
         self.config = c = config or ALIGNNConfig()
         self.atom_features = AtomFeatures()
-        self.atom_embedding = MLPLayer(self.atom_features.dim, c.hidden_dim)
+        self.atom_embedding = MLPLayer(self.atom_features.dim + c.extra_atom_inputs, c.hidden_dim)
         step = c.cutoff / (c.edge_bins - 1)
         self.edge_rbf = GaussianExpansion(0.0, c.cutoff, step)
         self.edge_embedding = nn.Sequential(MLPLayer(self.edge_rbf.dim, c.edge_embedding_dim), MLPLayer(c.edge_embedding_dim, c.hidden_dim))
@@ -133,7 +137,7 @@ class ALIGNN(AtomEncoderModel):
         self.embedding_dim = c.hidden_dim
 
     def embed(self, g: DGLGraph) -> torch.Tensor:
-        x = self.atom_embedding(self.atom_features(g.ndata["atomic_number"]))
+        x = self.atom_embedding(self.with_extra_inputs(g, self.atom_features(g.ndata["atomic_number"])))
         y = self.edge_embedding(self.edge_rbf(g.edata["distance"]))
         if self.config.alignn_layers:
             lg = ops.line_graph(g)

@@ -13,10 +13,16 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.nets.hooks import TrainingHooks
 
 if TYPE_CHECKING:
     from dgl import DGLGraph
+
+
+#: ``g.ndata`` key of per-atom inputs a model takes besides the element features (a teacher's
+#: atom embeddings, set by :class:`~crysgnn_zoo.nets.teacher_input.TeacherInputModel`)
+EXTRA_INPUTS = "extra_atom_inputs"
 
 
 class AtomEncoderModel(nn.Module, TrainingHooks):
@@ -27,6 +33,23 @@ class AtomEncoderModel(nn.Module, TrainingHooks):
     readout_prefixes: tuple[str, ...] = ("head.", "out.")  # what trains while TrainConfig.freeze_encoder_epochs lasts
     supports_bf16: bool = False  # TrainConfig(precision="bf16") needs torch paths for every DGL op
     embedding_dim: int
+
+    def with_extra_inputs(self, g: DGLGraph, features: torch.Tensor) -> torch.Tensor:
+        """``features`` with the batch's extra per-atom inputs appended, when the config asks for them.
+
+        Raises:
+            ConfigError: the model takes extra inputs and the batch has none (it was called
+                without the teacher that provides them).
+        """
+        width = getattr(self.config, "extra_atom_inputs", 0)
+        if not width:
+            return features
+        extra = g.ndata[EXTRA_INPUTS] if EXTRA_INPUTS in g.ndata else None
+        if extra is None or extra.shape[-1] != width:
+            raise ConfigError(f"this {type(self).__name__} takes {width} per-atom inputs from its teacher besides the "
+                              "element features (DistillConfig(mode='input')); load it with crysgnn_zoo.load_model, "
+                              "which runs its teacher")
+        return torch.cat([features, extra.to(features.dtype)], dim=-1)
 
     def embed(self, g: DGLGraph) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError

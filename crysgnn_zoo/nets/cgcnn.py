@@ -53,6 +53,8 @@ class CGCNNConfig(JsonConfig):
         n_targets: outputs per crystal.
         gaussian_stop: last Gaussian centre, Angstrom (= graph cutoff, paper: 8).
         gaussian_step: spacing and width of the Gaussians, Angstrom (paper: 0.2).
+        extra_atom_inputs: width of per-atom inputs concatenated to the element features (a
+            teacher's atom embeddings, ``DistillConfig(mode="input")``; 0: none).
     """
 
     atom_dim: int = 64
@@ -60,12 +62,14 @@ class CGCNNConfig(JsonConfig):
     hidden_dim: int = 128
     n_hidden: int = 1
     n_targets: int = 1
+    extra_atom_inputs: int = 0
     gaussian_stop: float = 8.0
     gaussian_step: float = 0.2
 
     def __post_init__(self) -> None:
         self.check_at_least(1, "atom_dim", "n_conv", "hidden_dim", "n_targets")
         self.check_at_least(0, "n_hidden")
+        self.check_at_least(0, "extra_atom_inputs")
 
 
 class CGCNNConv(nn.Module):
@@ -127,7 +131,7 @@ class CGCNN(AtomEncoderModel):
         c = self.config
         self.atom_features = AtomFeatures()
         self.rbf = GaussianExpansion(0.0, c.gaussian_stop, c.gaussian_step)
-        self.embedding = nn.Linear(self.atom_features.dim, c.atom_dim)
+        self.embedding = nn.Linear(self.atom_features.dim + c.extra_atom_inputs, c.atom_dim)
         self.convs = nn.ModuleList(CGCNNConv(c.atom_dim, self.rbf.dim) for _ in range(c.n_conv))
         self.head, width = softplus_head(c.atom_dim, c.hidden_dim, c.n_hidden)
         self.out = nn.Linear(width, c.n_targets)
@@ -135,8 +139,8 @@ class CGCNN(AtomEncoderModel):
         self.regular_path = True  # False: always the backend's edge-to-node sums (tests compare the two)
 
     def atom_inputs(self, g: DGLGraph) -> torch.Tensor:
-        """Element features of ``g``'s atoms, ``(N, n_features)``, before the embedding."""
-        return self.atom_features(g.ndata["atomic_number"])
+        """Element features of ``g``'s atoms (and any extra inputs), ``(N, n_features)``, before the embedding."""
+        return self.with_extra_inputs(g, self.atom_features(g.ndata["atomic_number"]))
 
     def embed(self, g: DGLGraph) -> torch.Tensor:
         h = self.embedding(self.atom_inputs(g))

@@ -60,7 +60,7 @@ class CrysXPP(CGCNN):
 
     def atom_inputs(self, g: DGLGraph) -> torch.Tensor:
         """Element features scaled by the learned selector."""
-        return self.atom_features(g.ndata["atomic_number"]) * self.selector
+        return self.with_extra_inputs(g, self.atom_features(g.ndata["atomic_number"]) * self.selector)
 
     def regularization(self) -> torch.Tensor:
         """``selector_l1 * sum |w|``, added to the training loss by the trainer."""

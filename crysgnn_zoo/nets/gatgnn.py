@@ -55,6 +55,8 @@ class GATGNNConfig(JsonConfig):
         negative_slope: LeakyReLU slope of the attention logits.
         gaussian_stop, gaussian_step: bond-length basis, Angstrom (0..8 every 0.2).
         n_targets: outputs per crystal.
+        extra_atom_inputs: width of per-atom inputs concatenated to the element features (a
+            teacher's atom embeddings, ``DistillConfig(mode="input")``; 0: none).
     """
 
     dim: int = 64
@@ -66,10 +68,12 @@ class GATGNNConfig(JsonConfig):
     gaussian_stop: float = 8.0
     gaussian_step: float = 0.2
     n_targets: int = 1
+    extra_atom_inputs: int = 0
 
     def __post_init__(self) -> None:
         self.check_at_least(1, "dim", "n_layers", "n_heads", "hidden_dim", "n_targets")
         self.check_at_least(0, "n_hidden")
+        self.check_at_least(0, "extra_atom_inputs")
 
 
 class AGATLayer(nn.Module):
@@ -128,7 +132,7 @@ class GATGNN(AtomEncoderModel):
         self.config = c = config or GATGNNConfig()
         self.atom_features = AtomFeatures()
         self.rbf = GaussianExpansion(0.0, c.gaussian_stop, c.gaussian_step)
-        self.atom_embedding = nn.Linear(self.atom_features.dim, c.dim)
+        self.atom_embedding = nn.Linear(self.atom_features.dim + c.extra_atom_inputs, c.dim)
         self.bond_embedding = nn.Linear(self.rbf.dim, c.dim)
         self.layers = nn.ModuleList(AGATLayer(c.dim, c.n_heads, c.negative_slope) for _ in range(c.n_layers))
         self.pool = GlobalAttentionPooling(c.dim, MAX_Z + 1)
@@ -137,7 +141,7 @@ class GATGNN(AtomEncoderModel):
         self.embedding_dim = c.dim
 
     def embed(self, g: DGLGraph) -> torch.Tensor:
-        x = self.atom_embedding(self.atom_features(g.ndata["atomic_number"]))
+        x = self.atom_embedding(self.with_extra_inputs(g, self.atom_features(g.ndata["atomic_number"])))
         e = self.bond_embedding(self.rbf(g.edata["distance"]))
         for layer in self.layers:
             x = layer(g, x, e)

@@ -19,15 +19,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from crysgnn_zoo.backend import check_device
 from crysgnn_zoo._version import __version__
-from crysgnn_zoo.backend import for_device
+from crysgnn_zoo.backend import check_device, for_device
 from crysgnn_zoo.config import GraphConfig, RunConfig
 from crysgnn_zoo.data.errors import SkipReport
 from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import teacher_off_reason
+from crysgnn_zoo.download import sha256_of
 from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
 from crysgnn_zoo.graphs.select import checked_split, excluded_ids, labelled_graphs
@@ -266,7 +266,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         extra={"train_config": requested.to_dict(), "graph_config": graph_config.to_dict(),
                "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
                            "teacher_cache_seconds": teacher_seconds,
-                           "teacher_epochs": round(net.span * config.train_config.epochs, 3)}
+                           "teacher_epochs": round(getattr(net, "span", 1.0) * config.train_config.epochs, 3)}
                if config.distill else None, **distill_off,
                "max_samples": config.max_samples, "heap": heap,
                **({"output_bound_fallback": reason} if reason else {}),
@@ -389,7 +389,7 @@ def _network(config: RunConfig, started, graph_config: GraphConfig):
         model, init_report = config.model or "cgcnn", None
         net = get_model(model, distill=config.distill or False, pretrained=config.pretrained,
                         **config.model_overrides)
-    if config.distill:
+    if config.distill and hasattr(net, "set_task_loss"):  # the input mode trains on the task loss alone
         net.set_task_loss(config.train_config.task_loss)
         teacher_graph = getattr(net.teacher_model, "graph_config", None)
         if teacher_graph is not None and teacher_graph != graph_config:
@@ -419,6 +419,16 @@ def run_environment(device: str, backend: str | None = None) -> dict[str, Any]:
     return {"crysgnn_zoo": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "dgl": _version("dgl"), "backend": backend or for_device(device), "device": str(device),
             "threads": torch.get_num_threads(), "processes": world().size}
+
+
+def _teacher_input(net, config: RunConfig) -> dict | None:
+    """What a model fed by its teacher (the ``input`` mode) records of it: source and weights hash."""
+    if not (config.distill and config.distill.mode == "input"):
+        return None
+    from crysgnn_zoo.hub.resolve import resolve_weights
+
+    folder = resolve_weights(config.distill.teacher)
+    return {"source": str(config.distill.teacher), "sha256": sha256_of(folder / "weights.pt")}
 
 
 def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: np.ndarray, split: Split) -> float:
@@ -474,7 +484,7 @@ def _save(out: Path, result: RunResult, net, trainer: Trainer, history, store: G
     result.checkpoint = str(save_checkpoint(
         out / "checkpoint", student, graph_config=graph_config, target=config.target,
         unit=run_unit(config, source), normalizer=trainer.normalizer, card=card,
-        target_range=target_range, output_bound=trainer.output_bound,
+        target_range=target_range, output_bound=trainer.output_bound, teacher_input=_teacher_input(net, config),
     ))
     if config.train_config.task == "regression":  # a probability needs no std: it is its own uncertainty
         unc = calibrate_checkpoint(out / "checkpoint", store, split)  # std and in_domain for predict

@@ -93,3 +93,37 @@ def test_soft_targets_without_targets_is_a_named_error(sample_store):
     net = _net("soft_targets")
     with pytest.raises(ConfigError, match="soft_targets mode needs"):
         net.prepare(sample_store)
+
+
+def test_the_input_mode_feeds_the_student_its_teacher_at_training_and_prediction(tmp_path, sample_store):
+    import json
+
+    from crysgnn_zoo.errors import CheckpointError
+    from crysgnn_zoo.nets.teacher_input import TeacherInputModel
+    from crysgnn_zoo.predict import load_model
+    from crysgnn_zoo.train.run import train_model
+
+    net = get_model("cgcnn", n_conv=1, atom_dim=16, distill=DistillConfig(mode="input"))
+    assert isinstance(net, TeacherInputModel) and net.student.config.extra_atom_inputs == 64
+    assert net.student.embedding.in_features == net.student.atom_features.dim + 64
+    g = collate(sample_store, np.arange(4))
+    with pytest.raises(ConfigError, match="takes 64 per-atom inputs from its teacher"):
+        net.student(g)  # the student alone has no teacher to feed it
+    out = tmp_path / "run"
+    train_model("mp_37k_sample", "formation_energy_per_atom", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                distill=DistillConfig(mode="input"), train_config=TrainConfig(epochs=1), max_samples=60,
+                split_sizes=(40, 10, 10), out_dir=out, workers=1, progress=False)
+    config = json.loads((out / "checkpoint" / "config.json").read_text())
+    assert config["teacher_input"]["source"] == "crysgnn-v1" and len(config["teacher_input"]["sha256"]) == 64
+    predictor = load_model(out / "checkpoint")
+    assert isinstance(predictor.model, TeacherInputModel)
+    assert np.isfinite(predictor.predict(sample_store.subset(np.arange(5)))).all()
+    config["teacher_input"]["sha256"] = "0" * 64  # a teacher with other weights than the one it learned from
+    (out / "checkpoint" / "config.json").write_text(json.dumps(config))
+    from crysgnn_zoo.download import sha256_of
+
+    card = json.loads((out / "checkpoint" / "card.json").read_text())
+    card["config_sha256"] = sha256_of(out / "checkpoint" / "config.json")
+    (out / "checkpoint" / "card.json").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="has other weights"):
+        load_model(out / "checkpoint")
