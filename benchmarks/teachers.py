@@ -34,6 +34,7 @@ from benchmarks import run as runner
 from benchmarks.records import RECORDS
 from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_MODES
 from crysgnn_zoo.distill.teachers import teacher_card
+from crysgnn_zoo.errors import WeightsNotFoundError
 
 RESULTS = Path(__file__).resolve().parent / "results" / "teachers"
 
@@ -118,10 +119,15 @@ def run_grid(rows: list[dict], settings: list[dict], models: str, seeds: str, ou
                 raise SystemExit(f"{s['slug']} on {row['slug']} failed")
 
 
-def _clean(row: dict, setting: dict) -> bool:
-    """Whether the row's data set is clean for the setting's teacher (it saw none of its labels)."""
+def _clean(row: dict, setting: dict) -> bool | None:
+    """Whether the row's data set is clean for the setting's teacher (it saw none of its labels);
+    ``None`` when the teacher is not on this machine (a folder another machine ran)."""
     dataset = "mp_37k" if row["dataset"] == "mp" else row["dataset"]
-    return dataset not in teacher_card(setting["teacher"]).get("not_clean_for", [])
+    try:
+        card = teacher_card(setting["teacher"])
+    except WeightsNotFoundError:
+        return None
+    return dataset not in card.get("not_clean_for", [])
 
 
 def _by_seed(folder: Path, mode: str) -> dict[tuple[str, int], dict]:
@@ -161,7 +167,8 @@ def write_outputs(table: list[dict], meta: dict, out: Path) -> None:
              "| row | student | setting | seeds | validation change per seed (%) | mean | test change per seed (%) | mean |",
              "|---|---|---|---|---|---|---|---|"]
     for t in table:
-        mark = "" if t.get("clean", True) else " (teacher saw this set's labels: not clean)"
+        mark = {False: " (teacher saw this set's labels: not clean)",
+                None: " (teacher not on this machine: what it saw is unknown)"}.get(t.get("clean", True), "")
         lines.append(f"| {t['row']} | {t['model']} | {t['setting']}{mark} | {','.join(map(str, t['seeds']))} | "
                      f"{_pct(t['val_change'])} | {100 * t['val_mean']:+.1f}% | {_pct(t['test_change'])} | "
                      f"{100 * t['test_mean']:+.1f}% |")

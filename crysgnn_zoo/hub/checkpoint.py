@@ -131,7 +131,8 @@ def save_checkpoint(
     physical range predictions are kept in; ``output_bound``: ``softplus`` when the model was
     trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading).
     ``teacher_input``: for a model fed by its teacher (``DistillConfig(mode="input")``), the
-    teacher's ``{"source": release name or folder, "sha256": of its weights}``; loading loads it.
+    teacher's ``{"source": release name or folder, "sha256": of its weights, "mean", "std": the
+    standardisation of its embeddings}``; loading loads it.
 
     ``card``: the :class:`~crysgnn_zoo.hub.card.ModelCard` fields known to the caller; the
     rest are filled here (name: the folder's, architecture, parameter count, the two
@@ -310,7 +311,8 @@ def _fed_by_teacher(model: torch.nn.Module, record: dict, path: Path, device: st
     if sha256_of(folder / "weights.pt") != sha:
         raise CheckpointError(f"{path}: trained on the inputs of teacher {source} with weights {sha[:16]}...; the "
                               f"teacher found at {folder} has other weights: restore that teacher")
-    return TeacherInputModel(model, load_checkpoint(folder, device=device).model, str(source))
+    return TeacherInputModel(model, load_checkpoint(folder, device=device).model, str(source),
+                             mean=record.get("mean"), std=record.get("std"))
 
 
 def load_uncertainty(path: Path, card: dict) -> Uncertainty | None:

@@ -5,7 +5,9 @@ element features and, beside them, the frozen teacher's embedding of each atom. 
 runs whenever the student does, at prediction time too: a saved model names its teacher in
 ``config.json`` (``teacher_input``: release name or folder and the SHA-256 of its weights), and
 :func:`crysgnn_zoo.hub.checkpoint.load_checkpoint` loads and verifies it. During training the
-teacher's embeddings of every atom are computed once (:meth:`TeacherInputModel.prepare`).
+teacher's embeddings of every atom are computed once (:meth:`TeacherInputModel.prepare`), and each
+of their dimensions is standardised with its mean and spread over the training store (saved with
+the model), so the inputs the student sees are of the size of its element features.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ class TeacherInputModel(nn.Module, TrainingHooks):
     is (release name or folder), recorded when the model is saved.
     """
 
-    def __init__(self, student: nn.Module, teacher: nn.Module, teacher_source: str = "") -> None:
+    def __init__(self, student: nn.Module, teacher: nn.Module, teacher_source: str = "",
+                 mean: list[float] | None = None, std: list[float] | None = None) -> None:
         super().__init__()
         self.student = student
         self.teacher = [teacher.eval()]  # a list keeps it out of parameters() and state_dict()
@@ -40,6 +43,8 @@ class TeacherInputModel(nn.Module, TrainingHooks):
             p.requires_grad_(False)
         self.teacher_source = teacher_source
         self.cache: torch.Tensor | None = None  # the teacher's embedding of every atom of a store (prepare)
+        self.input_mean = None if mean is None else torch.tensor(mean, dtype=torch.float32)
+        self.input_std = None if std is None else torch.tensor(std, dtype=torch.float32)
         for name in ("config", "registry_name", "needs_vectors", "embedding_dim"):
             if hasattr(student, name):
                 object.__setattr__(self, name, getattr(student, name))
@@ -65,6 +70,8 @@ class TeacherInputModel(nn.Module, TrainingHooks):
             g = collate(store, np.arange(start, min(start + 256, len(store))), backend=backend).to(device)
             out.append(teacher.embed(g).float())
         self.cache = torch.cat(out)
+        self.input_mean = self.cache.mean(0).cpu()
+        self.input_std = self.cache.std(0).clamp_min(1e-3).cpu()
 
     def _feed(self, g) -> None:
         if self.cache is not None and "store_index" in g.ndata:
@@ -72,7 +79,15 @@ class TeacherInputModel(nn.Module, TrainingHooks):
         else:
             with torch.no_grad(), torch.autocast(g.device.type, enabled=False):
                 rows = self.teacher_model.embed(g).float()
+        if self.input_mean is not None:
+            rows = (rows - self.input_mean.to(rows.device)) / self.input_std.to(rows.device)
         g.ndata[EXTRA_INPUTS] = rows
+
+    def input_scaling(self) -> dict:
+        """The standardisation of the teacher's inputs, as saved with the model (``{}`` before prepare)."""
+        if self.input_mean is None:
+            return {}
+        return {"mean": self.input_mean.tolist(), "std": self.input_std.tolist()}
 
     def forward(self, g) -> torch.Tensor:
         self._feed(g)

@@ -428,7 +428,7 @@ def _teacher_input(net, config: RunConfig) -> dict | None:
     from crysgnn_zoo.hub.resolve import resolve_weights
 
     folder = resolve_weights(config.distill.teacher)
-    return {"source": str(config.distill.teacher), "sha256": sha256_of(folder / "weights.pt")}
+    return {"source": str(config.distill.teacher), "sha256": sha256_of(folder / "weights.pt"), **net.input_scaling()}
 
 
 def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: np.ndarray, split: Split) -> float:

@@ -115,8 +115,10 @@ def test_the_input_mode_feeds_the_student_its_teacher_at_training_and_prediction
                 split_sizes=(40, 10, 10), out_dir=out, workers=1, progress=False)
     config = json.loads((out / "checkpoint" / "config.json").read_text())
     assert config["teacher_input"]["source"] == "crysgnn-v1" and len(config["teacher_input"]["sha256"]) == 64
+    assert len(config["teacher_input"]["mean"]) == len(config["teacher_input"]["std"]) == 64
     predictor = load_model(out / "checkpoint")
     assert isinstance(predictor.model, TeacherInputModel)
+    assert predictor.model.input_scaling() == {k: config["teacher_input"][k] for k in ("mean", "std")}
     assert np.isfinite(predictor.predict(sample_store.subset(np.arange(5)))).all()
     config["teacher_input"]["sha256"] = "0" * 64  # a teacher with other weights than the one it learned from
     (out / "checkpoint" / "config.json").write_text(json.dumps(config))
