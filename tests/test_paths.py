@@ -84,7 +84,9 @@ def test_a_plain_folder_with_a_link_out_is_refused_before_reading(tmp_path):
     folder = tmp_path / "cifs"
     folder.mkdir()
     (folder / "own.cif").write_text(entry.payload)
-    (folder / "inner.cif").symlink_to(folder / "own.cif")  # a link inside stays fine
+    (folder / "sub").mkdir()
+    (folder / "sub" / "kept.cif").write_text(entry.payload)
+    (folder / "inner.cif").symlink_to(folder / "sub" / "kept.cif")  # a link to a file inside stays fine
     assert len(list(structure_folder_source(folder).entries())) == 2
     (folder / "link.cif").symlink_to(outside)
     with pytest.raises(UnsafePathError, match="outside the folder"):

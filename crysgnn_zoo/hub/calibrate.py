@@ -13,7 +13,8 @@ import numpy as np
 
 from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.hub.checkpoint import Predictor, load_checkpoint
+from crysgnn_zoo.hub.checkpoint import Predictor
+from crysgnn_zoo.hub.resolve import load_released
 from crysgnn_zoo.hub.uncertainty import UNCERTAINTY_FILE, coverage_report, fit
 
 
@@ -31,7 +32,7 @@ def calibrate_checkpoint(folder: str | Path, store: GraphStore, split: Split, de
     method and scale, the validation fits, and the test figures (coverage, Spearman, NLL)."""
     folder = Path(folder)
     (folder / UNCERTAINTY_FILE).unlink(missing_ok=True)  # refit from the weights alone
-    predictor = load_checkpoint(folder, device)
+    predictor = load_released(folder, device)  # a student fed by its teacher comes with it
     train_f, _, _ = _part(predictor, store, split.train, device)
     val_f, val_p, val_y = _part(predictor, store, split.val, device)
     unc = fit(train_f, val_f, val_p, val_p - val_y, seed=seed)

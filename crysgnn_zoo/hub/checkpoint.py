@@ -132,7 +132,8 @@ def save_checkpoint(
     trained with :class:`~crysgnn_zoo.nets.bounds.SoftplusBound` (rebuilt on loading).
     ``teacher_input``: for a model fed by its teacher (``DistillConfig(mode="input")``), the
     teacher's ``{"source": release name or folder, "sha256": of its weights, "mean", "std": the
-    standardisation of its embeddings}``; loading loads it.
+    standardisation of its embeddings}``; :func:`crysgnn_zoo.hub.resolve.load_released` (and so
+    ``load_model``) loads it; ``load_checkpoint`` alone gives the bare student.
 
     ``card``: the :class:`~crysgnn_zoo.hub.card.ModelCard` fields known to the caller; the
     rest are filled here (name: the folder's, architecture, parameter count, the two
@@ -287,32 +288,9 @@ def load_checkpoint(path: str | Path, device: str = "cpu", expected_sha256: str 
     _load_weights(model, path / "weights.pt", config["model"], device)
     model.eval()
     target_range = _output_range(model, config, normalizer, path)
-    if config.get("teacher_input"):
-        model = _fed_by_teacher(model, config["teacher_input"], path, device)
     return Predictor(model=model, graph_config=graph_config, normalizer=normalizer, target=config["target"],
                      unit=config.get("unit", ""), card=card, target_range=target_range,
                      uncertainty=load_uncertainty(path, card))
-
-
-def _fed_by_teacher(model: torch.nn.Module, record: dict, path: Path, device: str) -> torch.nn.Module:
-    """``model`` wrapped with the teacher ``config.json`` names, loaded and checked against the
-    SHA-256 of the weights the model was trained with.
-
-    Raises:
-        CheckpointError: the record is incomplete, or the teacher found has other weights.
-    """
-    from crysgnn_zoo.hub.resolve import resolve_weights
-    from crysgnn_zoo.nets.teacher_input import TeacherInputModel
-
-    source, sha = record.get("source"), record.get("sha256")
-    if not source or not sha:
-        raise CheckpointError(f"{path / 'config.json'}: teacher_input needs its source and sha256")
-    folder = resolve_weights(source)
-    if sha256_of(folder / "weights.pt") != sha:
-        raise CheckpointError(f"{path}: trained on the inputs of teacher {source} with weights {sha[:16]}...; the "
-                              f"teacher found at {folder} has other weights: restore that teacher")
-    return TeacherInputModel(model, load_checkpoint(folder, device=device).model, str(source),
-                             mean=record.get("mean"), std=record.get("std"))
 
 
 def load_uncertainty(path: Path, card: dict) -> Uncertainty | None:

@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download
-from crysgnn_zoo.errors import WeightsNotFoundError, WeightsVerificationError
+from crysgnn_zoo.download import ChecksumMismatchError, DownloadError, download, sha256_of
+from crysgnn_zoo.errors import CheckpointError, WeightsNotFoundError, WeightsVerificationError
 from crysgnn_zoo.paths import CACHE_ENV, cache_dir, check_name
 from crysgnn_zoo.ranges import TargetRange
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from crysgnn_zoo.hub.checkpoint import Predictor
 
 WEIGHTS_URL_ENV = "CRYSGNN_ZOO_WEIGHTS_URL"
@@ -184,6 +186,32 @@ def load_released(name_or_path: str | Path, device: str = "cpu") -> Predictor:
     release = releases().get(str(name_or_path))
     from crysgnn_zoo.hub.checkpoint import load_checkpoint
 
-    return load_checkpoint(resolve_weights(name_or_path), device=device,
-                           expected_sha256=release.weights_sha256 if release else None,
-                           expected_config_sha256=release.config_sha256 if release else None)
+    folder = resolve_weights(name_or_path)
+    predictor = load_checkpoint(folder, device=device,
+                                expected_sha256=release.weights_sha256 if release else None,
+                                expected_config_sha256=release.config_sha256 if release else None)
+    record = json.loads((folder / "config.json").read_text()).get("teacher_input")
+    if record:  # a student fed by its teacher (DistillConfig(mode="input")): the teacher comes with it
+        predictor.model = _fed_by_teacher(predictor.model, record, folder, device)
+    return predictor
+
+
+def _fed_by_teacher(model: nn.Module, record: dict, path: Path, device: str) -> nn.Module:
+    """``model`` wrapped with the teacher ``config.json`` names, loaded and checked against the
+    SHA-256 of the weights the model was trained with.
+
+    Raises:
+        CheckpointError: the record is incomplete, or the teacher found has other weights.
+    """
+    from crysgnn_zoo.hub.checkpoint import load_checkpoint
+    from crysgnn_zoo.nets.teacher_input import TeacherInputModel
+
+    source, sha = record.get("source"), record.get("sha256")
+    if not source or not sha:
+        raise CheckpointError(f"{path / 'config.json'}: teacher_input needs its source and sha256")
+    folder = resolve_weights(source)
+    if sha256_of(folder / "weights.pt") != sha:
+        raise CheckpointError(f"{path}: trained on the inputs of teacher {source} with weights {sha[:16]}...; the "
+                              f"teacher found at {folder} has other weights: restore that teacher")
+    return TeacherInputModel(model, load_checkpoint(folder, device=device).model, str(source),
+                             mean=record.get("mean"), std=record.get("std"))
