@@ -24,7 +24,7 @@ from crysgnn_zoo.distill.soft_targets import soft_targets
 from crysgnn_zoo.errors import ConfigError
 from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.nets.hooks import TrainingHooks
+from crysgnn_zoo.nets.teacher_input import StudentWithTeacher
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
 
@@ -75,7 +75,7 @@ def _projection(d_s: int, d_t: int, learned: bool) -> nn.Module:
     return projection
 
 
-class DistilledModel(nn.Module, TrainingHooks):
+class DistilledModel(StudentWithTeacher):
     """A student trained with CrysGNN distillation; predicts exactly like the student.
 
     Args:
@@ -184,10 +184,6 @@ class DistilledModel(nn.Module, TrainingHooks):
             raise ConfigError(f"task loss must be one of {sorted(TASK_LOSSES)}, got {kind!r}")
         self.task_loss = TASK_LOSSES[kind]
 
-    @property
-    def teacher_model(self) -> nn.Module:
-        return self.teacher[0]
-
     def use_cache(self, store: GraphStore, device: str = "cpu", backend: str | None = None) -> None:
         """Pre-compute the teacher's embeddings of every atom in ``store`` (and their spread), kept on ``device``."""
         self.cache = TeacherEmbeddingCache(self.teacher_model.to(device), store, device=device, backend=backend)
@@ -283,16 +279,3 @@ class DistilledModel(nn.Module, TrainingHooks):
         crystal = torch.searchsorted(self._node_ptr, first, right=True) - 1
         return self.soft.index_select(0, crystal)
 
-    def regularization(self) -> torch.Tensor | None:
-        """The student's own penalty, if it has one."""
-        fn = getattr(self.student, "regularization", None)
-        return fn() if fn is not None else None
-
-    def to(self, *args, **kwargs):
-        self.teacher_model.to(*args, **kwargs)
-        return super().to(*args, **kwargs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.teacher_model.eval()  # the teacher never leaves eval mode
-        return self

@@ -26,7 +26,31 @@ if TYPE_CHECKING:
     from crysgnn_zoo.graphs.store import GraphStore
 
 
-class TeacherInputModel(nn.Module, TrainingHooks):
+class StudentWithTeacher(nn.Module, TrainingHooks):
+    """What every wrapper of a ``student`` and a frozen teacher shares (the teacher kept as
+    ``self.teacher = [module]``, outside ``parameters()`` and the state dict): the student's own
+    penalty, a ``to`` that moves the teacher too, a ``train`` that leaves the teacher in eval mode."""
+
+    @property
+    def teacher_model(self) -> nn.Module:
+        return self.teacher[0]
+
+    def regularization(self) -> torch.Tensor | None:
+        """The student's own penalty, if it has one."""
+        fn = getattr(self.student, "regularization", None)
+        return fn() if fn is not None else None
+
+    def to(self, *args, **kwargs):
+        self.teacher_model.to(*args, **kwargs)
+        return super().to(*args, **kwargs)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher_model.eval()  # the teacher never leaves eval mode
+        return self
+
+
+class TeacherInputModel(StudentWithTeacher):
     """``student`` (built with ``extra_atom_inputs = teacher.embedding_dim``) fed by a frozen ``teacher``.
 
     ``forward(g)``, ``embed(g)`` and ``forward_with_embeddings(g)`` are the student's, with the
@@ -48,10 +72,6 @@ class TeacherInputModel(nn.Module, TrainingHooks):
         for name in ("config", "registry_name", "needs_vectors", "embedding_dim"):
             if hasattr(student, name):
                 object.__setattr__(self, name, getattr(student, name))
-
-    @property
-    def teacher_model(self) -> nn.Module:
-        return self.teacher[0]
 
     @property
     def out(self) -> nn.Module:
@@ -108,15 +128,3 @@ class TeacherInputModel(nn.Module, TrainingHooks):
     def output_bound(self) -> nn.Module | None:
         return self.student.output_bound
 
-    def regularization(self) -> torch.Tensor | None:
-        fn = getattr(self.student, "regularization", None)
-        return fn() if fn is not None else None
-
-    def to(self, *args, **kwargs):
-        self.teacher_model.to(*args, **kwargs)
-        return super().to(*args, **kwargs)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.teacher_model.eval()  # the teacher never leaves eval mode
-        return self
