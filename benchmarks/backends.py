@@ -31,7 +31,7 @@ import torch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "backends"
 STUDENTS = ("cgcnn", "crysxpp", "gatgnn", "alignn")
-#: tiny configs for the per-network output check (the released models run at full size)
+#: the networks of the output check, each at its default size (config overrides by name)
 NETWORKS = {"cgcnn": {}, "crysxpp": {}, "gatgnn": {}, "crysgnn": {}, "alignn": {}}
 
 

@@ -41,7 +41,7 @@ from crysgnn_zoo.data.errors import (
 from crysgnn_zoo.data.catalog import missing_words
 from crysgnn_zoo.paths import check_name
 from crysgnn_zoo.ranges import TargetRange
-from crysgnn_zoo.data.structures import as_float
+from crysgnn_zoo.data.structures import NA_WORDS, as_float
 from crysgnn_zoo.data.text import open_text
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ def _targets(cells: Iterable[tuple[str, Any]]) -> tuple[dict[str, float], dict[s
 
 def _is_na(raw: Any) -> bool:
     return raw is None or (isinstance(raw, float) and math.isnan(raw)) or \
-        str(raw).strip().lower() in ("", "na", "nan", "none", "null")
+        str(raw).strip().lower() in NA_WORDS
 
 
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar")
@@ -526,7 +526,7 @@ def _numeric_fields(record: dict, skip: set[str]) -> dict[str, float]:
             continue
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             out[key] = float(value)
-        elif isinstance(value, str) and value.strip().lower() in ("na", "nan", ""):
+        elif isinstance(value, str) and value.strip().lower() in NA_WORDS:
             out[key] = math.nan
     return out
 

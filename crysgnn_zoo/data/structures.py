@@ -194,6 +194,10 @@ _PARSERS = {
 }
 
 
+#: target cells that mean "no value" (any case): read as NaN, reported as missing
+NA_WORDS = ("", "na", "nan", "none", "null")
+
+
 def as_float(value: Any) -> float:
     """A target cell as float; empty/'na'/'nan'/None -> NaN."""
     if value is None:
@@ -201,6 +205,6 @@ def as_float(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     text = str(value).strip()
-    if text.lower() in ("", "na", "nan", "none", "null"):
+    if text.lower() in NA_WORDS:
         return math.nan
     return float(text)

@@ -15,16 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from crysgnn_zoo.backend import for_device, ops
+from crysgnn_zoo.backend import ops
 from crysgnn_zoo.config import ALPHA_SCHEDULES, DISTILL_MODES, DISTILL_OBJECTIVES, DistillConfig
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.objectives import SCALES, embedding_loss, normalized_embedding_loss, teacher_scale
 from crysgnn_zoo.distill.schedules import scheduled_alpha, teacher_span
 from crysgnn_zoo.distill.soft_targets import soft_targets
 from crysgnn_zoo.errors import ConfigError
-from crysgnn_zoo.graphs.collate import collate
 from crysgnn_zoo.graphs.store import GraphStore
-from crysgnn_zoo.nets.teacher_input import StudentWithTeacher
+from crysgnn_zoo.nets.teacher_input import StudentWithTeacher, atom_embeddings_of
 from crysgnn_zoo.nets.losses import TASK_LOSSES
 from crysgnn_zoo.nets.normalizer import Normalizer
 
@@ -46,13 +45,7 @@ class TeacherEmbeddingCache:
         if hasattr(teacher, "embed_store"):  # a teacher that embeds whole stores (e.g. CHGNet)
             self.embeddings = teacher.embed_store(store, device=device).float().to(device)
             return
-        out = []
-        backend = backend or for_device(device)
-        with torch.no_grad():
-            for start in range(0, len(store), batch_size):
-                g = collate(store, np.arange(start, min(start + batch_size, len(store))), backend=backend).to(device)
-                out.append(teacher.embed(g))
-        self.embeddings = torch.cat(out) if out else torch.zeros(0, 0, device=device)  # kept on the device
+        self.embeddings = atom_embeddings_of(teacher, store, batch_size, device, backend)  # kept on the device
 
     def lookup(self, g: DGLGraph) -> torch.Tensor:
         rows = g.ndata["store_index"].to(self.embeddings.device)

@@ -26,6 +26,19 @@ if TYPE_CHECKING:
     from crysgnn_zoo.graphs.store import GraphStore
 
 
+@torch.no_grad()
+def atom_embeddings_of(encoder: nn.Module, store: GraphStore, batch_size: int = 256, device: str = "cpu",
+                       backend: str | None = None) -> torch.Tensor:
+    """``encoder.embed`` of every atom of ``store``, in store order, float32 on ``device``: the one pass
+    both a distilled model's teacher cache and an input-mode model's inputs come from."""
+    encoder.eval()
+    backend = backend or for_device(device)
+    out = [encoder.embed(collate(store, np.arange(start, min(start + batch_size, len(store))),
+                                 backend=backend).to(device)).float()
+           for start in range(0, len(store), batch_size)]
+    return torch.cat(out) if out else torch.zeros(0, 0, device=device)
+
+
 class StudentWithTeacher(nn.Module, TrainingHooks):
     """What every wrapper of a ``student`` and a frozen teacher shares (the teacher kept as
     ``self.teacher = [module]``, outside ``parameters()`` and the state dict): the student's own
@@ -84,12 +97,7 @@ class TeacherInputModel(StudentWithTeacher):
         """Compute the teacher's embedding of every atom of ``store`` once (training reads them)."""
         if not cache:
             return
-        teacher, out = self.teacher_model.to(device).eval(), []
-        backend = backend or for_device(device)
-        for start in range(0, len(store), 256):
-            g = collate(store, np.arange(start, min(start + 256, len(store))), backend=backend).to(device)
-            out.append(teacher.embed(g).float())
-        self.cache = torch.cat(out)
+        self.cache = atom_embeddings_of(self.teacher_model.to(device), store, device=device, backend=backend)
         self.input_mean = self.cache.mean(0).cpu()
         self.input_std = self.cache.std(0).clamp_min(1e-3).cpu()
 

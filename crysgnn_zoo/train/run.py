@@ -35,7 +35,6 @@ from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.graphs.store import GraphStore
 from crysgnn_zoo.hub.calibrate import calibrate_checkpoint
 from crysgnn_zoo.hub.checkpoint import save_checkpoint
-from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.smoke import SMOKE_CRYSTALS, SMOKE_ENV, SMOKE_EPOCHS, smoke
 from crysgnn_zoo.train.distributed import barrier, init_distributed, world
@@ -43,7 +42,7 @@ from crysgnn_zoo.train.finetune import init_model
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import apply_heap_policy
 from crysgnn_zoo.train.metrics import learned_check, mean_predictor_mae, regression_metrics
-from crysgnn_zoo.train.trainer import Trainer
+from crysgnn_zoo.train.trainer import Trainer, target_normalizer
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +436,7 @@ def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: 
         return 0.0
     tc = config.train_config
     t0 = time.perf_counter()
-    normalizer = Normalizer.fit(y[split.train]) if tc.normalize else Normalizer()  # the trainer's own
+    normalizer = target_normalizer(tc, y[split.train])  # the trainer's own
     net.prepare(store, cache=config.cache_teacher, device=device, backend=for_device(device, tc.backend),
                 targets=y, train=split.train, normalizer=normalizer, seed=tc.seed)
     return time.perf_counter() - t0

@@ -57,6 +57,14 @@ def task_loss(kind: str) -> LossFn:
     return loss_fn
 
 
+def target_normalizer(config: TrainConfig, train_targets: np.ndarray) -> Normalizer:
+    """The normaliser a run trains in: the training targets' mean and std when ``config.normalize``
+    (regression), else the identity (classification: 0/1 labels as they are)."""
+    if config.normalize and config.task == "regression":
+        return Normalizer.fit(train_targets)
+    return Normalizer()
+
+
 @dataclass
 class History:
     """Per-epoch records: ``train_loss``, ``val_mae`` (target units), ``seconds``, ``lr``; for a
@@ -205,8 +213,7 @@ class Trainer:
         opt = self._optimizer()
         sched = self._scheduler(opt, len(train))
         start_epoch, bad_epochs = 0, 0
-        if self.config.normalize and self.config.task == "regression":  # classification: 0/1 labels as they are
-            self.normalizer = Normalizer.fit(train.targets[train.index])
+        self.normalizer = target_normalizer(self.config, train.targets[train.index])
         state_path = self._resume_path(resume)
         if state_path is not None and state_path.exists():
             state = load_resume_state(state_path, self.device)
