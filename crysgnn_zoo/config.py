@@ -214,7 +214,11 @@ class TrainConfig(JsonConfig):
         optimizer: ``adam``, ``adamw`` or ``sgd`` (momentum 0.9).
         scheduler: ``cosine`` (per epoch, to 0 at ``epochs``), ``onecycle``
             (per batch, as in ALIGNN) or ``none``.
-        loss: ``mse`` (CGCNN), ``l1`` or ``huber`` on normalised targets.
+        loss: ``mse`` (CGCNN), ``l1`` or ``huber`` on normalised targets, or ``auto``:
+            ``huber`` for a zero-inflated target (at least :data:`AUTO_SOFTPLUS_SHARE`, 10 %, of
+            the training targets on a bound of its range: energies above hull, band gaps),
+            ``mse`` otherwise (chosen on validation, docs/benchmarks.md "Models that learned
+            nothing").
         patience: stop after this many epochs without a better validation
             MAE (``None``: never stop early).
         seed: seeds batch order (and the model's initialisation in
@@ -252,6 +256,12 @@ class TrainConfig(JsonConfig):
             binary cross-entropy (``loss`` and ``normalize`` do not apply), reported with ROC-AUC
             and accuracy (at probability 0.5) beside MAE and R2 of the probability.
         threshold: the classification label is ``target > threshold`` (target units).
+        select: which epoch's weights the run keeps: ``mae``, the lowest validation MAE; or
+            ``mae_r2``, the lowest validation MAE among the epochs whose validation R2 is above 0
+            (the lowest overall while none is). On a zero-inflated target (energy above hull,
+            band gap) the lowest MAE can belong to an epoch that predicts the bound for every
+            crystal: R2 <= 0, a model that ranks nothing (docs/benchmarks.md "Models that learned
+            nothing").
     """
 
     epochs: int = 100
@@ -260,7 +270,7 @@ class TrainConfig(JsonConfig):
     weight_decay: float = 0.0
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     scheduler: Literal["cosine", "onecycle", "none"] = "cosine"
-    loss: Literal["mse", "l1", "huber"] = "mse"
+    loss: Literal["auto", "mse", "l1", "huber"] = "auto"
     patience: int | None = 30
     seed: int = 0
     grad_clip: float | None = None
@@ -273,10 +283,12 @@ class TrainConfig(JsonConfig):
     backend: Literal["auto", "dgl", "torch"] = "auto"
     task: Literal["regression", "classification"] = "regression"
     threshold: float = 0.0
+    select: Literal["mae", "mae_r2"] = "mae_r2"
 
     @property
     def task_loss(self) -> str:
-        """The loss the task trains with: ``loss``, or ``bce`` for classification."""
+        """The loss the task trains with: ``loss`` (``auto`` until the trainer resolves it from the
+        training targets), or ``bce`` for classification."""
         return "bce" if self.task == "classification" else self.loss
 
     def __post_init__(self) -> None:

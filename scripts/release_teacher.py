@@ -174,6 +174,7 @@ SHA-256 of weights.pt: `{card.sha256}`. Full record: `card.json`.
 def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     import torch
+    from ase.data import atomic_numbers
 
     from crysgnn_zoo.download import sha256_of
     from crysgnn_zoo.hub.card import ModelCard
@@ -195,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         config_sha256=sha256_of(dest / "config.json"),
         num_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
         data=_data(manifest),
+        elements=sorted(atomic_numbers[symbol] for symbol in manifest["element_histogram"]),  # train --distill's check
         training={
             "objectives": raw_card["pretrain_config"],
             "epochs": raw_card["epochs"], "steps": raw_card["steps"], "graphs_seen": raw_card["graphs_seen"],

@@ -129,6 +129,37 @@ def teacher_card(name: str | Path) -> dict:
     return card
 
 
+def unseen_elements(card: dict, store: GraphStore, index: np.ndarray) -> tuple[list[str], int]:
+    """Elements of the crystals ``index`` of ``store`` that the teacher never saw in pre-training
+    (its card's ``elements``), as symbols, and how many of those crystals hold one; ``([], 0)``
+    when the card lists no elements (a foundation model: nothing to compare with)."""
+    from ase.data import chemical_symbols
+
+    seen = set(int(z) for z in card.get("elements") or [])
+    if not seen:
+        return [], 0
+    index = np.asarray(index)
+    unseen = [z for z in store.elements(index) if z not in seen]
+    if not unseen:
+        return [], 0
+    per_crystal = np.add.reduceat(np.isin(store.atomic_numbers, unseen).astype(np.int64), store.node_ptr[:-1])
+    crystals = int(np.count_nonzero(per_crystal[index]))
+    return [chemical_symbols[z] for z in unseen], crystals
+
+
+def warn_unseen(card: dict, store: GraphStore, index: np.ndarray) -> dict:
+    """One warning line when the training crystals hold elements the teacher never saw (its
+    embeddings of those atoms are extrapolations); ``{"teacher_unseen_elements": [...],
+    "teacher_unseen_crystals": n}`` for the run's record, ``{}`` when there are none."""
+    symbols, crystals = unseen_elements(card, store, index)
+    if not symbols:
+        return {}
+    log.warning("teacher %s never saw %s in pre-training; %d of %d training crystals hold them, and what it "
+                "gives the student there is an extrapolation", card.get("name", "?"), " ".join(symbols),
+                crystals, len(index))
+    return {"teacher_unseen_elements": symbols, "teacher_unseen_crystals": crystals}
+
+
 def load_teacher(name: str | Path = "crysgnn-v1", device: str = "cpu") -> nn.Module:
     """A frozen teacher in eval mode: a CrysGNN release or checkpoint folder
     (``embed(g) -> (n_atoms, 64)``), or a foundation model by name (``chgnet-0.3.0``,

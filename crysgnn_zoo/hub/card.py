@@ -30,7 +30,8 @@ class ModelCard:
         metrics: measured results with units.
         license: licence of the weights (``unreleased`` for a run's own checkpoint).
         command: the command that produced them.
-        elements: atomic numbers present in the training crystals (empty for an encoder);
+        elements: atomic numbers present in the training crystals (an encoder: in its
+            pre-training pool);
             predicting a crystal with others warns.
         extra: anything else (loss curves, notes).
         config_sha256: SHA-256 of ``config.json`` (architecture, graph settings, target, unit,

@@ -41,6 +41,10 @@ class TrainingHooks:
     def set_progress(self, fraction: float) -> None:
         """Called at the start of every epoch with epoch / epochs."""
 
+    def set_task_loss(self, kind: str) -> None:
+        """Train on task loss ``kind`` (``mse``, ``l1``, ``huber``, ``bce``) where the model computes
+        its own loss (:meth:`training_loss`); the default computes none, so nothing to set."""
+
     def set_output_bound(self, bound: nn.Module | None) -> None:
         """Pass every prediction through ``bound`` (``TrainConfig(output_bound="softplus")``)."""
         raise ConfigError(f"TrainConfig(output_bound='softplus') needs a model with set_output_bound "

