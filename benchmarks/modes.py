@@ -32,9 +32,12 @@ from benchmarks.records import read_records
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "modes"
 ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh", "mp_formation_energy_per_atom_5000_30",
-        "carbon_24_energy_per_atom")
+        "carbon_24_energy_per_atom", "carbon_24_energy_per_atom_1000_50")
 MODES = ("embedding", "crystal", "embedding+crystal", "soft_targets", "embedding+soft_targets", "input")
-TEACHERS = {"crysgnn-v1": RESULTS / "teachers", "crysgnn-random0": RESULTS / "teacher_control"}
+#: each teacher's results folder; the knowledge share compares a trained teacher with its untrained control
+TEACHERS = {"crysgnn-v1": RESULTS / "teachers", "chgnet-0.3.0": RESULTS / "teachers",
+            "crysgnn-random0": RESULTS / "teacher_control"}
+CONTROL = {"crysgnn-v1": "crysgnn-random0"}
 BASE = "spread_0.5_1_half_decay"
 
 
@@ -56,16 +59,35 @@ def _change(runs: dict, vanilla: dict, key) -> dict[int, float]:
     return out
 
 
+def _test_means(runs: dict, seeds) -> dict:
+    return {"test_mae": float(np.mean([runs[s]["test"]["mae"] for s in seeds])),
+            "test_r2": float(np.mean([runs[s]["test"].get("r2", np.nan) for s in seeds]))}
+
+
 def cell(row: str, mode: str, teacher: str, vanilla: dict) -> dict | None:
+    """One teacher's runs of ``mode`` on ``row``: per-seed validation and test change against
+    vanilla, mean test MAE and R2 over the paired seeds; ``None`` when none ran."""
     runs = _runs(folder(teacher, row, mode), "distilled")
     if not runs:
         return None
     val = _change(runs, vanilla, lambda r: r["extra"]["val"]["mae"])
     test = _change(runs, vanilla, lambda r: r["test"]["mae"])
-    return {"val": val, "test": test, "test_r2": float(np.mean([runs[s]["test"].get("r2", np.nan) for s in val]))}
+    return {"val": val, "test": test, **_test_means(runs, val)}
+
+
+def _knowledge(trained: dict, control: dict | None) -> dict | None:
+    """The trained teacher's validation change minus its untrained control's, per paired seed."""
+    if control is None:
+        return None
+    seeds = sorted(set(trained["val"]) & set(control["val"]))
+    diff = [trained["val"][s] - control["val"][s] for s in seeds]
+    mean_trained = float(np.mean([trained["val"][s] for s in seeds]))
+    return {"seeds": seeds, "val_points": diff,
+            "share": float(np.mean(diff) / mean_trained) if mean_trained < 0 else None}
 
 
 def results() -> list[dict]:
+    """One entry per row, mode and teacher that ran (the untrained control included)."""
     out = []
     for row in ROWS:
         vanilla = _runs(RESULTS / "teachers" / row / "vanilla", "vanilla")
@@ -73,19 +95,12 @@ def results() -> list[dict]:
             continue
         for mode in MODES:
             cells = {t: cell(row, mode, t, vanilla) for t in TEACHERS}
-            trained, random = cells["crysgnn-v1"], cells["crysgnn-random0"]
-            if trained is None:
-                continue
-            entry = {"row": row, "mode": mode, "vanilla_test_r2": float(np.mean([v["test"].get("r2", np.nan)
-                                                                                for v in vanilla.values()])),
-                     **{t: c for t, c in cells.items()}}
-            if random is not None:
-                seeds = sorted(set(trained["val"]) & set(random["val"]))
-                diff = [trained["val"][s] - random["val"][s] for s in seeds]
-                mean_trained = float(np.mean([trained["val"][s] for s in seeds]))
-                entry["knowledge"] = {"seeds": seeds, "val_points": diff,
-                                      "share": float(np.mean(diff) / mean_trained) if mean_trained < 0 else None}
-            out.append(entry)
+            for teacher, c in cells.items():
+                if c is None:
+                    continue
+                control = cells.get(CONTROL.get(teacher, ""))
+                out.append({"row": row, "mode": mode, "teacher": teacher, **c,
+                            "vanilla": _test_means(vanilla, sorted(vanilla)), "knowledge": _knowledge(c, control)})
     return out
 
 
@@ -97,23 +112,26 @@ def _fmt(changes: dict | None) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["# Transfer modes x teachers (CGCNN, alpha 0.5, half_decay, spread units; quick profile)", "",
-             "Validation change against vanilla CGCNN, % (per seed); test change; test R2 (vanilla's in the row "
-             "title). Knowledge: trained minus untrained teacher's validation change, points per seed, and its "
-             "share of the trained teacher's change (`python -m benchmarks.modes`).", ""]
+    lines = ["# Transfer modes x teachers (CGCNN, alpha 0.5, half_decay, spread units)", "",
+             "Per row (`dataset_target[_max-train_epochs]`; no suffix: quick profile, 1,000 training crystals and "
+             "10 epochs) and mode: validation change against vanilla CGCNN, % (per seed); test change; test MAE and "
+             "R2 (means over the seeds). Knowledge: the trained teacher's validation change minus its untrained "
+             "control's (crysgnn-random0 for crysgnn-v1), points, and its share of the trained teacher's change "
+             "(`python -m benchmarks.modes`).", ""]
     for row in ROWS:
         mine = [r for r in rows if r["row"] == row]
         if not mine:
             continue
-        lines += [f"## {row} (vanilla test R2 {mine[0]['vanilla_test_r2']:.3f})", "",
-                  "| mode | crysgnn-v1 val % | v1 test % | v1 test R2 | random val % | random test % | "
-                  "knowledge, points (share) |", "|---|---|---|---|---|---|---|"]
+        v = mine[0]["vanilla"]
+        lines += [f"## {row} (vanilla: test MAE {v['test_mae']:.4g}, R2 {v['test_r2']:.3f})", "",
+                  "| mode | teacher | val % | test % | test MAE | test R2 | knowledge, points (share) |",
+                  "|---|---|---|---|---|---|---|"]
         for r in mine:
-            v1, rnd, k = r["crysgnn-v1"], r.get("crysgnn-random0"), r.get("knowledge")
+            k = r["knowledge"]
             share = f" ({100 * k['share']:.0f} %)" if k and k["share"] is not None else ""
             know = f"{np.mean(k['val_points']):+.1f}{share}" if k else "-"
-            lines.append(f"| {r['mode']} | {_fmt(v1['val'])} | {_fmt(v1['test'])} | {v1['test_r2']:.3f} | "
-                         f"{_fmt(rnd['val']) if rnd else '-'} | {_fmt(rnd['test']) if rnd else '-'} | {know} |")
+            lines.append(f"| {r['mode']} | {r['teacher']} | {_fmt(r['val'])} | {_fmt(r['test'])} | "
+                         f"{r['test_mae']:.4g} | {r['test_r2']:.3f} | {know} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -125,14 +143,22 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     present = [row for row in ROWS if any(r["row"] == row for r in rows)]
-    fig, axes = plt.subplots(1, len(present), figsize=(4.6 * len(present), 3.6), squeeze=False)
-    for ax, row in zip(axes[0], present):
+    colours = {"crysgnn-v1": "tab:blue", "chgnet-0.3.0": "tab:orange", "crysgnn-random0": "tab:grey"}
+    cols = min(3, len(present))
+    rows_n = -(-len(present) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(5.2 * cols, 3.8 * rows_n), squeeze=False)
+    for ax in axes.flat[len(present):]:
+        ax.set_visible(False)
+    for ax, row in zip(axes.flat, present):
         mine = [r for r in rows if r["row"] == row]
-        y = np.arange(len(mine))
-        for offset, (teacher, colour) in zip((-0.18, 0.18), (("crysgnn-v1", "tab:blue"), ("crysgnn-random0", "tab:grey"))):
-            values = [np.mean(list(r[teacher]["val"].values())) if r.get(teacher) else np.nan for r in mine]
-            ax.barh(y + offset, values, height=0.34, color=colour, label=teacher)
-        ax.set_yticks(y, [r["mode"] for r in mine])
+        modes = [m for m in MODES if any(r["mode"] == m for r in mine)]
+        width = 0.8 / len(TEACHERS)
+        for i, teacher in enumerate(TEACHERS):
+            values = [next((np.mean(list(r["val"].values())) for r in mine
+                            if r["mode"] == m and r["teacher"] == teacher), np.nan) for m in modes]
+            ax.barh(np.arange(len(modes)) + (i - 1) * width, values, height=width, color=colours[teacher],
+                    label=teacher)
+        ax.set_yticks(np.arange(len(modes)), modes)
         ax.axvline(0, color="k", lw=0.8)
         ax.invert_yaxis()
         ax.set(title=row, xlabel="validation MAE vs vanilla (%)")
