@@ -32,7 +32,7 @@ from benchmarks.records import read_records
 RESULTS = Path(__file__).resolve().parent / "results"
 OUT = RESULTS / "modes"
 ROWS = ("perov_5_heat_ref", "mp_elastic_shear_modulus_vrh", "mp_formation_energy_per_atom_5000_30",
-        "carbon_24_energy_per_atom", "carbon_24_energy_per_atom_1000_50")
+        "carbon_24_energy_per_atom", "carbon_24_energy_per_atom_1000_50", "mp_ehull_e_above_hull")
 MODES = ("embedding", "crystal", "embedding+crystal", "soft_targets", "embedding+soft_targets", "input")
 #: each teacher's results folder; the knowledge share compares a trained teacher with its untrained control
 TEACHERS = {"crysgnn-v1": RESULTS / "teachers", "chgnet-0.3.0": RESULTS / "teachers",

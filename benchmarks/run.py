@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import platform
 import sys
@@ -53,6 +54,7 @@ from crysgnn_zoo.distill.teachers import teacher_card
 from crysgnn_zoo.errors import CrysgnnZooError, UnknownNameError
 from crysgnn_zoo.graphs.build import build_store
 from crysgnn_zoo.graphs.select import select_target
+from crysgnn_zoo.nets.losses import resolve_task_loss
 from crysgnn_zoo.nets.registry import model_config
 from crysgnn_zoo.options import add_config_options, config_from_args
 from crysgnn_zoo.train.run import train_model
@@ -265,8 +267,10 @@ def _meta(req: Request, out: Path, graph_seconds: float, from_cache: bool) -> di
     }
 
 
-def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, counts: tuple) -> bool:
-    """Whether a finished run was made under other settings than this request's."""
+def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, counts: tuple,
+                       auto_loss: str = "mse") -> bool:
+    """Whether a finished run was made under other settings than this request's (``auto_loss``:
+    what ``loss="auto"`` resolves to for the task, :func:`auto_loss_of`)."""
     if mode == "distilled":
         recorded = {**DISTILL_RECORDED_BEFORE, **(_distill_record(done) or {})}
         wanted = for_student(req.distill, done["model"]).to_dict()
@@ -275,8 +279,17 @@ def _finished_elsewise(done: dict, req: Request, mode: str, cfg: TrainConfig, co
         size_rule = ("teacher_crystals", "max_train_crystals")
         if spans[0] != spans[1] or any(recorded.get(k) != v for k, v in wanted.items() if k not in size_rule):
             return True  # (a size rule that leaves the run as it was is the same run as no rule)
-    return (not same_train_config(done["extra"]["train_config"], cfg) or list(done["split_sizes"]) != list(counts)
+    kept_r2 = done["extra"].get("val", {}).get("r2", math.nan)
+    return (not same_train_config(done["extra"]["train_config"], cfg, auto_loss, kept_r2)
+            or list(done["split_sizes"]) != list(counts)
             or done.get("model_overrides", {}) != req.overrides or done.get("pretrained", "default") != req.pretrained)
+
+
+def auto_loss_of(source: Source, labelled, target: str) -> str:
+    """What ``TrainConfig.loss="auto"`` resolves to for ``target``: judged on all its labelled crystals
+    (a run judges its training crystals; the rule's 10 % threshold lies far from the shares of the
+    packaged targets: 0-5 % or >= 41 %)."""
+    return resolve_task_loss("auto", source.range(target), labelled.target(target))
 
 
 def _train_config(args: argparse.Namespace, model: str, seed: int) -> TrainConfig:
@@ -322,9 +335,11 @@ def _main(argv: list[str] | None) -> int:
     meta = _meta(req, out, time.perf_counter() - t0, built.from_cache)
     runs = {run_key(r): r for r in collect(out)}
     jobs = []
+    auto_losses = {}
     for task in req.plan.tasks:
         labelled, _ = select_target(built.store, task.target, req.plan.source.name)
         counts = split_counts(len(labelled), profile, req.plan.paper_split, args.max_train)
+        auto_losses[task.target] = auto_loss_of(req.plan.source, labelled, task.target)
         jobs += [(task, counts, s, m, d) for s in req.seeds for m in req.models for d in req.modes]
     bar = progress_bar(jobs, desc=f"{args.dataset} runs", unit="run")
     for task, counts, seed, model, mode in bar:
@@ -334,7 +349,7 @@ def _main(argv: list[str] | None) -> int:
         if done is None and (folder / "result.json").exists():  # finished, its record not yet written
             done = run_record(folder, json.loads((folder / "result.json").read_text()))
         if done is not None:
-            if _finished_elsewise(done, req, mode, _train_config(args, model, seed), counts):
+            if _finished_elsewise(done, req, mode, _train_config(args, model, seed), counts, auto_losses[task.target]):
                 print(f"error: {folder} finished with other settings (train config, split sizes, distillation or "
                       "--set overrides, --pretrained); use another --out for a different protocol", file=sys.stderr)
                 return 2
@@ -541,17 +556,27 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 
 
 #: Settings whose default changed after runs were recorded without them: how those runs trained.
-TRAIN_RECORDED_BEFORE = {"output_bound": "clip"}
+TRAIN_RECORDED_BEFORE = {"output_bound": "clip", "select": "mae"}
 
 
-def same_train_config(recorded: dict, cfg: TrainConfig) -> bool:
+def same_train_config(recorded: dict, cfg: TrainConfig, auto_loss: str = "mse", kept_r2: float = math.nan) -> bool:
     """Whether a finished run's recorded trainer settings are ``cfg``'s.
 
     Settings added to :class:`TrainConfig` after a run was recorded are read at their
     default, which is how that run trained (e.g. ``precision``/``compile``: float32, eager), or at
     the value they trained with where the default changed since (:data:`TRAIN_RECORDED_BEFORE`).
+    Two settings compare by what they did: ``loss="auto"`` is ``auto_loss``, what it resolves to for
+    this task (``mse`` unless the target is zero-inflated); and a run that kept the lowest-MAE epoch
+    (``select="mae"``) trained as ``mae_r2`` would have when that epoch's validation R2
+    (``kept_r2``) is above 0 (or undefined), since ``mae_r2`` then keeps the same epoch.
     """
-    return {**TrainConfig().to_dict(), **TRAIN_RECORDED_BEFORE, **recorded} == cfg.to_dict()
+    def did(settings: dict) -> dict:
+        out = {**settings, "loss": auto_loss if settings.get("loss") == "auto" else settings.get("loss")}
+        if out.get("select") == "mae" and not kept_r2 <= 0:
+            out["select"] = "mae_r2"
+        return out
+
+    return did({**TrainConfig().to_dict(), **TRAIN_RECORDED_BEFORE, **recorded}) == did(cfg.to_dict())
 
 
 def graph_timing(out: Path, seconds: float, from_cache: bool) -> dict:

@@ -149,6 +149,29 @@ def test_runs_recorded_before_a_setting_existed_match_its_default():
     assert not runner.same_train_config(recorded, bf16)
 
 
+def test_runs_recorded_before_auto_loss_and_r2_selection_match_where_they_trained_alike():
+    """A run recorded with ``loss="mse"`` and no ``select`` is today's default run on a target whose
+    ``auto`` loss is mse, when the epoch it kept had validation R2 > 0; not on a zero-inflated
+    target (huber) nor when the kept epoch learned nothing (``mae_r2`` would keep another)."""
+    cfg = runner.train_config(PROFILES["quick"], "cgcnn", 0)
+    assert cfg.loss == "auto" and cfg.select == "mae_r2"
+    recorded = {**cfg.to_dict(), "loss": "mse"}
+    del recorded["select"]
+    assert runner.same_train_config(recorded, cfg, auto_loss="mse", kept_r2=0.9)
+    assert not runner.same_train_config(recorded, cfg, auto_loss="huber", kept_r2=0.9)
+    assert not runner.same_train_config(recorded, cfg, auto_loss="mse", kept_r2=-0.1)
+    assert runner.same_train_config(cfg.to_dict(), cfg, auto_loss="huber", kept_r2=-0.1)  # recorded under today's
+
+
+def test_the_auto_loss_of_a_task_follows_its_range():
+    source = runner.open_source("mp_37k_sample")
+    store = runner.build_store(source, runner.GraphConfig(), progress=False).store
+    gaps, _ = runner.select_target(store, "band_gap", source.name)
+    energies, _ = runner.select_target(store, "formation_energy_per_atom", source.name)
+    assert runner.auto_loss_of(source, gaps, "band_gap") == "huber"  # metals at 0 eV
+    assert runner.auto_loss_of(source, energies, "formation_energy_per_atom") == "mse"
+
+
 def test_the_change_pairs_seeds_when_the_modes_ran_different_seeds():
     def run(mode, seed, mae):
         return {"target": "y", "model": "cgcnn", "mode": mode, "seed": seed, "test": {"mae": mae}, "unit": "eV",
