@@ -50,6 +50,7 @@ class Recipe:
     lr: float
     weight_decay: float
     scheduler: str  # none | onecycle
+    loss: str = "mse"  # the peers' loops train a standardised squared error
 
 
 RECIPES = {family: Recipe(**recipe(f"peers/{family}")) for family in ("cgcnn", "alignn")}
@@ -244,7 +245,8 @@ def _run_ours(model_name: str, folder: Path, epochs: int, batch_size: int, seed:
     vec = getattr(model, "needs_vectors", False)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=recipe.lr, weight_decay=recipe.weight_decay,
                          optimizer=recipe.optimizer, scheduler=recipe.scheduler, patience=None, seed=seed,
-                         precision=precision, compile=fast)
+                         precision=precision, compile=fast, loss=recipe.loss,
+                         select="mae")  # as the peers' loops: the lowest validation MAE
     trainer = Trainer(model, config, device=device)
     loader = lambda name, shuffle: GraphLoader(store, index[name], targets, batch_size, shuffle=shuffle,  # noqa: E731
                                                seed=seed, with_vectors=vec, backend=for_device(device))
