@@ -74,7 +74,7 @@ class History:
     best_epoch: int = -1
     best_val_mae: float = math.inf
     stopped_early: bool = False
-    #: whether the kept epoch has validation R2 > 0 (``TrainConfig.select="mae_r2"``).
+    #: whether the kept epoch counts as learned: validation R2 > 0 under ``select="mae_r2"``; always under ``mae``.
     best_learned: bool = False
 
     @property
