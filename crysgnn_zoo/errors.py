@@ -105,6 +105,16 @@ class NoUsableDataError(CrystalDataError):
 # ----------------------------------------------------------------------------- weights and downloads
 
 
+class BoundCollapsedError(CrysgnnZooError, RuntimeError):
+    """An output bound chosen by ``TrainConfig.output_bound="auto"`` (softplus) collapsed early in
+    training: every validation prediction sits in its flat corner, where gradients vanish.
+    ``reason`` says what was seen; the message adds what to do."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; train with output_bound='clip'")
+        self.reason = reason
+
+
 class CheckpointError(CrysgnnZooError, ValueError):
     """A checkpoint folder is incomplete, unreadable, or was written by an incompatible version."""
 

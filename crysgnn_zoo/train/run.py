@@ -29,7 +29,7 @@ from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import teacher_off_reason
 from crysgnn_zoo.distill.teachers import warn_unseen
 from crysgnn_zoo.download import sha256_of
-from crysgnn_zoo.errors import ConfigError, RunExistsError, UnknownNameError
+from crysgnn_zoo.errors import BoundCollapsedError, ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
 from crysgnn_zoo.graphs.select import checked_split, excluded_ids, labelled_graphs
 from crysgnn_zoo.graphs.loader import GraphLoader
@@ -240,8 +240,12 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     fallback = out / FALLBACK_FILE if out else None
     if fallback is not None and resume and fallback.exists():  # the interrupted run was already the clip refit
         config = _clip_config(config)
-    fitted = _train_net(config, started, graph_config, store, split, y, out, device, resume, progress, target_range)
-    reason = _collapsed(fitted, config, y, split)
+    try:
+        fitted = _train_net(config, started, graph_config, store, split, y, out, device, resume, progress,
+                            target_range)
+        reason = _collapsed(fitted, config, y, split)
+    except BoundCollapsedError as exc:  # found in the first epochs: no use training the rest
+        reason = exc.reason
     if reason:
         log.warning("%s; trained again with output_bound='clip' (TrainConfig.output_bound='auto' falls back)", reason)
         if fallback is not None:

@@ -22,7 +22,7 @@ from crysgnn_zoo.progress import bar as progress_bar
 
 from crysgnn_zoo.config import TrainConfig
 from crysgnn_zoo.data.errors import NoUsableDataError
-from crysgnn_zoo.errors import ConfigError
+from crysgnn_zoo.errors import BoundCollapsedError, ConfigError
 from crysgnn_zoo.graphs.loader import GraphLoader
 from crysgnn_zoo.nets.bounds import Probability, SoftplusBound, resolve_output_bound
 from crysgnn_zoo.nets.hooks import hooks_of
@@ -34,7 +34,7 @@ from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.distributed import broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
-from crysgnn_zoo.train.metrics import classification_metrics, regression_metrics
+from crysgnn_zoo.train.metrics import CONSTANT_SPREAD, classification_metrics, regression_metrics
 from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
@@ -63,6 +63,11 @@ def target_normalizer(config: TrainConfig, train_targets: np.ndarray) -> Normali
     if config.normalize and config.task == "regression":
         return Normalizer.fit(train_targets)
     return Normalizer()
+
+
+#: An ``auto`` softplus bound whose validation predictions stay constant over this many first epochs
+#: has collapsed (Trainer._stop_if_collapsed).
+COLLAPSE_EPOCHS = 2
 
 
 @dataclass
@@ -258,6 +263,7 @@ class Trainer:
                       "val_r2": val_metrics["r2"], "seconds": seconds, "lr": opt.param_groups[0]["lr"],
                       **{f"train_{name}_loss": value for name, value in self._epoch_terms.items()}}
             self.history.epochs.append(record)
+            self._stop_if_collapsed(epoch, val, record)
             learned = self._learned(val_metrics)
             if self._better(val_mae, learned):
                 self.history.best_val_mae, self.history.best_epoch = val_mae, epoch
@@ -280,6 +286,23 @@ class Trainer:
         if self.out_dir:
             (self.out_dir / "history.json").write_text(json.dumps(self.history.to_dict(), indent=1))
         return self.history
+
+    def _stop_if_collapsed(self, epoch: int, val: GraphLoader, record: dict) -> None:
+        """Raise :class:`BoundCollapsedError` when an ``auto`` softplus bound kept the validation
+        predictions constant (spread under ``CONSTANT_SPREAD`` of the targets') in each of the first
+        :data:`COLLAPSE_EPOCHS` epochs: a network in the bound's flat corner has no gradient to leave
+        it (mp_ehull: identical to 4 digits over all 10 quick epochs), so the caller trains again with
+        ``clip`` now instead of after every epoch (:func:`crysgnn_zoo.train.run.train_model`)."""
+        if self.config.output_bound != "auto" or self.output_bound != "softplus" or epoch >= COLLAPSE_EPOCHS:
+            return
+        y = val.targets[val.index]
+        if len(y) < 2 or not np.std(y) > 0:
+            return
+        record["val_spread"] = float(np.std(self.predict(val)[:, 0]) / np.std(y))
+        spreads = [e.get("val_spread", 1.0) for e in self.history.epochs[:COLLAPSE_EPOCHS]]
+        if len(spreads) == COLLAPSE_EPOCHS and max(spreads) < CONSTANT_SPREAD:
+            raise BoundCollapsedError(f"the softplus output bound collapsed: validation predictions constant over "
+                                      f"the first {COLLAPSE_EPOCHS} epochs (spread {max(spreads):.4f} of the targets')")
 
     def _learned(self, val_metrics: dict) -> bool:
         """Whether an epoch counts as having learned something: always under ``select="mae"``;

@@ -162,3 +162,38 @@ def test_a_collapsed_softplus_bound_trains_again_with_clip(tmp_path, monkeypatch
     assert result.extra["output_bound_fallback"].endswith("(test)") and result.extra["output_bound"] == "clip"
     assert result.extra["train_config"]["output_bound"] == "auto"  # recorded as asked
     assert (tmp_path / "run" / "bound_fallback.json").exists() and "trained again with clip" in result.summary()
+
+
+def test_a_softplus_bound_dead_from_the_start_is_given_up_after_two_epochs(tmp_path, monkeypatch):
+    """Constant validation predictions over the first epochs stop the auto-softplus run there (the
+    end-of-run check would have trained every epoch first); the clip refit then trains in full."""
+    import crysgnn_zoo.train.run as run
+    import crysgnn_zoo.train.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "CONSTANT_SPREAD", 1e9)  # every softplus epoch counts as constant
+    result = run.train_model("mp_37k_sample", "band_gap", "cgcnn", model_overrides={"n_conv": 1, "atom_dim": 8},
+                             train_config=TrainConfig(epochs=4, output_bound="auto"), max_samples=120,
+                             split_sizes=(80, 20, 20), out_dir=tmp_path / "run", workers=1, progress=False)
+    assert result.extra["output_bound_fallback"].startswith(
+        "the softplus output bound collapsed: validation predictions constant over the first 2 epochs")
+    assert result.extra["output_bound"] == "clip" and result.epochs_run == 4
+
+
+def test_the_early_check_raises_a_named_error_for_a_trainer_used_alone(monkeypatch):
+    from crysgnn_zoo.data.sources import open_source
+    from crysgnn_zoo.errors import BoundCollapsedError
+    from crysgnn_zoo.factory import get_model
+    from crysgnn_zoo.graphs.build import build_store
+    from crysgnn_zoo.graphs.loader import GraphLoader
+    from crysgnn_zoo.train.trainer import Trainer
+
+    store = build_store(open_source("mp_37k_sample"), workers=1, progress=False).store.subset(np.arange(80))
+    y = store.target("band_gap")
+    train, val = GraphLoader(store, np.arange(60), y, 32), GraphLoader(store, np.arange(60, 80), y, 32)
+    torch.manual_seed(0)
+    trainer = Trainer(get_model("cgcnn", n_conv=1, atom_dim=8), TrainConfig(epochs=3, output_bound="auto"),
+                      progress=False, target_range=TargetRange(0.0, None))
+    monkeypatch.setattr(trainer, "predict", lambda loader: np.zeros((len(loader.index), 1)))
+    with pytest.raises(BoundCollapsedError, match="first 2 epochs.*train with output_bound='clip'"):
+        trainer.fit(train, val)
+    assert len(trainer.history.epochs) == 2
