@@ -24,7 +24,7 @@ _EXPORTS = {
     "load_teacher": "distill.teachers",
     "embed": "embed",
     **dict.fromkeys((
-        "CheckpointError", "ChecksumMismatchError", "ConfigError", "CrysgnnZooError", "CrystalDataError",
+        "BoundCollapsedError", "CheckpointError", "ChecksumMismatchError", "ConfigError", "CrysgnnZooError", "CrystalDataError",
         "DegenerateCellError", "DisorderError", "DownloadError", "DuplicateIdError", "IsolatedAtomsError",
         "MissingColumnError", "MissingExtraError", "NoUsableDataError", "OverlappingAtomsError", "RunExistsError",
         "RunLockedError", "SourceNotFoundError", "StorageError", "StructureError", "TargetError",
@@ -56,6 +56,7 @@ __all__ = [  # noqa: F822 - provided lazily by __getattr__
     "DistillConfig",
     "PretrainConfig",
     "RunConfig",
+    "BoundCollapsedError",
     "CheckpointError",
     "ChecksumMismatchError",
     "ConfigError",
