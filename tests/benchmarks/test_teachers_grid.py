@@ -40,6 +40,7 @@ def test_grid_runs_vanilla_once_and_reports_paired_changes(tmp_path):
     assert (row_folder / "runs.jsonl").exists() and not (row_folder / "table.md").exists()  # the grid's table only
     table = (out / "table.md").read_text()
     assert "validation change per seed" in table and (out / "plot.png").stat().st_size > 1000
+    assert "val R2 (van./dist.)" in table and all(len(r["val_r2"]) == 2 for r in rows)  # R2 beside the MAE
     distilled = json.loads(next((out / "mp_37k_sample_band_gap_40_1" / "crysgnn-v1_normalized_0.5_16").glob(
         "runs/*/*/distilled/seed0/result.json")).read_text())
     assert distilled["extra"]["distill"]["objective"] == "normalized"
