@@ -52,13 +52,19 @@ def mean_predictor_mae(y_train: np.ndarray, y_test: np.ndarray) -> float:
 CONSTANT_SPREAD = 0.05
 
 
+def prediction_spread(y: np.ndarray, p: np.ndarray) -> float:
+    """The standard deviation of predictions ``p`` as a fraction of the targets' ``y`` (NaN when
+    the targets do not vary): under :data:`CONSTANT_SPREAD` the predictions count as constant."""
+    return float(np.std(p) / np.std(y)) if len(y) > 1 and np.std(y) > 0 else float("nan")
+
+
 def learned_check(y_val: np.ndarray, p_val: np.ndarray, warn: bool = True) -> dict:
     """``{"val": metrics}``, plus ``{"not_learned": reason}`` when the model learned nothing a user
     can rank by: validation R2 <= 0, or predictions nearly constant (their standard deviation under
     :data:`CONSTANT_SPREAD` of the targets'). MAE alone can look fine then: on a target that is
     mostly zero, predicting the bound beats the mean predictor's MAE. Logged as a warning (``warn``)."""
     metrics = regression_metrics(y_val, p_val)
-    spread = float(np.std(p_val) / np.std(y_val)) if len(y_val) > 1 and np.std(y_val) > 0 else float("nan")
+    spread = prediction_spread(y_val, p_val)
     reasons = []
     if np.isfinite(metrics["r2"]) and metrics["r2"] <= 0:
         reasons.append(f"validation R2 {metrics['r2']:.3f} <= 0 (no better than the mean)")

@@ -27,7 +27,7 @@ from crysgnn_zoo.data.sources import Source, open_source
 from crysgnn_zoo.data.splits import Split
 from crysgnn_zoo.distill.defaults import for_student
 from crysgnn_zoo.distill.schedules import teacher_off_reason
-from crysgnn_zoo.distill.teachers import warn_unseen
+from crysgnn_zoo.distill.teachers import teacher_card, warn_unseen
 from crysgnn_zoo.download import sha256_of
 from crysgnn_zoo.errors import BoundCollapsedError, ConfigError, RunExistsError, UnknownNameError
 from crysgnn_zoo.factory import get_model, with_teacher
@@ -237,6 +237,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
     config, distill_off = _size_rule(config, split)
     target_range = run_range(config, source) if tc.task == "regression" else None
     requested = config.train_config  # recorded as asked; a fallback to clip is recorded beside it
+    unseen = warn_unseen(teacher_card(config.distill.teacher), store, split.train) if config.distill else {}
     fallback = out / FALLBACK_FILE if out else None
     if fallback is not None and resume and fallback.exists():  # the interrupted run was already the clip refit
         config = _clip_config(config)
@@ -268,7 +269,7 @@ def _train_model(config: RunConfig, source: Source | None, out: Path | None, *, 
         graphs=built.summary() + _skips_words(target_skips, config),
         environment=run_environment(device, for_device(device, config.train_config.backend)),
         extra={"train_config": requested.to_dict(), "graph_config": graph_config.to_dict(),
-               "distill": {**config.distill.to_dict(), "cached": config.cache_teacher, **teacher_record,
+               "distill": {**config.distill.to_dict(), "cached": config.cache_teacher, **teacher_record, **unseen,
                            "teacher_epochs": round(getattr(net, "span", 1.0) * config.train_config.epochs, 3)}
                if config.distill else None, **distill_off,
                "max_samples": config.max_samples, "heap": heap, "loss": trainer.loss,
@@ -435,17 +436,15 @@ def _teacher_input(net, config: RunConfig) -> dict | None:
 
 def _prepare_teacher(net, config: RunConfig, store: GraphStore, device: str, y: np.ndarray, split: Split) -> dict:
     """The teacher's part of the run record: ``teacher_cache_seconds`` (computing or reading its
-    embeddings and soft targets) and, with a warning, the training elements it never saw in
-    pre-training; ``{}`` for a vanilla run."""
+    embeddings and soft targets); ``{}`` for a vanilla run."""
     if not config.distill:
         return {}
     tc = config.train_config
-    unseen = warn_unseen(getattr(net.teacher_model, "card", None) or {}, store, split.train)
     t0 = time.perf_counter()
     normalizer = target_normalizer(tc, y[split.train])  # the trainer's own
     net.prepare(store, cache=config.cache_teacher, device=device, backend=for_device(device, tc.backend),
                 targets=y, train=split.train, normalizer=normalizer, seed=tc.seed)
-    return {"teacher_cache_seconds": time.perf_counter() - t0, **unseen}
+    return {"teacher_cache_seconds": time.perf_counter() - t0}
 
 
 def _fit(net, config: RunConfig, store: GraphStore, split: Split, y: np.ndarray, out, device, resume, progress,

@@ -34,7 +34,7 @@ from crysgnn_zoo.train.batchnorm import refresh_batchnorm
 from crysgnn_zoo.train.distributed import broadcast_buffers, init_distributed
 from crysgnn_zoo.train.lock import RunLock
 from crysgnn_zoo.train.memory import HeapTrimmer, bound_dnnl_caches
-from crysgnn_zoo.train.metrics import CONSTANT_SPREAD, classification_metrics, regression_metrics
+from crysgnn_zoo.train.metrics import CONSTANT_SPREAD, classification_metrics, prediction_spread, regression_metrics
 from crysgnn_zoo.train.optim import gradient_step, make_optimizer, make_scheduler
 from crysgnn_zoo.train.resume import load_resume_state, restore, save_resume_state
 
@@ -155,7 +155,7 @@ class Trainer:
         self._given_loss_fn = loss_fn
         #: the task loss trained with: ``TrainConfig.loss``, ``auto`` resolved when fit starts (_resolve_loss)
         self.loss = self.config.task_loss
-        self.loss_fn = loss_fn or (self._hooked_loss(task_loss(self.loss)) if self.loss != "auto" else None)
+        self.loss_fn = loss_fn  # the configured task loss is set when fit resolves it
         self.progress = progress and self.world.main
         self.heap_trimmer = HeapTrimmer(heap_trim_interval)
         self.normalizer = Normalizer()
@@ -295,10 +295,10 @@ class Trainer:
         ``clip`` now instead of after every epoch (:func:`crysgnn_zoo.train.run.train_model`)."""
         if self.config.output_bound != "auto" or self.output_bound != "softplus" or epoch >= COLLAPSE_EPOCHS:
             return
-        y = val.targets[val.index]
-        if len(y) < 2 or not np.std(y) > 0:
+        spread = prediction_spread(val.targets[val.index], self.predict(val)[:, 0])  # 2 extra passes at most
+        if not np.isfinite(spread):
             return
-        record["val_spread"] = float(np.std(self.predict(val)[:, 0]) / np.std(y))
+        record["val_spread"] = spread
         spreads = [e.get("val_spread", 1.0) for e in self.history.epochs[:COLLAPSE_EPOCHS]]
         if len(spreads) == COLLAPSE_EPOCHS and max(spreads) < CONSTANT_SPREAD:
             raise BoundCollapsedError(f"the softplus output bound collapsed: validation predictions constant over "
